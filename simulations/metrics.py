@@ -1,0 +1,149 @@
+"""What the model measures: the monthly record, the customer table, and analyses the chapters share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+
+
+def _customer_views(model, seats):
+    """Attitude, patronage and classifications of the customers in `seats` (arrays)."""
+    p, sc = model.people, model.scenario
+    attitude = rules.relative_attitude(p.satisfaction[seats], p.social[seats], p.customization[seats])
+    patronage = p.share_of_wallet[seats]
+    stay_12m = (1 - p.voluntary_hazard[seats]) ** 12
+    points_tie = rules.points_bond(p.points[seats], p.spend[seats], model._programme["lock_in"])
+    return {
+        "attitude": attitude,
+        "patronage": patronage,
+        "stay_12m": stay_12m,
+        "dick_basu": rules.dick_basu_type(attitude, patronage),
+        "quadrant": rules.jones_sasser_quadrant(p.satisfaction[seats], stay_12m),
+        "motive": rules.loyalty_motive(attitude, patronage, p.satisfaction[seats], sc["competitive_intensity"],
+                                       p.switching[seats], points_tie, p.price_sensitivity[seats],
+                                       0.5 * (p.social[seats] + p.customization[seats])),
+    }
+
+
+def _counts(codes, names, prefix):
+    counts = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
+    return {f"{prefix}_{name}": int(c) for name, c in zip(names, counts)}
+
+
+def month_record(model) -> dict:
+    """Everything the data collector stores for the current month, as one flat dict.
+
+    Churn and acquisition columns are cumulative counts; money columns are this month's.
+    """
+    p, m, totals = model.people, model._month, model.totals
+    seats = np.flatnonzero(model.active_mask())
+    views = _customer_views(model, seats)
+    revenue, cost = m["revenue"], m["cost"]
+    record = {
+        "month": model.month,
+        "active": len(seats),
+        "new_customers": m["new_customers"],
+        "acquired": totals["acquired"],
+        **{f"churned_{cause}": totals["churned"][cause] for cause in rules.CHURN_CAUSES},
+        "churned": sum(totals["churned"].values()),
+        "retention_12m": model.retention_12m(),
+        "mean_satisfaction": float(p.satisfaction[seats].mean()) if len(seats) else float("nan"),
+        "mean_expectation": float(p.expectation[seats].mean()) if len(seats) else float("nan"),
+        "nps": rules.net_promoter_score(rules.recommend_score(p.satisfaction[seats])),
+        "revenue": revenue,
+        "cost": cost,
+        "profit": revenue - cost,
+        "acquisition_cost": m["acquisition_cost"],
+        "cumulative_profit": totals["profit"],
+        "complaints": m["complaints"],
+        "recovered": m["recovered"],
+        "referrals": m["referrals"],
+        "mean_switching_cost": float(p.switching[seats].mean()) if len(seats) else 0.0,
+        "mean_share_of_wallet": float(p.share_of_wallet[seats].mean()) if len(seats) else 0.0,
+        "mean_neglect": float(p.neglect[seats].mean()) if len(seats) else 0.0,
+        "mean_products": float(p.products[seats].mean()) if len(seats) else 0.0,
+        **_counts(p.tier[seats], rules.TIERS, "tier"),
+        **{f"profit_{t}": float(v) for t, v in zip(rules.TIERS, m["profit_by_tier"])},
+        **_counts(p.stage, rules.STAGES, "stage"),
+        **_counts(views["dick_basu"], rules.DICK_BASU_TYPES, "loyalty"),
+        **_counts(views["quadrant"], rules.QUADRANTS, "quadrant"),
+        **_counts(views["motive"], rules.LOYALTY_MOTIVES, "motive"),
+    }
+    return record
+
+
+def customer_table(model) -> pd.DataFrame:
+    """One row per current customer, for analyses such as the whale curve or satisfaction bands."""
+    p = model.people
+    seats = np.flatnonzero(model.active_mask())
+    views = _customer_views(model, seats)
+    return pd.DataFrame({
+        "seat": seats,
+        "stage": np.array(rules.STAGES)[p.stage[seats]],
+        "tier": np.array(rules.TIERS)[p.tier[seats]],
+        "satisfaction": p.satisfaction[seats],
+        "expectation": p.expectation[seats],
+        "monthly_profit": p.profit_ema[seats],
+        "spend": p.spend[seats],
+        "share_of_wallet": p.share_of_wallet[seats],
+        "products": p.products[seats],
+        "tenure": p.tenure[seats],
+        "switching_cost": p.switching[seats],
+        "neglect": p.neglect[seats],
+        "good_fit": p.good_fit[seats],
+        "stay_12m": views["stay_12m"],
+        "dick_basu": np.array(rules.DICK_BASU_TYPES)[views["dick_basu"]],
+        "quadrant": np.array(rules.QUADRANTS)[views["quadrant"]],
+        "motive": np.array(rules.LOYALTY_MOTIVES)[views["motive"]],
+    })
+
+
+def whale_curve(monthly_profit) -> pd.DataFrame:
+    """Cumulative share of total profit against the share of customers, most profitable first (Kaplan & Narayanan 2001).
+
+    The curve rises above 100% and falls back as unprofitable customers are added: its peak shows how
+    much profit the loss-making customers destroy.
+    """
+    profit = np.sort(np.asarray(monthly_profit, dtype=float))[::-1]
+    total = profit.sum()
+    return pd.DataFrame({
+        "share_of_customers": np.arange(1, len(profit) + 1) / len(profit),
+        "share_of_profit": np.cumsum(profit) / total if total else np.zeros(len(profit)),
+    })
+
+
+def top_share(monthly_profit, top=0.2) -> float:
+    """Share of total profit earned by the most profitable `top` fraction of customers."""
+    profit = np.sort(np.asarray(monthly_profit, dtype=float))[::-1]
+    k = max(1, int(round(top * len(profit))))
+    return float(profit[:k].sum() / profit.sum())
+
+
+SATISFACTION_BANDS = ((0.0, 0.4, "very dissatisfied"), (0.4, 0.55, "dissatisfied"), (0.55, 0.7, "neutral"),
+                      (0.7, 0.85, "satisfied"), (0.85, 1.01, "completely satisfied"))
+
+
+def retention_by_satisfaction(model, months: int = 12) -> pd.DataFrame:
+    """Run `months` more and report, by satisfaction band at the start, the share of customers still there.
+
+    This is Jones & Sasser's (1995) picture: retention against satisfaction, band by band. The model is
+    advanced by `months`. Customers who die or move away count as lost like any other.
+    """
+    p = model.people
+    seats = np.flatnonzero(model.active_mask())
+    satisfaction, incarnation = p.satisfaction[seats].copy(), p.incarnation[seats].copy()
+    model.run(months)
+    stayed = model.active_mask()[seats] & (p.incarnation[seats] == incarnation)
+    rows = []
+    for low, high, name in SATISFACTION_BANDS:
+        band = (satisfaction >= low) & (satisfaction < high)
+        rows.append({"band": name, "low": low, "customers": int(band.sum()),
+                     "retention": float(stayed[band].mean()) if band.any() else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def churn_by_cause(model) -> pd.Series:
+    """Customers lost so far by cause (a Series indexed by cause, cumulative)."""
+    return pd.Series(model.totals["churned"], name="churned")

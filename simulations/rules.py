@@ -1,0 +1,381 @@
+"""How a simulated customer behaves, one small pure function per rule.
+
+Every rule takes plain numbers or numpy arrays alike and returns the same shape, so the model applies
+them to the whole customer base at once and a learner can call them on a single customer. Each
+docstring names the literature the rule stands on; the functional forms and constants are our own
+modelling choices, kept simple enough to read and test.
+
+A probability returned by any rule lies in [0, 1]; the tests check this for every rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Codes used in the state arrays. The order of the ladder is Griffin's (1995).
+STAGES = ("suspect", "prospect", "disqualified", "first_time", "repeat", "client", "advocate", "lost")
+SUSPECT, PROSPECT, DISQUALIFIED, FIRST_TIME, REPEAT, CLIENT, ADVOCATE, LOST = range(len(STAGES))
+ACTIVE_STAGES = (FIRST_TIME, REPEAT, CLIENT, ADVOCATE)
+
+TIERS = ("platinum", "gold", "iron", "lead")
+PLATINUM, GOLD, IRON, LEAD = range(len(TIERS))
+
+CHURN_CAUSES = ("death", "moved", "other_relationships", "competitor", "product", "indifference")
+
+DICK_BASU_TYPES = ("true", "latent", "spurious", "none")
+QUADRANTS = ("apostle", "mercenary", "hostage", "defector")
+LOYALTY_MOTIVES = ("no_choice", "false", "latent", "benefit", "incentive", "brand", "super_value")
+
+# What each kind of loyalty programme does (our assumptions, discussed in the bonding chapter):
+#   lock_in: how strongly a points balance ties the member (coalition points can be spent elsewhere);
+#   value: how much members value a unit of reward (coalitions offer wider choice);
+#   overhead: running cost per member relative to a standalone scheme (partners share it);
+#   social: how much the programme itself builds a social bond (clubs do, points do not).
+PROGRAMMES = {
+    "none": dict(lock_in=0.0, value=0.0, overhead=0.0, social=0.0),
+    "standalone_points": dict(lock_in=1.0, value=1.0, overhead=1.0, social=0.0),
+    "coalition_points": dict(lock_in=0.4, value=1.3, overhead=0.5, social=0.0),
+    "cobranded_card": dict(lock_in=0.7, value=1.1, overhead=0.3, social=0.0),
+    "membership_club": dict(lock_in=0.6, value=0.9, overhead=1.5, social=0.5),
+}
+
+
+def clip01(x):
+    """Clamp a number or array to [0, 1]."""
+    return np.clip(x, 0.0, 1.0)
+
+
+def perceived_quality(service_level, product_quality, frontline_care, quality_sensitivity, noise=0.0):
+    """What a customer gets in a month, on the 0-1 scale of expectations.
+
+    Technical quality (the product) and functional quality (how it is delivered: the tier's service
+    level and the frontline's care) both count, weighted by how much this customer cares about the
+    product itself (Grönroos 1984; Parasuraman, Zeithaml & Berry 1988). `noise` is the month's luck.
+    """
+    delivery = 0.6 * service_level + 0.4 * frontline_care
+    return clip01(quality_sensitivity * product_quality + (1 - quality_sensitivity) * delivery + noise)
+
+
+def perceived_value(quality, price_index, price_sensitivity, reward_value=0.0):
+    """Quality net of price, plus what rewards give back (Zeithaml 1988: value is what you get for what you give).
+
+    A price above the market (price_index > 1) subtracts in proportion to the customer's price
+    sensitivity; a loyalty reward adds its perceived value.
+    """
+    return clip01(quality - 0.6 * price_sensitivity * (price_index - 1.0) + reward_value)
+
+
+def transaction_satisfaction(perceived, expectation, steepness=10.0, met_bonus=1.0):
+    """Satisfaction with this month's experience from expectation-disconfirmation (Oliver 1980).
+
+    Above expectations delights, below disappoints, with a logistic curve; merely meeting
+    expectations gives about 0.73 (`met_bonus` shifts the curve), not delight.
+    """
+    return 1.0 / (1.0 + np.exp(-(steepness * (perceived - expectation) + met_bonus)))
+
+
+def cumulative_satisfaction(previous, transaction, memory=0.8):
+    """Overall satisfaction as a running evaluation of all experiences so far (Anderson, Fornell & Lehmann 1994).
+
+    `memory` is the weight on the past: one bad month dents a long good history, it does not erase it.
+    """
+    return clip01(memory * previous + (1 - memory) * transaction)
+
+
+def adapt_expectation(expectation, perceived, competitor_standard, competitive_intensity, word_of_mouth=0.0,
+                      experience_weight=0.06, competitor_weight=0.05):
+    """Expectations keep moving (Zeithaml, Berry & Parasuraman 1993; Oliver 1980).
+
+    They drift toward what the customer has been getting (adaptation to experience), toward what
+    rivals offer in proportion to competitive intensity, and with what other people say
+    (`word_of_mouth`, a signed nudge).
+    """
+    moved = (expectation + experience_weight * (perceived - expectation)
+             + competitor_weight * competitive_intensity * (competitor_standard - expectation) + word_of_mouth)
+    return clip01(moved)
+
+
+def complaint_probability(perceived, expectation, propensity=0.5):
+    """Chance that a disappointed customer voices a complaint this month.
+
+    Most dissatisfied customers never complain; they exit or stay silent (Hirschman 1970; TARP's
+    complaint studies for the US Office of Consumer Affairs, 1979 and 1986). Voice grows with the
+    size of the disappointment.
+    """
+    return clip01(propensity * clip01(4.0 * (expectation - perceived)))
+
+
+def recovery_probability(feedback_channel, frontline_care):
+    """Chance that a voiced complaint is heard and resolved well.
+
+    A channel must exist (feedback page, phone agents, timely answers) and the people behind it must
+    treat the customer fairly (Tax, Brown & Chandrashekaran 1998; Smith, Bolton & Wagner 1999).
+    """
+    return clip01(0.95 * feedback_channel * (0.4 + 0.6 * frontline_care))
+
+
+def satisfaction_after_complaint(satisfaction, recovered, lift=0.12, drop=0.06):
+    """Good recovery restores satisfaction; an unanswered complaint deepens the damage.
+
+    A failed recovery is a 'double deviation' (Bitner, Booms & Tetreault 1990). `recovered` is a boolean
+    (or boolean array) for customers who complained.
+    """
+    return clip01(np.where(recovered, satisfaction + lift * (1 - satisfaction), satisfaction - drop))
+
+
+def update_neglect(neglect, frontline_care, staying_in_touch, unanswered_complaint, speed=0.2):
+    """Perceived indifference: the feeling that the firm does not care.
+
+    It moves toward (1 - attention)^2, where attention is care at contacts plus staying in touch, and
+    jumps when a complaint goes unanswered. This is our modelling of the 'indifference' that the
+    popular 68% figure names; that figure has no known primary source (see the chapter on why
+    customers leave).
+    """
+    attention = 0.5 * frontline_care + 0.5 * staying_in_touch
+    target = clip01((1 - attention) ** 2 + 0.5 * unanswered_complaint)
+    return clip01(neglect + speed * (target - neglect))
+
+
+def grow_bond(bond, investment, build=0.10, decay=0.04):
+    """A social, customization or structural bond grows with investment and decays without upkeep.
+
+    Berry & Parasuraman (1991) describe three levels of relationship bonds (financial, social,
+    structural); customization bonds follow Lovelock & Wirtz. Steady state: build*i / (build*i + decay*(1-i)).
+    """
+    return clip01(bond + build * investment * (1 - bond) - decay * (1 - investment) * bond)
+
+
+def cross_sell_probability(cross_sell, satisfaction, products, max_products, base=0.06):
+    """Monthly chance that a customer takes one more product.
+
+    Satisfied customers are more receptive to further products (Verhoef, Franses & Hoekstra 2001;
+    Kamakura et al. 2003 on cross-selling); nothing is left to sell once every product is held.
+    """
+    room = np.asarray(products) < max_products
+    return clip01(base * cross_sell * satisfaction * 2.0 * room)
+
+
+def points_bond(points, monthly_spend, lock_in):
+    """Financial bond of an unspent points balance: leaving forfeits it (Berry & Parasuraman 1991, level one).
+
+    Grows with the balance relative to a month's spend and saturates; `lock_in` is the programme kind's.
+    Sharp & Sharp (1997) found such programmes shift behaviour only modestly, hence the ceiling.
+    """
+    return clip01(lock_in * 0.5 * points / (points + monthly_spend + 1e-9))
+
+
+def switching_cost(products, max_products, points_bond_value, social, customization, structural, contract):
+    """Share of a rival's pull that the customer's ties absorb, in [0, 1).
+
+    Switching costs are procedural, financial and relational (Burnham, Frels & Mahajan 2003): products
+    held and structural ties make leaving laborious, points and contracts make it costly, social and
+    customization bonds make it painful. Parts combine as 1 - prod(1 - part), so each helps with
+    diminishing returns and the total never reaches one.
+    """
+    extra_products = (np.asarray(products) - 1) / max(max_products - 1, 1)
+    parts = (0.4 * extra_products, points_bond_value, 0.3 * social, 0.35 * customization, 0.45 * structural,
+             0.8 * contract)
+    kept = 1.0
+    for part in parts:
+        kept = kept * (1 - clip01(part))
+    return clip01(1 - kept)
+
+
+def share_of_wallet_target(satisfaction, lock_in, price_sensitivity, price_index, floor=0.3):
+    """Share of the category spend a customer gives this firm, toward which their actual share drifts.
+
+    Highly satisfied customers consolidate their purchases with one supplier (Jones & Sasser 1995;
+    Keiningham, Perkins-Munn & Evans 2003 find the link non-linear); programmes pull spend in; a
+    price above the market pushes price-sensitive spend out.
+    """
+    pulled = floor + (1 - floor) * (0.8 * satisfaction ** 2 + 0.2 * lock_in)
+    return clip01(pulled * (1 - price_sensitivity * (price_index - 1.0)))
+
+
+def repeat_purchase_probability(satisfaction, staying_in_touch, frontline_care, base=0.4):
+    """Monthly chance that a first-time customer comes back (Griffin 1995).
+
+    Thanking customers and staying in touch bring them back, provided the first visit satisfied.
+    """
+    return clip01(base * satisfaction * (0.5 + 0.25 * staying_in_touch + 0.25 * frontline_care) * 2.0)
+
+
+def ladder_step(stage, satisfaction, products, tenure, bought_again, advocate_threshold=0.85, client_tenure=12):
+    """The next rung of the loyalty ladder for active customers (Griffin 1995; Christopher, Payne & Ballantyne 1991).
+
+    first-time -> repeat when they buy again; repeat -> client when cross-sold a second product or after
+    `client_tenure` satisfied months; client -> advocate when highly satisfied; an advocate whose
+    satisfaction falls back goes down to client. Other stages are returned unchanged.
+    """
+    stage = np.asarray(stage)
+    up_to_client = (np.asarray(products) >= 2) | ((np.asarray(tenure) >= client_tenure) & (satisfaction >= 0.6))
+    return np.select(
+        [
+            (stage == FIRST_TIME) & bought_again,
+            (stage == REPEAT) & up_to_client,
+            (stage == CLIENT) & (satisfaction >= advocate_threshold),
+            (stage == ADVOCATE) & (satisfaction < advocate_threshold - 0.1),
+        ],
+        [REPEAT, CLIENT, ADVOCATE, CLIENT],
+        default=stage,
+    )
+
+
+def affection_vulnerability(satisfaction, threshold=0.75, steepness=14.0):
+    """How open a customer is to a rival's offer, by satisfaction (Jones & Sasser 1995).
+
+    Only customers in the 'zone of affection' above `threshold` are really safe; merely satisfied
+    ones are nearly as exposed as the dissatisfied. This kink is what makes retention non-linear in
+    satisfaction.
+    """
+    return 1.0 / (1.0 + np.exp(steepness * (satisfaction - threshold)))
+
+
+def market_openness(competitive_intensity, floor=0.1):
+    """How easily an unhappy customer can go elsewhere: a small `floor` even in a monopoly (go without)."""
+    return floor + (1 - floor) * competitive_intensity
+
+
+def hazard_competitor(competitive_intensity, price_sensitivity, price_index, satisfaction, switching,
+                      lure_rate, threshold=0.75):
+    """Monthly chance of leaving for a rival's lure (Jones & Sasser 1995; Reichheld 1996).
+
+    The lure grows with competitive intensity and with price sensitivity when the firm prices above
+    the market, falls steeply once the customer is in the zone of affection, and is damped by switching costs.
+    """
+    price_push = np.clip(1.0 + 2.5 * price_sensitivity * (price_index - 1.0), 0.0, 3.0)
+    vulnerable = affection_vulnerability(satisfaction, threshold)
+    return clip01(lure_rate * competitive_intensity * price_push * vulnerable * (1 - switching))
+
+
+def product_disappointment(product_quality, expectation):
+    """How far the core product falls short of what the customer expects, in [0, 1]."""
+    return clip01(2.5 * (expectation - product_quality))
+
+
+def hazard_product(disappointment, competitive_intensity, switching, product_churn_rate):
+    """Monthly chance of leaving because the product or service itself disappoints.
+
+    Disappointed customers leave if they can: in a near-monopoly they mostly stay as hostages
+    (Jones & Sasser 1995).
+    """
+    return clip01(product_churn_rate * disappointment * market_openness(competitive_intensity) * (1 - switching))
+
+
+def hazard_indifference(neglect, competitive_intensity, switching, indifference_rate):
+    """Monthly chance of drifting away because the firm seems not to care.
+
+    Convex in neglect: a little inattention is forgiven, a firm that never listens is left.
+    """
+    return clip01(indifference_rate * neglect ** 2 * market_openness(competitive_intensity) * (1 - switching))
+
+
+def hazard_other_relationships(good_fit, other_relationships_rate):
+    """Monthly chance that needs end or another relationship takes over; three times higher for poor fits.
+
+    Customers who never fitted the offer (Griffin's disqualified prospects who were acquired anyway)
+    drift off for reasons no service fixes.
+    """
+    return clip01(other_relationships_rate * np.where(good_fit, 1.0, 3.0))
+
+
+def total_hazard(*hazards):
+    """Probability of leaving for any cause, treating causes as independent competing risks."""
+    stay = 1.0
+    for h in hazards:
+        stay = stay * (1 - h)
+    return clip01(1 - stay)
+
+
+def choose_cause(hazards, u_leave, u_cause):
+    """Draw who leaves and why, as competing risks.
+
+    Args:
+        hazards: sequence of per-cause monthly probabilities (numbers or arrays), in CHURN_CAUSES order.
+        u_leave, u_cause: uniform draws in [0, 1), a number or an array each.
+
+    Returns:
+        Index of the cause in CHURN_CAUSES for each customer, or -1 for those who stay
+        (an int for scalar draws, an integer array otherwise).
+    """
+    scalar = np.ndim(u_leave) == 0
+    u_leave, u_cause = np.atleast_1d(u_leave), np.atleast_1d(u_cause)
+    stacked = np.vstack([np.broadcast_to(h, u_leave.shape) for h in hazards])
+    share = np.cumsum(stacked, axis=0) / np.maximum(stacked.sum(axis=0), 1e-12)
+    cause = np.minimum((u_cause[None, :] >= share).sum(axis=0), len(hazards) - 1)
+    chosen = np.where(u_leave < total_hazard(*stacked), cause, -1)
+    return int(chosen[0]) if scalar else chosen
+
+
+def recommend_score(satisfaction):
+    """Likelihood to recommend on the 0-10 scale of the Net Promoter question (Reichheld 2003)."""
+    return np.clip(np.floor(10.0 * np.asarray(satisfaction) + 0.5), 0, 10)
+
+
+def net_promoter_score(scores):
+    """Promoters (9-10) minus detractors (0-6), in percent, from -100 to 100 (Reichheld 2003)."""
+    scores = np.asarray(scores)
+    if scores.size == 0:
+        return 0.0
+    return float(100.0 * ((scores >= 9).mean() - (scores <= 6).mean()))
+
+
+def relative_attitude(satisfaction, social, customization):
+    """Attitude toward the firm relative to rivals: satisfaction plus emotional ties (Dick & Basu 1994)."""
+    return clip01(0.7 * satisfaction + 0.15 * social + 0.15 * customization)
+
+
+def dick_basu_type(attitude, patronage, high=0.6):
+    """Dick & Basu's (1994) loyalty matrix: relative attitude x repeat patronage.
+
+    Returns indices into DICK_BASU_TYPES: true loyalty (high, high), latent (high attitude, low
+    patronage), spurious (low attitude, high patronage), none (low, low).
+    """
+    high_att, high_pat = np.asarray(attitude) >= high, np.asarray(patronage) >= high
+    return np.select([high_att & high_pat, high_att, high_pat], [0, 1, 2], default=3)
+
+
+def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0.85):
+    """Jones & Sasser's (1995) satisfaction x loyalty quadrants, as indices into QUADRANTS.
+
+    Apostles are satisfied and stay, mercenaries are satisfied but leave for a better deal, hostages
+    are dissatisfied but stuck, defectors are dissatisfied and go. `stay_probability` is the chance of
+    not leaving of one's own accord over the next twelve months.
+    """
+    sat, stays = np.asarray(satisfaction) >= satisfied, np.asarray(stay_probability) >= loyal
+    return np.select([sat & stays, sat, stays], [0, 1, 2], default=3)
+
+
+def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, switching, points_bond_value,
+                   price_sensitivity, emotional_bond):
+    """What holds a customer, in the seven loyalty types of the course notes, as indices into LOYALTY_MOTIVES.
+
+    no-choice (nowhere else to go), false (held by switching costs, not by liking), latent (likes but buys
+    little), benefit (comes for the price), incentive (comes for the rewards), brand (likes and buys),
+    super-value (devoted: delighted and emotionally bonded). Checked in that order of precedence.
+    """
+    high_att, high_pat = np.asarray(attitude) >= 0.6, np.asarray(patronage) >= 0.6
+    devoted = (np.asarray(satisfaction) >= 0.85) & (np.asarray(emotional_bond) >= 0.4)
+    return np.select(
+        [
+            devoted & high_pat,
+            high_att & high_pat,
+            high_att,
+            ~high_att & (np.asarray(competitive_intensity) < 0.25),
+            ~high_att & (np.asarray(points_bond_value) >= 0.15),
+            ~high_att & (np.asarray(switching) >= 0.3),
+            ~high_att & (np.asarray(price_sensitivity) >= 0.6),
+        ],
+        [6, 5, 2, 0, 4, 1, 3],
+        default=1,
+    )
+
+
+def lever_cost(level, unit_cost):
+    """Monthly cost of a lever set to `level` (0-1): the square makes the last points of quality dearest."""
+    return unit_cost * np.asarray(level) ** 2
+
+
+def customer_lifetime_value(monthly_margin, monthly_retention, monthly_discount=0.01):
+    """Expected discounted margin of a customer (Gupta, Lehmann & Stuart 2004): m * r / (1 + d - r) per month."""
+    return monthly_margin * monthly_retention / (1.0 + monthly_discount - monthly_retention)

@@ -1,0 +1,143 @@
+"""The firm's levers as one frozen, validated object, with named presets and YAML files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from .errors import BadFile, LoyaltyLabError, UnknownField
+from .parameters import LEVERS, LEVERS_BY_NAME
+
+PRESETS = {
+    "balanced": {},
+    "neglect": dict(
+        service_platinum=0.2, service_gold=0.2, service_iron=0.2, service_lead=0.2, product_quality=0.3,
+        frontline_care=0.05, feedback_channel=0.0, staying_in_touch=0.0, cross_sell=0.0,
+        social_bond=0.0, customization_bond=0.0, structural_bond=0.0,
+    ),
+    "tiered": dict(service_platinum=0.95, service_gold=0.8, service_iron=0.5, service_lead=0.2),
+    "bonding": dict(
+        loyalty_programme="standalone_points", reward_rate=0.03, cross_sell=0.7,
+        social_bond=0.6, customization_bond=0.6, structural_bond=0.6, staying_in_touch=0.7,
+    ),
+}
+
+PRESET_DESCRIPTIONS = {
+    "balanced": "Every lever at a middle setting: the default firm.",
+    "neglect": "Little frontline care, no feedback channel, low quality and no bonds.",
+    "tiered": "Service concentrated on the top tiers, bare service for Lead.",
+    "bonding": "A points programme, cross-selling and strong social, customization and structural bonds.",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Strategy:
+    """Everything the firm decides, every lever validated on creation.
+
+    Each field is described in `simulations.parameters.LEVERS` (label, range, help); every lever costs
+    money in the model, so no lever is free.
+    """
+
+    service_platinum: float = LEVERS_BY_NAME["service_platinum"].default
+    service_gold: float = LEVERS_BY_NAME["service_gold"].default
+    service_iron: float = LEVERS_BY_NAME["service_iron"].default
+    service_lead: float = LEVERS_BY_NAME["service_lead"].default
+    product_quality: float = LEVERS_BY_NAME["product_quality"].default
+    frontline_care: float = LEVERS_BY_NAME["frontline_care"].default
+    feedback_channel: float = LEVERS_BY_NAME["feedback_channel"].default
+    staying_in_touch: float = LEVERS_BY_NAME["staying_in_touch"].default
+    loyalty_programme: str = LEVERS_BY_NAME["loyalty_programme"].default
+    reward_rate: float = LEVERS_BY_NAME["reward_rate"].default
+    cross_sell: float = LEVERS_BY_NAME["cross_sell"].default
+    social_bond: float = LEVERS_BY_NAME["social_bond"].default
+    customization_bond: float = LEVERS_BY_NAME["customization_bond"].default
+    structural_bond: float = LEVERS_BY_NAME["structural_bond"].default
+    price_index: float = LEVERS_BY_NAME["price_index"].default
+    acquisition_budget: float = LEVERS_BY_NAME["acquisition_budget"].default
+    targeting_precision: float = LEVERS_BY_NAME["targeting_precision"].default
+
+    def __post_init__(self):
+        for lever in LEVERS:
+            object.__setattr__(self, lever.name, lever.check(getattr(self, lever.name), "strategy"))
+
+    @classmethod
+    def from_dict(cls, levers: dict, source: str = "strategy") -> "Strategy":
+        """Build from a mapping; unknown fields are an error naming the field, not silently ignored."""
+        if not isinstance(levers, dict):
+            raise BadFile(source, f"expected a mapping of lever: value, got {type(levers).__name__}")
+        for name in levers:
+            if name not in LEVERS_BY_NAME:
+                raise UnknownField("strategy", str(name), LEVERS_BY_NAME)
+        return cls(**levers)
+
+    @classmethod
+    def preset(cls, name: str) -> "Strategy":
+        """A named strategy: 'balanced', 'neglect', 'tiered' or 'bonding'."""
+        if name not in PRESETS:
+            raise LoyaltyLabError(f"strategy: {name!r} is not a preset; allowed: {', '.join(PRESETS)}")
+        return cls(**PRESETS[name])
+
+    @classmethod
+    def coerce(cls, strategy) -> "Strategy":
+        """Accept a Strategy, a preset name, a mapping of levers, or None (the balanced default)."""
+        if strategy is None:
+            return cls()
+        if isinstance(strategy, Strategy):
+            return strategy
+        if isinstance(strategy, str):
+            return cls.preset(strategy)
+        if isinstance(strategy, dict):
+            return cls.from_dict(strategy)
+        raise LoyaltyLabError(
+            f"strategy: {strategy!r} is not allowed; allowed: a Strategy, a preset name ({', '.join(PRESETS)}) or a dict of levers"
+        )
+
+    def replace(self, **levers) -> "Strategy":
+        """A copy with some levers changed (validated like a new strategy)."""
+        for name in levers:
+            if name not in LEVERS_BY_NAME:
+                raise UnknownField("strategy", name, LEVERS_BY_NAME)
+        return dataclasses.replace(self, **levers)
+
+    def as_dict(self) -> dict:
+        """Lever name -> value, in the order of `LEVERS`."""
+        return {lever.name: getattr(self, lever.name) for lever in LEVERS}
+
+    @classmethod
+    def from_file(cls, path) -> "Strategy":
+        """Read a strategy from YAML (safely: a file is data, never code)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise BadFile(path, f"cannot be read ({err.strerror or err})") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise BadFile(path, f"is not valid YAML ({str(err).splitlines()[0]})") from None
+        if data is None:
+            data = {}
+        try:
+            return cls.from_dict(data, source=str(path))
+        except LoyaltyLabError as err:
+            if not isinstance(err, BadFile):  # say which file, keep the error's type and fields
+                err.args = (f"{path}: {err}",)
+            raise
+
+    def to_yaml(self, comments: bool = True) -> str:
+        """The strategy as YAML; with comments, each lever is preceded by its meaning and range."""
+        lines = ["# Loyalty Lab strategy: every lever, its allowed values and its meaning."] if comments else []
+        for lever in LEVERS:
+            value = getattr(self, lever.name)
+            if comments:
+                lines.append(f"# {lever.label}: {lever.help} Allowed: {lever.allowed()}.")
+            lines.append(f"{lever.name}: {value if isinstance(value, str) else round(value, 6)}")
+        return "\n".join(lines) + "\n"
+
+    def to_file(self, path, comments: bool = True) -> Path:
+        """Write the strategy as YAML that `from_file` (and the workshop tournament) reads back."""
+        path = Path(path)
+        path.write_text(self.to_yaml(comments), encoding="utf-8")
+        return path
