@@ -35,6 +35,7 @@ class People:
     stage: np.ndarray
     tier: np.ndarray
     good_fit: np.ndarray
+    offer_fit: np.ndarray
     spend: np.ndarray
     cost_to_serve: np.ndarray
     price_sensitivity: np.ndarray
@@ -131,9 +132,11 @@ class LoyaltyMarket(mesa.Model):
         good_fit = self.rng.random(n) < sc["good_fit_share"]
         p.good_fit[seats] = good_fit
         # poor fits buy little and cost more: they are the disqualified prospects of Griffin's ladder
-        p.spend[seats] = sc["spend_median"] * np.exp(sc["spend_sigma"] * self.rng.standard_normal(n)) * np.where(good_fit, 1.0, 0.4)
+        p.spend[seats] = sc["spend_median"] * np.exp(sc["spend_sigma"] * self.rng.standard_normal(n)) * np.where(good_fit, 1.0, 0.5)
         p.cost_to_serve[seats] = (sc["cost_to_serve_median"] * np.exp(sc["cost_to_serve_sigma"] * self.rng.standard_normal(n))
-                                  * np.where(good_fit, 1.0, 1.5))
+                                  * np.where(good_fit, 1.0, 1.3))
+        # how well the offer suits this person's needs: a lasting part of what they get, worse for poor fits
+        p.offer_fit[seats] = 0.08 * self.rng.standard_normal(n) - np.where(good_fit, 0.0, 0.1)
         p.price_sensitivity[seats] = _beta(self.rng, sc["price_sensitivity_mean"], n)
         p.quality_sensitivity[seats] = _beta(self.rng, sc["quality_sensitivity_mean"], n)
         p.expectation[seats] = rules.clip01(sc["expectation_mean"] + sc["expectation_sd"] * self.rng.standard_normal(n))
@@ -160,7 +163,7 @@ class LoyaltyMarket(mesa.Model):
         p.stage[seats] = np.select([p.tenure[seats] < 2, p.tenure[seats] < 12], [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
         p.stage[seats] = np.where((p.stage[seats] == rules.CLIENT) & (p.satisfaction[seats] >= 0.85), rules.ADVOCATE, p.stage[seats])
         p.share_of_wallet[seats] = rules.share_of_wallet_target(p.satisfaction[seats], 0.0, p.price_sensitivity[seats],
-                                                                self.strategy.price_index)
+                                                                self.strategy.price_index, self.scenario["wallet_floor"])
 
     # ------------------------------------------------------------------ the month
     def step(self):
@@ -203,7 +206,7 @@ class LoyaltyMarket(mesa.Model):
         luck = 0.08 * self.rng.standard_normal(n)
 
         got = rules.perceived_quality(self._service_by_tier[p.tier[seats]], s.product_quality, s.frontline_care,
-                                      p.quality_sensitivity[seats], luck)
+                                      p.quality_sensitivity[seats], p.offer_fit[seats] + luck)
         value = rules.perceived_value(got, s.price_index, p.price_sensitivity[seats], prog["value"] * s.reward_rate)
         expectation = p.expectation[seats]
 
@@ -223,8 +226,9 @@ class LoyaltyMarket(mesa.Model):
         revenue = self._account(seats)
         p.points[seats] = p.points[seats] * (11 / 12) + s.reward_rate * revenue  # a twelfth is redeemed each month
         points_tie = rules.points_bond(p.points[seats], p.spend[seats], prog["lock_in"])
-        p.share_of_wallet[seats] += 0.2 * (rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats],
-                                                                        s.price_index) - p.share_of_wallet[seats])
+        wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats], s.price_index,
+                                                     sc["wallet_floor"])
+        p.share_of_wallet[seats] += 0.2 * (wallet_target - p.share_of_wallet[seats])
         switching = rules.switching_cost(p.products[seats], sc["max_products"], points_tie, p.social[seats],
                                          p.customization[seats], p.structural[seats], sc["contract_lock_in"])
         p.switching[seats] = switching
@@ -351,12 +355,13 @@ class LoyaltyMarket(mesa.Model):
 
     def _begin_month_totals(self):
         self._month = {"revenue": 0.0, "cost": 0.0, "acquisition_cost": 0.0, "new_customers": 0,
+                       "fixed_cost": self.scenario["fixed_cost"] * self.n_customers if self.month else 0.0,
                        "complaints": 0, "recovered": 0, "active_at_start": 0, "referrals": 0,
                        "churned": dict.fromkeys(rules.CHURN_CAUSES, 0), "profit_by_tier": np.zeros(len(rules.TIERS))}
 
     def _close_month(self):
         m, t = self._month, self.totals
-        m["cost"] += m["acquisition_cost"]
+        m["cost"] += m["acquisition_cost"] + m["fixed_cost"]
         t["acquired"] += m["new_customers"]
         for cause, count in m["churned"].items():
             t["churned"][cause] += count

@@ -83,7 +83,7 @@ def cumulative_satisfaction(previous, transaction, memory=0.8):
 
 
 def adapt_expectation(expectation, perceived, competitor_standard, competitive_intensity, word_of_mouth=0.0,
-                      experience_weight=0.06, competitor_weight=0.05):
+                      experience_weight=0.03, competitor_weight=0.05):
     """Expectations keep moving (Zeithaml, Berry & Parasuraman 1993; Oliver 1980).
 
     They drift toward what the customer has been getting (adaptation to experience), toward what
@@ -308,8 +308,12 @@ def choose_cause(hazards, u_leave, u_cause):
 
 
 def recommend_score(satisfaction):
-    """Likelihood to recommend on the 0-10 scale of the Net Promoter question (Reichheld 2003)."""
-    return np.clip(np.floor(10.0 * np.asarray(satisfaction) + 0.5), 0, 10)
+    """Likelihood to recommend on the 0-10 scale of the Net Promoter question (Reichheld 2003).
+
+    Respondents are a little generous: a customer whose expectations are just met (satisfaction about
+    0.73) answers 8, a passive; promoters (9-10) need satisfaction of 0.8 or more, detractors (0-6) are below 0.6.
+    """
+    return np.clip(np.floor(10.0 * np.asarray(satisfaction) + 1.0), 0, 10)
 
 
 def net_promoter_score(scores):
@@ -322,16 +326,16 @@ def net_promoter_score(scores):
 
 def relative_attitude(satisfaction, social, customization):
     """Attitude toward the firm relative to rivals: satisfaction plus emotional ties (Dick & Basu 1994)."""
-    return clip01(0.7 * satisfaction + 0.15 * social + 0.15 * customization)
+    return clip01(0.75 * satisfaction + 0.125 * social + 0.125 * customization)
 
 
-def dick_basu_type(attitude, patronage, high=0.6):
+def dick_basu_type(attitude, patronage, high_attitude=0.55, high_patronage=0.7):
     """Dick & Basu's (1994) loyalty matrix: relative attitude x repeat patronage.
 
     Returns indices into DICK_BASU_TYPES: true loyalty (high, high), latent (high attitude, low
     patronage), spurious (low attitude, high patronage), none (low, low).
     """
-    high_att, high_pat = np.asarray(attitude) >= high, np.asarray(patronage) >= high
+    high_att, high_pat = np.asarray(attitude) >= high_attitude, np.asarray(patronage) >= high_patronage
     return np.select([high_att & high_pat, high_att, high_pat], [0, 1, 2], default=3)
 
 
@@ -354,7 +358,7 @@ def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, swi
     little), benefit (comes for the price), incentive (comes for the rewards), brand (likes and buys),
     super-value (devoted: delighted and emotionally bonded). Checked in that order of precedence.
     """
-    high_att, high_pat = np.asarray(attitude) >= 0.6, np.asarray(patronage) >= 0.6
+    high_att, high_pat = np.asarray(attitude) >= 0.55, np.asarray(patronage) >= 0.7
     devoted = (np.asarray(satisfaction) >= 0.85) & (np.asarray(emotional_bond) >= 0.4)
     return np.select(
         [

@@ -1,0 +1,166 @@
+"""Figures of the simulated market, shared by the chapters, the labs, the dashboard and the command line.
+
+House style (QuantEcon's): each function draws on an `ax` it is given (or makes one), no title inside
+the figure (the caption says it), lower-case axis labels, and returns the axes.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import rules  # noqa: E402
+from .metrics import whale_curve  # noqa: E402
+
+TIER_COLOURS = {"platinum": "#7f7f7f", "gold": "#d4a017", "iron": "#4a6fa5", "lead": "#8c564b"}
+CAUSE_COLOURS = dict(zip(rules.CHURN_CAUSES, ("#444444", "#9467bd", "#17becf", "#d62728", "#ff7f0e", "#1f77b4")))
+CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended / other ties",
+                "competitor": "competitor's lure", "product": "product dissatisfaction", "indifference": "indifference"}
+QUADRANT_COLOURS = dict(zip(rules.QUADRANTS, ("#2ca02c", "#bcbd22", "#ff7f0e", "#d62728")))
+
+
+def _ax(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.8))
+    return ax
+
+
+def plot_customers(df, ax=None, label=None):
+    """Active customers month by month."""
+    ax = _ax(ax)
+    ax.plot(df["month"], df["active"], label=label)
+    ax.set_xlabel("month")
+    ax.set_ylabel("active customers")
+    ax.set_ylim(bottom=0)
+    return ax
+
+
+def plot_churn_by_cause(df, ax=None):
+    """Customers lost so far, stacked by cause (cumulative)."""
+    ax = _ax(ax)
+    series = [df[f"churned_{c}"] for c in rules.CHURN_CAUSES]
+    ax.stackplot(df["month"], series, labels=[CAUSE_LABELS[c] for c in rules.CHURN_CAUSES],
+                 colors=[CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES], alpha=0.85)
+    ax.set_xlabel("month")
+    ax.set_ylabel("customers lost (cumulative)")
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    return ax
+
+
+def plot_churn_shares(churned: dict, ax=None):
+    """Share of all customers lost, by cause, as horizontal bars (largest first)."""
+    ax = _ax(ax)
+    total = max(sum(churned.values()), 1)
+    causes = sorted(churned, key=churned.get)
+    ax.barh([CAUSE_LABELS[c] for c in causes], [100 * churned[c] / total for c in causes],
+            color=[CAUSE_COLOURS[c] for c in causes])
+    ax.set_xlabel("share of customers lost (%)")
+    return ax
+
+
+def plot_profit_by_tier(df, ax=None):
+    """Total profit earned from each tier over the run (bars; Lead is usually below zero)."""
+    ax = _ax(ax)
+    totals = [df[f"profit_{t}"].sum() for t in rules.TIERS]
+    ax.bar([t.capitalize() for t in rules.TIERS], totals, color=[TIER_COLOURS[t] for t in rules.TIERS])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("profit over the run")
+    return ax
+
+
+def plot_tiers(df, ax=None):
+    """Customers in each tier month by month (stacked)."""
+    ax = _ax(ax)
+    ax.stackplot(df["month"], [df[f"tier_{t}"] for t in rules.TIERS], labels=[t.capitalize() for t in rules.TIERS],
+                 colors=[TIER_COLOURS[t] for t in rules.TIERS], alpha=0.9)
+    ax.set_xlabel("month")
+    ax.set_ylabel("customers")
+    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    return ax
+
+
+def plot_ladder(df, ax=None, month=-1):
+    """People on each rung of the loyalty ladder in one month (bars, suspects first)."""
+    ax = _ax(ax)
+    row = df.iloc[month]
+    stages = [s for s in rules.STAGES if s != "lost"]
+    ax.bar([s.replace("_", "-") for s in stages], [row[f"stage_{s}"] for s in stages], color="#4a6fa5")
+    ax.set_ylabel("people")
+    ax.tick_params(axis="x", rotation=30)
+    return ax
+
+
+def plot_satisfaction_retention(bands, ax=None, label=None, marker="o"):
+    """Retention after a year against satisfaction band at the start (Jones & Sasser's picture)."""
+    ax = _ax(ax)
+    shown = bands[bands["customers"] >= 20]
+    ax.plot(shown["band"], shown["retention"], marker=marker, label=label)
+    ax.set_xlabel("satisfaction at the start")
+    ax.set_ylabel("still a customer a year later")
+    ax.set_ylim(0, 1.02)
+    ax.tick_params(axis="x", rotation=20)
+    return ax
+
+
+def plot_whale_curve(monthly_profit, ax=None, label=None):
+    """Cumulative share of profit against share of customers, most profitable first."""
+    ax = _ax(ax)
+    curve = whale_curve(monthly_profit)
+    ax.plot(100 * curve["share_of_customers"], 100 * curve["share_of_profit"], label=label)
+    ax.axhline(100, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("customers, most profitable first (%)")
+    ax.set_ylabel("cumulative share of profit (%)")
+    return ax
+
+
+def plot_quadrants(df, ax=None):
+    """Jones & Sasser quadrants over time: apostles, mercenaries, hostages, defectors (stacked)."""
+    ax = _ax(ax)
+    ax.stackplot(df["month"], [df[f"quadrant_{q}"] for q in rules.QUADRANTS], labels=list(rules.QUADRANTS),
+                 colors=[QUADRANT_COLOURS[q] for q in rules.QUADRANTS], alpha=0.85)
+    ax.set_xlabel("month")
+    ax.set_ylabel("customers")
+    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    return ax
+
+
+def plot_loyalty_types(df, ax=None, month=-1):
+    """Dick & Basu's four loyalty types in one month (bars)."""
+    ax = _ax(ax)
+    row = df.iloc[month]
+    ax.bar(list(rules.DICK_BASU_TYPES), [row[f"loyalty_{t}"] for t in rules.DICK_BASU_TYPES], color="#2ca02c")
+    ax.set_ylabel("customers")
+    return ax
+
+
+def plot_profit(df, ax=None, label=None, cumulative=True):
+    """Profit over time, cumulative by default."""
+    ax = _ax(ax)
+    ax.plot(df["month"], df["profit"].cumsum() if cumulative else df["profit"], label=label)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("month")
+    ax.set_ylabel("cumulative profit" if cumulative else "monthly profit")
+    return ax
+
+
+def dashboard_figure(df, bands=None, fig=None):
+    """The five panels of the notebook dashboard and the command line's run report."""
+    if fig is None:
+        fig = plt.figure(figsize=(11, 6.5))
+    axes = fig.subplots(2, 3)
+    plot_customers(df, axes[0, 0])
+    plot_churn_by_cause(df, axes[0, 1])
+    plot_profit_by_tier(df, axes[0, 2])
+    plot_ladder(df, axes[1, 0])
+    if bands is not None:
+        plot_satisfaction_retention(bands, axes[1, 1])
+    else:
+        axes[1, 1].plot(df["month"], df["mean_satisfaction"])
+        axes[1, 1].set_xlabel("month")
+        axes[1, 1].set_ylabel("mean satisfaction")
+    plot_quadrants(df, axes[1, 2])
+    fig.tight_layout()
+    return fig
