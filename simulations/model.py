@@ -109,8 +109,11 @@ class LoyaltyMarket(mesa.Model):
                        "revenue": 0.0, "cost": 0.0, "profit": 0.0}
         self._retention_history: list[float] = []
         self._begin_month_totals()
-        self._account(np.flatnonzero(self.active_mask()))  # a first month's profit places customers in tiers
+        starting = np.flatnonzero(self.active_mask())
+        self._account(starting)  # a first month's profit places customers in tiers
         self._review_tiers()
+        self._update_switching(starting)
+        self.churn_hazards(starting)  # so that month 0 already says who is loyal
         self._begin_month_totals()  # month 0 is the starting state: no money has moved yet
         self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in self._record_keys()})
         self._record = month_record(self)
@@ -225,33 +228,49 @@ class LoyaltyMarket(mesa.Model):
 
         revenue = self._account(seats)
         p.points[seats] = p.points[seats] * (11 / 12) + s.reward_rate * revenue  # a twelfth is redeemed each month
-        points_tie = rules.points_bond(p.points[seats], p.spend[seats], prog["lock_in"])
+        points_tie = self._update_switching(seats)
         wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats], s.price_index,
                                                      sc["wallet_floor"])
         p.share_of_wallet[seats] += 0.2 * (wallet_target - p.share_of_wallet[seats])
-        switching = rules.switching_cost(p.products[seats], sc["max_products"], points_tie, p.social[seats],
-                                         p.customization[seats], p.structural[seats], sc["contract_lock_in"])
-        p.switching[seats] = switching
 
         bought_again = draws[3] < rules.repeat_purchase_probability(satisfaction, s.staying_in_touch, s.frontline_care)
         p.stage[seats] = rules.ladder_step(p.stage[seats], satisfaction, p.products[seats], p.tenure[seats], bought_again)
         p.tenure[seats] += 1
 
-        hazards = (
-            np.full(n, sc["death_rate"]),
-            np.full(n, sc["move_rate"]),
-            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"]),
-            rules.hazard_competitor(ci, p.price_sensitivity[seats], s.price_index, satisfaction, switching,
-                                    sc["lure_rate"], sc["affection_threshold"]),
-            rules.hazard_product(rules.product_disappointment(s.product_quality, p.expectation[seats]), ci, switching,
-                                 sc["product_churn_rate"]),
-            rules.hazard_indifference(p.neglect[seats], ci, switching, sc["indifference_rate"]),
-        )
-        p.voluntary_hazard[seats] = rules.total_hazard(*hazards[3:])
+        hazards = self.churn_hazards(seats)
         cause = rules.choose_cause(hazards, draws[4], draws[5])
         self._month["complaints"] += int(complains.sum())
         self._month["recovered"] += int(recovered.sum())
         self._churn(seats[cause >= 0], cause[cause >= 0])
+
+    def _update_switching(self, seats: np.ndarray) -> np.ndarray:
+        """Store the switching costs of the customers in `seats`; returns their points bond (a part of it)."""
+        p = self.people
+        points_tie = rules.points_bond(p.points[seats], p.spend[seats], self._programme["lock_in"])
+        p.switching[seats] = rules.switching_cost(p.products[seats], self.scenario["max_products"], points_tie, p.social[seats],
+                                                  p.customization[seats], p.structural[seats], self.scenario["contract_lock_in"])
+        return points_tie
+
+    def churn_hazards(self, seats: np.ndarray) -> tuple:
+        """This month's competing churn hazards of the customers in `seats`, in CHURN_CAUSES order.
+
+        Also stores the voluntary part (competitor, product, indifference), which says who is loyal
+        in Jones & Sasser's sense.
+        """
+        p, s, sc = self.people, self.strategy, self.scenario
+        ci = sc["competitive_intensity"]
+        hazards = (
+            np.full(len(seats), sc["death_rate"]),
+            np.full(len(seats), sc["move_rate"]),
+            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"]),
+            rules.hazard_competitor(ci, p.price_sensitivity[seats], s.price_index, p.satisfaction[seats], p.switching[seats],
+                                    sc["lure_rate"], sc["affection_threshold"]),
+            rules.hazard_product(rules.product_disappointment(s.product_quality, p.expectation[seats]), ci, p.switching[seats],
+                                 sc["product_churn_rate"]),
+            rules.hazard_indifference(p.neglect[seats], ci, p.switching[seats], sc["indifference_rate"]),
+        )
+        p.voluntary_hazard[seats] = rules.total_hazard(*hazards[3:])
+        return hazards
 
     def _account(self, seats: np.ndarray) -> np.ndarray:
         """This month's revenue and cost of each customer in `seats`; adds them to the month's totals."""

@@ -164,3 +164,41 @@ def dashboard_figure(df, bands=None, fig=None):
     plot_quadrants(df, axes[1, 2])
     fig.tight_layout()
     return fig
+
+
+def plot_loyalty_motives(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
+    """The seven loyalty types of the course notes (what holds each customer) in one month (bars).
+
+    `offset` and `width` let several runs share one axes as grouped bars.
+    """
+    ax = _ax(ax)
+    row = df.iloc[month]
+    positions = np.arange(len(rules.LOYALTY_MOTIVES)) + offset
+    ax.bar(positions, [row[f"motive_{m}"] for m in rules.LOYALTY_MOTIVES], width=width, label=label)
+    ax.set_xticks(np.arange(len(rules.LOYALTY_MOTIVES)))
+    ax.set_xticklabels([m.replace("_", "-") for m in rules.LOYALTY_MOTIVES], rotation=30)
+    ax.set_ylabel("customers")
+    return ax
+
+
+def plot_satisfaction_loyalty(table, ax=None, size=6):
+    """Each customer as a dot: satisfaction against the chance of staying a year, coloured by Jones & Sasser quadrant.
+
+    `table` is `model.customer_table()`. The dashed lines are the quadrant cut-offs of
+    `rules.jones_sasser_quadrant`, read from its defaults so the picture and the rule cannot disagree.
+    """
+    import inspect
+
+    ax = _ax(ax)
+    defaults = inspect.signature(rules.jones_sasser_quadrant).parameters
+    for quadrant in rules.QUADRANTS:
+        shown = table[table["quadrant"] == quadrant]
+        ax.scatter(shown["satisfaction"], shown["stay_12m"], s=size, alpha=0.5, color=QUADRANT_COLOURS[quadrant],
+                   label=quadrant, linewidths=0)
+    ax.axvline(defaults["satisfied"].default, color="grey", lw=0.8, ls="--")
+    ax.axhline(defaults["loyal"].default, color="grey", lw=0.8, ls="--")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("satisfaction")
+    ax.set_ylabel("chance of staying a year")
+    return ax

@@ -221,7 +221,7 @@ def ladder_step(stage, satisfaction, products, tenure, bought_again, advocate_th
     )
 
 
-def affection_vulnerability(satisfaction, threshold=0.75, steepness=14.0):
+def affection_vulnerability(satisfaction, threshold=0.75, steepness=20.0):
     """How open a customer is to a rival's offer, by satisfaction (Jones & Sasser 1995).
 
     Only customers in the 'zone of affection' above `threshold` are really safe; merely satisfied

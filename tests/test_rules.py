@@ -1,0 +1,259 @@
+"""Unit and property tests of every behavioural rule in simulations/rules.py."""
+
+import inspect
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulations import rules
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+price = st.floats(0.7, 1.3, allow_nan=False)
+products = st.integers(1, 6)
+
+
+# ---------------------------------------------------------------- unit tests, one rule at a time
+def test_clip01_clamps_numbers_and_arrays():
+    assert rules.clip01(1.5) == 1.0 and rules.clip01(-0.2) == 0.0
+    assert list(rules.clip01(np.array([-1.0, 0.3, 2.0]))) == [0.0, 0.3, 1.0]
+
+
+def test_perceived_quality_weighs_product_by_quality_sensitivity():
+    product_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=1.0)
+    service_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=0.0)
+    assert product_lover == pytest.approx(0.9)
+    assert service_lover == pytest.approx(0.2)
+    assert rules.perceived_quality(1, 1, 1, 0.5, noise=0.5) == 1.0  # clipped
+
+
+def test_perceived_value_charges_price_to_the_price_sensitive():
+    assert rules.perceived_value(0.6, 1.2, 1.0) < rules.perceived_value(0.6, 1.2, 0.0) == pytest.approx(0.6)
+    assert rules.perceived_value(0.6, 1.0, 1.0, reward_value=0.05) == pytest.approx(0.65)
+
+
+def test_transaction_satisfaction_follows_disconfirmation():
+    met = rules.transaction_satisfaction(0.6, 0.6)
+    assert met == pytest.approx(1 / (1 + np.exp(-1)))  # about 0.73: met, not delighted
+    assert rules.transaction_satisfaction(0.8, 0.6) > 0.9
+    assert rules.transaction_satisfaction(0.4, 0.6) < 0.3
+
+
+def test_cumulative_satisfaction_remembers_the_past():
+    assert rules.cumulative_satisfaction(0.9, 0.1, memory=0.8) == pytest.approx(0.74)
+
+
+def test_expectations_drift_toward_experience_and_rivals():
+    assert rules.adapt_expectation(0.5, 0.9, 0.5, 0.0) > 0.5
+    assert rules.adapt_expectation(0.5, 0.5, 0.9, 1.0) > rules.adapt_expectation(0.5, 0.5, 0.9, 0.0) == pytest.approx(0.5)
+    assert rules.adapt_expectation(0.5, 0.5, 0.5, 0.5, word_of_mouth=0.1) == pytest.approx(0.6)
+
+
+def test_only_disappointed_customers_complain_and_never_all():
+    assert rules.complaint_probability(0.7, 0.6) == 0.0
+    assert 0 < rules.complaint_probability(0.55, 0.6) < rules.complaint_probability(0.4, 0.6) <= 0.5
+
+
+def test_recovery_needs_a_channel_and_care():
+    assert rules.recovery_probability(0.0, 1.0) == 0.0
+    assert rules.recovery_probability(1.0, 1.0) > rules.recovery_probability(1.0, 0.0) > 0
+
+
+def test_recovery_restores_and_a_failed_one_deepens_damage():
+    recovered, failed = rules.satisfaction_after_complaint(np.array([0.5, 0.5]), np.array([True, False]))
+    assert recovered > 0.5 > failed
+
+
+def test_neglect_settles_at_the_square_of_inattention():
+    neglect = 0.0
+    for _ in range(200):
+        neglect = rules.update_neglect(neglect, frontline_care=0.2, staying_in_touch=0.6, unanswered_complaint=False)
+    assert neglect == pytest.approx((1 - 0.4) ** 2, abs=1e-6)
+    assert rules.update_neglect(0.2, 0.5, 0.5, True) > rules.update_neglect(0.2, 0.5, 0.5, False)
+
+
+def test_bonds_grow_with_investment_and_decay_without():
+    bond = 0.0
+    for _ in range(400):
+        bond = rules.grow_bond(bond, 0.5)
+    assert bond == pytest.approx(0.1 * 0.5 / (0.1 * 0.5 + 0.04 * 0.5), abs=1e-6)
+    assert rules.grow_bond(0.8, 0.0) < 0.8
+
+
+def test_cross_selling_needs_room_and_effort():
+    assert rules.cross_sell_probability(1.0, 0.9, products=3, max_products=3) == 0.0
+    assert rules.cross_sell_probability(0.0, 0.9, products=1, max_products=3) == 0.0
+    assert rules.cross_sell_probability(1.0, 0.9, 1, 3) > rules.cross_sell_probability(1.0, 0.3, 1, 3) > 0
+
+
+def test_points_bond_grows_with_balance_and_needs_lock_in():
+    assert rules.points_bond(100.0, 30.0, lock_in=0.0) == 0.0
+    assert 0 < rules.points_bond(10.0, 30.0, 1.0) < rules.points_bond(100.0, 30.0, 1.0) < 0.5
+
+
+def test_switching_cost_combines_parts_with_diminishing_returns():
+    assert rules.switching_cost(1, 3, 0, 0, 0, 0, 0) == 0.0
+    one = rules.switching_cost(1, 3, 0, 1.0, 0, 0, 0)
+    two = rules.switching_cost(1, 3, 0, 1.0, 1.0, 0, 0)
+    assert 0 < one < two < 1
+    assert two < rules.switching_cost(1, 3, 0, 1.0, 0, 0, 0) + rules.switching_cost(1, 3, 0, 0, 1.0, 0, 0)
+    assert rules.switching_cost(6, 6, 0.5, 1, 1, 1, 1) < 1
+
+
+def test_satisfied_customers_give_more_of_their_wallet():
+    low, high = rules.share_of_wallet_target(np.array([0.3, 0.95]), 0.0, 0.5, 1.0)
+    assert high > low >= 0.3
+    assert rules.share_of_wallet_target(0.8, 0, 1.0, 1.3) < rules.share_of_wallet_target(0.8, 0, 1.0, 1.0)
+
+
+def test_repeat_purchase_grows_with_satisfaction_and_contact():
+    assert rules.repeat_purchase_probability(0.9, 0.5, 0.5) > rules.repeat_purchase_probability(0.3, 0.5, 0.5)
+    assert rules.repeat_purchase_probability(0.7, 1.0, 0.5) > rules.repeat_purchase_probability(0.7, 0.0, 0.5)
+
+
+def test_ladder_moves_one_rung_at_a_time():
+    stages = np.array([rules.FIRST_TIME, rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.SUSPECT, rules.REPEAT])
+    satisfaction = np.array([0.7, 0.7, 0.9, 0.6, 0.9, 0.5])
+    products = np.array([1, 2, 2, 2, 1, 1])
+    tenure = np.array([1, 3, 20, 20, 0, 5])
+    bought = np.array([True, False, False, False, True, False])
+    assert list(rules.ladder_step(stages, satisfaction, products, tenure, bought)) == [
+        rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.CLIENT, rules.SUSPECT, rules.REPEAT]
+
+
+def test_zone_of_affection_is_a_kink():
+    v = rules.affection_vulnerability(np.array([0.5, 0.65, 0.9]))
+    assert v[0] > 0.9 and v[1] > 0.8 and v[2] < 0.1
+
+
+def test_competitor_lure_needs_competition_and_is_damped_by_ties():
+    base = dict(price_sensitivity=0.8, price_index=1.0, satisfaction=0.5, lure_rate=0.05)
+    assert rules.hazard_competitor(0.0, switching=0.0, **base) == 0.0
+    assert rules.hazard_competitor(1.0, switching=0.5, **base) == pytest.approx(rules.hazard_competitor(1.0, switching=0.0, **base) / 2)
+    dear = dict(base, price_index=1.3)
+    assert rules.hazard_competitor(1.0, switching=0.0, **dear) > rules.hazard_competitor(1.0, switching=0.0, **base)
+
+
+def test_product_and_indifference_exits_need_somewhere_to_go():
+    assert rules.product_disappointment(0.8, 0.6) == 0.0 < rules.product_disappointment(0.3, 0.6)
+    assert rules.hazard_product(1.0, 0.0, 0.0, 0.02) < rules.hazard_product(1.0, 1.0, 0.0, 0.02) == pytest.approx(0.02)
+    assert rules.market_openness(0.0) == pytest.approx(0.1)
+    # convex in neglect: halving neglect quarters the hazard
+    assert rules.hazard_indifference(0.5, 1.0, 0.0, 0.08) == pytest.approx(rules.hazard_indifference(1.0, 1.0, 0.0, 0.08) / 4)
+
+
+def test_poor_fits_drift_away_three_times_as_often():
+    good, poor = rules.hazard_other_relationships(np.array([True, False]), 0.01)
+    assert poor == pytest.approx(3 * good)
+
+
+def test_total_hazard_is_competing_risks():
+    assert rules.total_hazard(0.1, 0.2) == pytest.approx(1 - 0.9 * 0.8)
+
+
+def test_choose_cause_draws_causes_in_proportion():
+    rng = np.random.default_rng(0)
+    n = 200_000
+    hazards = (np.full(n, 0.01), np.full(n, 0.03), np.full(n, 0.06))
+    cause = rules.choose_cause(hazards, rng.random(n), rng.random(n))
+    leavers = cause[cause >= 0]
+    assert len(leavers) / n == pytest.approx(rules.total_hazard(0.01, 0.03, 0.06), rel=0.05)
+    assert np.bincount(leavers) / len(leavers) == pytest.approx([0.1, 0.3, 0.6], abs=0.02)
+    assert rules.choose_cause((0.0, 0.0), 0.0, 0.5) == -1
+    assert rules.choose_cause((0.0, 1.0), 0.3, 0.1) == 1
+
+
+def test_nps_counts_promoters_minus_detractors():
+    scores = rules.recommend_score(np.array([0.85, 0.9, 0.75, 0.4]))
+    assert list(scores) == [9, 10, 8, 5]
+    assert rules.net_promoter_score(scores) == pytest.approx(25.0)
+    assert rules.net_promoter_score([]) == 0.0
+
+
+def test_dick_basu_and_jones_sasser_quadrants():
+    assert list(rules.dick_basu_type([0.8, 0.8, 0.3, 0.3], [0.9, 0.2, 0.9, 0.2])) == [0, 1, 2, 3]
+    assert list(rules.jones_sasser_quadrant([0.9, 0.9, 0.3, 0.3], [0.95, 0.5, 0.95, 0.5])) == [0, 1, 2, 3]
+    assert rules.relative_attitude(1.0, 1.0, 1.0) == pytest.approx(1.0)
+
+
+def test_loyalty_motive_names_what_holds_a_customer():
+    kw = dict(competitive_intensity=0.8, switching=0.0, points_bond_value=0.0, price_sensitivity=0.3, emotional_bond=0.0)
+    motive = lambda **over: rules.LOYALTY_MOTIVES[int(rules.loyalty_motive(**{**dict(attitude=0.3, patronage=0.9, satisfaction=0.4), **kw, **over}))]
+    assert motive() == "false"
+    assert motive(competitive_intensity=0.1) == "no_choice"
+    assert motive(points_bond_value=0.3) == "incentive"
+    assert motive(price_sensitivity=0.9) == "benefit"
+    assert motive(attitude=0.8, patronage=0.3) == "latent"
+    assert motive(attitude=0.8, satisfaction=0.7) == "brand"
+    assert motive(attitude=0.9, satisfaction=0.9, emotional_bond=0.6) == "super_value"
+
+
+def test_lever_cost_is_quadratic_and_clv_is_the_annuity():
+    assert rules.lever_cost(0.5, 8.0) == pytest.approx(2.0)
+    assert rules.customer_lifetime_value(10.0, 0.98, 0.01) == pytest.approx(10 * 0.98 / 0.03)
+
+
+# ---------------------------------------------------------------- properties
+PROBABILITY_RULES = {
+    "transaction_satisfaction": (rules.transaction_satisfaction, (unit, unit)),
+    "cumulative_satisfaction": (rules.cumulative_satisfaction, (unit, unit)),
+    "complaint_probability": (rules.complaint_probability, (unit, unit)),
+    "recovery_probability": (rules.recovery_probability, (unit, unit)),
+    "update_neglect": (rules.update_neglect, (unit, unit, unit, st.booleans())),
+    "grow_bond": (rules.grow_bond, (unit, unit)),
+    # max_products is a market constant, not a per-customer array: fixed here
+    "cross_sell_probability": (lambda c, s, p: rules.cross_sell_probability(c, s, p, max_products=4), (unit, unit, products)),
+    "points_bond": (rules.points_bond, (st.floats(0, 1e4), st.floats(0.1, 1e4), unit)),
+    "switching_cost": (lambda p, *ties: rules.switching_cost(p, 4, *ties), (products, unit, unit, unit, unit, unit)),
+    "share_of_wallet_target": (rules.share_of_wallet_target, (unit, unit, unit, price)),
+    "repeat_purchase_probability": (rules.repeat_purchase_probability, (unit, unit, unit)),
+    "affection_vulnerability": (rules.affection_vulnerability, (unit,)),
+    "hazard_competitor": (rules.hazard_competitor, (unit, unit, price, unit, unit, st.floats(0, 0.5))),
+    "hazard_product": (rules.hazard_product, (unit, unit, unit, st.floats(0, 0.5))),
+    "hazard_indifference": (rules.hazard_indifference, (unit, unit, unit, st.floats(0, 0.5))),
+    "hazard_other_relationships": (rules.hazard_other_relationships, (st.booleans(), st.floats(0, 0.1))),
+    "perceived_quality": (rules.perceived_quality, (unit, unit, unit, unit, st.floats(-0.5, 0.5))),
+    "perceived_value": (rules.perceived_value, (unit, price, unit, st.floats(0, 0.2))),
+    "adapt_expectation": (rules.adapt_expectation, (unit, unit, unit, unit)),
+    "relative_attitude": (rules.relative_attitude, (unit, unit, unit)),
+    "market_openness": (rules.market_openness, (unit,)),
+    "product_disappointment": (rules.product_disappointment, (unit, unit)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROBABILITY_RULES))
+def test_probabilities_stay_in_unit_interval_and_rules_accept_arrays(name):
+    rule, arg_strategies = PROBABILITY_RULES[name]
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.tuples(*arg_strategies), min_size=1, max_size=8))
+    def check(rows):
+        scalar_results = [rule(*row) for row in rows]
+        array_result = rule(*[np.array(col) for col in zip(*rows)])
+        assert np.shape(array_result) == (len(rows),)
+        assert np.all((array_result >= 0) & (array_result <= 1))
+        assert np.allclose(array_result, np.array(scalar_results, dtype=float).ravel())
+
+    check()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(*(st.floats(0, 0.3),) * 6, unit, unit), min_size=1, max_size=20))
+def test_total_hazard_and_choose_cause_properties(rows):
+    hazards = [np.array(col) for col in zip(*[r[:6] for r in rows])]
+    u_leave, u_cause = np.array([r[6] for r in rows]), np.array([r[7] for r in rows])
+    total = rules.total_hazard(*hazards)
+    assert np.all((total >= 0) & (total <= 1)) and np.all(total >= np.max(hazards, axis=0) - 1e-12)
+    cause = rules.choose_cause(hazards, u_leave, u_cause)
+    assert np.all((cause >= -1) & (cause < 6))
+    assert np.all((cause >= 0) == (u_leave < total))
+    for i, c in enumerate(cause):  # a chosen cause always has a positive hazard
+        assert c < 0 or hazards[c][i] > 0
+
+
+def test_every_public_rule_is_tested_here():
+    public = {n for n, f in inspect.getmembers(rules, inspect.isfunction) if f.__module__ == rules.__name__}
+    source = open(__file__, encoding="utf-8").read()
+    untested = sorted(n for n in public if f"rules.{n}(" not in source and f"rules.{n}," not in source)
+    assert not untested, f"rules without a test: {untested}"
