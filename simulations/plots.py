@@ -38,16 +38,21 @@ def plot_customers(df, ax=None, label=None):
     return ax
 
 
+def _stack_over_time(df, names, prefix, colours, labels, ylabel, ax, legend_loc):
+    """Stacked areas of the columns `prefix_name` month by month: the shape of every 'who is where' panel."""
+    ax = _ax(ax)
+    ax.stackplot(df["month"], [df[f"{prefix}_{n}"] for n in names], labels=labels,
+                 colors=[colours[n] for n in names], alpha=0.85)
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc=legend_loc, fontsize="small", frameon=False)
+    return ax
+
+
 def plot_churn_by_cause(df, ax=None):
     """Customers lost so far, stacked by cause (cumulative)."""
-    ax = _ax(ax)
-    series = [df[f"churned_{c}"] for c in rules.CHURN_CAUSES]
-    ax.stackplot(df["month"], series, labels=[CAUSE_LABELS[c] for c in rules.CHURN_CAUSES],
-                 colors=[CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES], alpha=0.85)
-    ax.set_xlabel("month")
-    ax.set_ylabel("customers lost (cumulative)")
-    ax.legend(loc="upper left", fontsize="small", frameon=False)
-    return ax
+    return _stack_over_time(df, rules.CHURN_CAUSES, "churned", CAUSE_COLOURS, [CAUSE_LABELS[c] for c in rules.CHURN_CAUSES],
+                            "customers lost (cumulative)", ax, "upper left")
 
 
 def plot_churn_shares(churned: dict, ax=None):
@@ -73,13 +78,8 @@ def plot_profit_by_tier(df, ax=None):
 
 def plot_tiers(df, ax=None):
     """Customers in each tier month by month (stacked)."""
-    ax = _ax(ax)
-    ax.stackplot(df["month"], [df[f"tier_{t}"] for t in rules.TIERS], labels=[t.capitalize() for t in rules.TIERS],
-                 colors=[TIER_COLOURS[t] for t in rules.TIERS], alpha=0.9)
-    ax.set_xlabel("month")
-    ax.set_ylabel("customers")
-    ax.legend(loc="upper right", fontsize="small", frameon=False)
-    return ax
+    return _stack_over_time(df, rules.TIERS, "tier", TIER_COLOURS, [t.capitalize() for t in rules.TIERS], "customers", ax,
+                            "upper right")
 
 
 def plot_ladder(df, ax=None, month=-1):
@@ -118,13 +118,8 @@ def plot_whale_curve(monthly_profit, ax=None, label=None):
 
 def plot_quadrants(df, ax=None):
     """Jones & Sasser quadrants over time: apostles, mercenaries, hostages, defectors (stacked)."""
-    ax = _ax(ax)
-    ax.stackplot(df["month"], [df[f"quadrant_{q}"] for q in rules.QUADRANTS], labels=list(rules.QUADRANTS),
-                 colors=[QUADRANT_COLOURS[q] for q in rules.QUADRANTS], alpha=0.85)
-    ax.set_xlabel("month")
-    ax.set_ylabel("customers")
-    ax.legend(loc="upper right", fontsize="small", frameon=False)
-    return ax
+    return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS, list(rules.QUADRANTS), "customers", ax,
+                            "upper right")
 
 
 def plot_loyalty_types(df, ax=None, month=-1):

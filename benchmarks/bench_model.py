@@ -1,0 +1,80 @@
+"""Speed and memory of the simulated market, against a toy Mesa model measured in the same run.
+
+Run on demand (never as a timed test):  .venv/bin/python benchmarks/bench_model.py
+Targets (issue 2): the full model at least a third of the toy's customer-months per second;
+2,000 customers over 36 months in under half a second (so a slider feels live).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tracemalloc
+
+import mesa
+
+from simulations import LoyaltyMarket
+
+
+class ToyCustomer(mesa.Agent):
+    """One random update a month: the least a Mesa agent can do."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.satisfaction = 0.5
+
+    def step(self):
+        self.satisfaction = 0.9 * self.satisfaction + 0.1 * self.random.random()
+
+
+class ToyMarket(mesa.Model):
+    def __init__(self, n_customers=2000, seed=None):
+        super().__init__(seed=seed)
+        ToyCustomer.create_agents(self, n_customers)
+
+    def step(self):
+        self.agents.shuffle_do("step")
+
+
+def timed(make, months, repeats=3):
+    """Median (init seconds, run seconds) over `repeats` fresh models."""
+    inits, runs = [], []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        model = make(seed)
+        built = time.perf_counter()
+        for _ in range(months):
+            model.step()
+        inits.append(built - start)
+        runs.append(time.perf_counter() - built)
+    return statistics.median(inits), statistics.median(runs)
+
+
+def peak_memory_mb(make, months):
+    tracemalloc.start()
+    model = make(0)
+    for _ in range(months):
+        model.step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main():
+    print(f"{'model':8s} {'customers':>9s} {'months':>6s} {'init s':>8s} {'run s':>8s} {'customer-months/s':>18s} {'peak MB':>8s}")
+    speeds = {}
+    for n, months in ((2000, 60), (10000, 60), (2000, 36)):
+        for name, make in (("full", lambda seed, n=n: LoyaltyMarket("telecom", "balanced", n, seed=seed)),
+                           ("toy", lambda seed, n=n: ToyMarket(n, seed=seed))):
+            init, run = timed(make, months)
+            speed = n * months / run
+            speeds[name, n, months] = (speed, init + run)
+            print(f"{name:8s} {n:9d} {months:6d} {init:8.3f} {run:8.3f} {speed:18,.0f} {peak_memory_mb(make, months):8.1f}")
+    for n in (2000, 10000):
+        ratio = speeds["full", n, 60][0] / speeds["toy", n, 60][0]
+        print(f"full / toy speed at {n} customers: {ratio:.2f}  (target >= 0.33)")
+    print(f"2,000 customers x 36 months, init + run: {speeds['full', 2000, 36][1]:.3f} s  (target < 0.5 s)")
+
+
+if __name__ == "__main__":
+    main()
