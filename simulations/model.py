@@ -154,6 +154,8 @@ class LoyaltyMarket(mesa.Model):
         p.social[seats] = p.customization[seats] = p.structural[seats] = 0.0
         p.share_of_wallet[seats] = 0.5
         p.incarnation[seats] += 1
+        self._update_switching(seats)
+        self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
 
     def _make_initial_customers(self, n: int):
         """The starting base: `n` people with some history (tenure, products, rung) already behind them."""
@@ -284,6 +286,7 @@ class LoyaltyMarket(mesa.Model):
                 + rules.lever_cost(s.frontline_care, sc["care_unit_cost"])
                 + rules.lever_cost(s.feedback_channel, sc["channel_unit_cost"])
                 + rules.lever_cost(s.staying_in_touch, sc["contact_unit_cost"])
+                + rules.lever_cost(s.cross_sell, sc["contact_unit_cost"])  # cross-selling is outbound contact too
                 + rules.lever_cost(np.array([s.social_bond, s.customization_bond, s.structural_bond]), sc["bond_unit_cost"]).sum()
                 + prog["overhead"] * sc["programme_overhead"]
                 + 0.8 * s.reward_rate * revenue)  # about a fifth of points are never redeemed (breakage)
@@ -313,13 +316,13 @@ class LoyaltyMarket(mesa.Model):
         praised = self._pass_word(np.flatnonzero(p.stage == rules.ADVOCATE), sc["referral_rate"])
         newly = praised[(p.stage[praised] == rules.SUSPECT) & (p.warned[praised] == 0)]
         p.stage[newly], p.stage_months[newly], p.referred[newly] = rules.PROSPECT, 0, True
-        p.expectation[newly] = rules.clip01(p.expectation[newly] + 0.05)  # praise raises expectations
+        p.expectation[newly] = rules.praised_expectation(p.expectation[newly])
         self._month["referrals"] = len(newly)
 
         warned = self._pass_word(np.flatnonzero(active & (p.satisfaction < 0.3)), min(1.0, 2 * sc["referral_rate"]))
         p.warned[warned] = COOLOFF_MONTHS
         listeners = warned[active[warned]]
-        p.satisfaction[listeners] = rules.clip01(p.satisfaction[listeners] - 0.03)
+        p.satisfaction[listeners] = rules.warned_satisfaction(p.satisfaction[listeners])
 
     def _pass_word(self, speakers: np.ndarray, rate: float) -> np.ndarray:
         """Seats of the neighbours that `speakers` talk to this month (each speaks with chance `rate`)."""

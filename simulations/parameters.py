@@ -119,7 +119,7 @@ SCENARIO_SETTINGS: tuple[Parameter, ...] = (
     Parameter("quality_cost_share", "cost of full quality", 0.25, 0.0, 1.0, 0.01, "Cost of product quality 1 as a share of revenue (grows with the square)."),
     Parameter("care_unit_cost", "cost of full care", 3.0, 0.0, 1000.0, 0.1, "Monthly cost per customer of frontline care 1 (training, staffing)."),
     Parameter("channel_unit_cost", "cost of full feedback channel", 1.5, 0.0, 1000.0, 0.1, "Monthly cost per customer of a fully staffed feedback channel."),
-    Parameter("contact_unit_cost", "cost of full contact", 1.0, 0.0, 1000.0, 0.1, "Monthly cost per customer of staying in touch at level 1."),
+    Parameter("contact_unit_cost", "cost of full contact", 1.0, 0.0, 1000.0, 0.1, "Monthly cost per customer of staying in touch at level 1 (and of cross-selling effort at level 1)."),
     Parameter("bond_unit_cost", "cost of a full bond", 1.0, 0.0, 1000.0, 0.1, "Monthly cost per customer of each bond at level 1."),
     Parameter("programme_overhead", "programme overhead", 0.8, 0.0, 1000.0, 0.1, "Monthly running cost per member of a standalone points programme."),
     Parameter("fixed_cost", "fixed cost per starting customer", 4.0, 0.0, 10000.0, 0.5,

@@ -82,17 +82,30 @@ def cumulative_satisfaction(previous, transaction, memory=0.8):
     return clip01(memory * previous + (1 - memory) * transaction)
 
 
-def adapt_expectation(expectation, perceived, competitor_standard, competitive_intensity, word_of_mouth=0.0,
+def adapt_expectation(expectation, perceived, competitor_standard, competitive_intensity,
                       experience_weight=0.03, competitor_weight=0.05):
     """Expectations keep moving (Zeithaml, Berry & Parasuraman 1993; Oliver 1980).
 
-    They drift toward what the customer has been getting (adaptation to experience), toward what
-    rivals offer in proportion to competitive intensity, and with what other people say
-    (`word_of_mouth`, a signed nudge).
+    Each month they drift toward what the customer has been getting (adaptation to experience) and
+    toward what rivals offer, in proportion to competitive intensity. What other people say acts
+    through `praised_expectation` and `warned_satisfaction`.
     """
     moved = (expectation + experience_weight * (perceived - expectation)
-             + competitor_weight * competitive_intensity * (competitor_standard - expectation) + word_of_mouth)
+             + competitor_weight * competitive_intensity * (competitor_standard - expectation))
     return clip01(moved)
+
+
+def praised_expectation(expectation, lift=0.05):
+    """A prospect referred by an advocate arrives expecting more: praise raises expectations.
+
+    Word of mouth is one of the sources of expectations (Zeithaml, Berry & Parasuraman 1993).
+    """
+    return clip01(expectation + lift)
+
+
+def warned_satisfaction(satisfaction, drop=0.03):
+    """A customer warned off by a very unhappy neighbour grows a little less satisfied (Anderson 1998)."""
+    return clip01(satisfaction - drop)
 
 
 def complaint_probability(perceived, expectation, propensity=0.5):
@@ -148,8 +161,10 @@ def grow_bond(bond, investment, build=0.10, decay=0.04):
 def cross_sell_probability(cross_sell, satisfaction, products, max_products, base=0.06):
     """Monthly chance that a customer takes one more product.
 
-    Satisfied customers are more receptive to further products (Verhoef, Franses & Hoekstra 2001;
-    Kamakura et al. 2003 on cross-selling); nothing is left to sell once every product is held.
+    Cross-selling needs effort and a receptive customer (Kamakura et al. 2003); we let satisfaction
+    stand for receptiveness, a simplification: Verhoef, Franses & Hoekstra (2001) found relationship
+    length and payment equity mattered more than satisfaction. Nothing is left to sell once every
+    product is held.
     """
     room = np.asarray(products) < max_products
     return clip01(base * cross_sell * satisfaction * 2.0 * room)

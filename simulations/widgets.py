@@ -115,10 +115,10 @@ def panel_drawer(*plot_functions, figsize=None):
     return draw
 
 
-def figure_png(fig: Figure) -> bytes:
+def figure_png(fig: Figure, dpi: int = PNG_DPI) -> bytes:
     """The figure as PNG bytes (drawn without pyplot, so nothing piles up in pyplot's figure list)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI)
+    fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -251,9 +251,18 @@ class MarketExplorer(widgets.VBox):
                              f"{self.controls['n_customers'].value:,} customers x {self.controls['months'].value} months, "
                              f"{drawn - ran:.2f} s drawing")
 
+    def static_image(self, dpi: int = 110):
+        """The current panels as an image at print resolution (what a static page shows instead of the widget)."""
+        from IPython.display import Image
+
+        return Image(data=figure_png(self.figure, dpi), format="png")
+
     def _show(self):
+        from IPython import get_ipython
         from IPython.display import Image, display
 
+        if get_ipython() is None:  # plain Python (tests, scripts): nothing to display into
+            return
         with self.output:
             self.output.clear_output(wait=True)
             display(Image(data=self.png, format="png"))
@@ -277,7 +286,7 @@ TIER_SERVICE_LEVERS = ("service_platinum", "service_gold", "service_iron", "serv
 BOND_LEVERS = ("cross_sell", "loyalty_programme", "reward_rate", "social_bond", "customization_bond", "structural_bond")
 CARE_LEVERS = ("frontline_care", "feedback_channel", "staying_in_touch")
 SATISFACTION_LEVERS = ("product_quality", "frontline_care", "price_index")
-LADDER_LEVERS = ("acquisition_budget", "targeting_precision", "staying_in_touch", "cross_sell")
+LADDER_LEVERS = ("acquisition_budget", "targeting_precision", "frontline_care", "feedback_channel", "staying_in_touch", "cross_sell")
 
 
 def dashboard(scenario="telecom", strategy=None, n_customers=2000, months=36, seed=1) -> MarketExplorer:

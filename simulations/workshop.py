@@ -189,7 +189,7 @@ def summarise_sweep(df: pd.DataFrame, varied: list[str] | None = None) -> pd.Dat
     """Mean and standard deviation over seeds of each outcome, one row per combination of the varied values."""
     varied = varied or df.attrs.get("varied", [])
     grouped = df.groupby(varied, sort=False)[list(OUTCOMES)]
-    table = grouped.mean().join(grouped.std(ddof=0), rsuffix="_sd").reset_index()
+    table = grouped.mean().join(grouped.std(ddof=0).add_suffix("_sd")).reset_index()
     return table
 
 
@@ -460,6 +460,8 @@ def debrief_markdown(data: dict, figure_name: str | None = None, score_formula: 
     """A one-page Markdown debrief for a team: rank, outcomes beside the field, what drove the result, churn, tiers."""
     o = data["outcomes"]
     fmt = {"retention_12m": "{:.1%}", "mean_satisfaction": "{:.3f}", "nps": "{:+.1f}"}
+    names = {"retention_12m": "12-month retention", "nps": "net promoter score", "active": "customers at the end",
+             "acquired": "customers ever acquired", "churned": "customers lost"}
     lines = [f"# Debrief: {data['team']}", "",
              f"Rank **{data['rank']} of {data['teams']}**, composite score **{data['score']:.1f}** / 100.", ""]
     if figure_name:
@@ -467,7 +469,7 @@ def debrief_markdown(data: dict, figure_name: str | None = None, score_formula: 
     lines += ["## Outcomes beside the field average", "", "| outcome | your team | field average |", "| --- | ---: | ---: |"]
     for name in o.index:
         f = fmt.get(name, "{:,.0f}")
-        lines.append(f"| {name.replace('_', ' ')} | {f.format(o.at[name, 'team'])} | {f.format(o.at[name, 'field'])} |")
+        lines.append(f"| {names.get(name, name.replace('_', ' '))} | {f.format(o.at[name, 'team'])} | {f.format(o.at[name, 'field'])} |")
     lines += ["", "## What drove the result", ""] + [f"- {s}" for s in data["drivers"]]
     lines += ["", "## Customers lost, by cause", "", "| cause | your team | field average |", "| --- | ---: | ---: |"]
     for cause, row in data["churn_by_cause"].iterrows():

@@ -47,7 +47,8 @@ def test_cumulative_satisfaction_remembers_the_past():
 def test_expectations_drift_toward_experience_and_rivals():
     assert rules.adapt_expectation(0.5, 0.9, 0.5, 0.0) > 0.5
     assert rules.adapt_expectation(0.5, 0.5, 0.9, 1.0) > rules.adapt_expectation(0.5, 0.5, 0.9, 0.0) == pytest.approx(0.5)
-    assert rules.adapt_expectation(0.5, 0.5, 0.5, 0.5, word_of_mouth=0.1) == pytest.approx(0.6)
+    assert rules.praised_expectation(0.5) == pytest.approx(0.55) and rules.praised_expectation(0.99) == 1.0
+    assert rules.warned_satisfaction(0.5) == pytest.approx(0.47) and rules.warned_satisfaction(0.01) == 0.0
 
 
 def test_only_disappointed_customers_complain_and_never_all():
@@ -216,6 +217,8 @@ PROBABILITY_RULES = {
     "perceived_quality": (rules.perceived_quality, (unit, unit, unit, unit, st.floats(-0.5, 0.5))),
     "perceived_value": (rules.perceived_value, (unit, price, unit, st.floats(0, 0.2))),
     "adapt_expectation": (rules.adapt_expectation, (unit, unit, unit, unit)),
+    "praised_expectation": (rules.praised_expectation, (unit,)),
+    "warned_satisfaction": (rules.warned_satisfaction, (unit,)),
     "relative_attitude": (rules.relative_attitude, (unit, unit, unit)),
     "market_openness": (rules.market_openness, (unit,)),
     "product_disappointment": (rules.product_disappointment, (unit, unit)),

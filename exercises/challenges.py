@@ -1,0 +1,571 @@
+"""Strategy challenges: a learner's strategy against simulated customers, graded with feedback.
+
+A challenge is a YAML file in `exercises/challenges/` (one per chapter). It names a market (scenario and
+overrides), the starting strategy, a goal (conditions on outcomes, most relative to the starting strategy),
+the run length, the number of customers and the seeds, hints, and what the chapter teaches.
+
+    from exercises import grade
+    result = grade("ch03_tiering", {"service_lead": 0.2, "service_platinum": 0.9})
+    result.passed, result.score
+    print(result.to_text())
+
+The learner's strategy and the starting strategy run on the SAME seeds, so both meet identical customers;
+outcomes are averaged over the seeds before they are compared.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
+from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, UnknownField
+from simulations.parameters import LEVERS, LEVERS_BY_NAME
+from simulations.plots import CAUSE_LABELS
+from simulations.strategy import PRESETS
+
+CHALLENGE_DIR = Path(__file__).parent / "challenges"
+CHALLENGE_FIELDS = ("id", "chapter", "title", "teaches", "scenario", "scenario_overrides", "starting_strategy", "levers",
+                    "goal", "months", "n_customers", "seeds", "hints")
+OPTIONAL_FIELDS = ("scenario_overrides", "levers")
+CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 8))
+#: How a goal condition compares an outcome: name -> (meaning, needs a baseline)
+CONDITION_KINDS = {
+    "at_least": "the outcome is at least this value",
+    "at_most": "the outcome is at most this value",
+    "gain_at_least": "the outcome exceeds the starting strategy's by at least this much (same units)",
+    "relative_gain_at_least": "the outcome exceeds the starting strategy's by at least this share of it (0.15 = 15%)",
+    "relative_cut_at_least": "the outcome is below the starting strategy's by at least this share of it (0.3 = 30%)",
+}
+METRIC_LABELS = {
+    "profit": "profit over the run", "revenue": "revenue over the run", "cost": "cost over the run",
+    "retention_12m": "12-month retention", "active": "active customers at the end", "acquired": "customers ever acquired",
+    "mean_satisfaction": "mean satisfaction", "nps": "net promoter score", "mean_switching_cost": "mean switching cost",
+    "mean_products": "products per customer", "churned": "customers lost (all causes)",
+    "share_apostle": "share of apostles", "share_hostage": "share of hostages", "share_mercenary": "share of mercenaries",
+    "share_defector": "share of defectors", "upper_rungs": "clients and advocates at the end",
+    "advocates": "advocates at the end", "share_true_loyalty": "share with true loyalty (Dick & Basu)",
+    "share_spurious_loyalty": "share with spurious loyalty (Dick & Basu)",
+    **{f"churned_{c}": f"customers lost to {CAUSE_LABELS[c]}" for c in rules.CHURN_CAUSES},
+    **{f"profit_{t}": f"profit from {t.capitalize()} customers" for t in rules.TIERS},
+    **{f"tier_{t}": f"{t.capitalize()} customers at the end" for t in rules.TIERS},
+}
+SHARE_METRICS = {"retention_12m", "mean_satisfaction", "mean_switching_cost", "share_apostle", "share_hostage",
+                 "share_mercenary", "share_defector", "share_true_loyalty", "share_spurious_loyalty"}
+LIMITS = {"months": (12, 120), "n_customers": (100, 20_000), "seeds": (1, 10)}
+
+
+# ------------------------------------------------------------------ loading and validating challenge files
+def list_challenges() -> list[str]:
+    """Ids of the challenges shipped with the course, sorted (one per chapter)."""
+    return sorted(path.stem for path in CHALLENGE_DIR.glob("*.yaml"))
+
+
+def challenge_path(challenge_id) -> Path:
+    """The file of a challenge id, or `challenge_id` itself when it is a path to a YAML file."""
+    path = CHALLENGE_DIR / f"{challenge_id}.yaml"
+    if path.exists():
+        return path
+    candidate = Path(str(challenge_id))
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    raise LoyaltyLabError(f"challenge: {challenge_id!r} is not a challenge; allowed: {', '.join(list_challenges())}")
+
+
+def load_challenge(challenge_id) -> dict:
+    """Read and validate a challenge (an id from `list_challenges()` or a path); raises LoyaltyLabError naming the problem."""
+    path = challenge_path(challenge_id)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise BadFile(path, f"is not valid YAML ({str(err).splitlines()[0]})") from None
+    return validate_challenge(data, source=f"challenge file {path.name}", expected_id=path.stem)
+
+
+def validate_challenge(data, source="challenge", expected_id=None) -> dict:
+    """Check every field of a challenge; returns it with the starting strategy as a `Strategy`.
+
+    Raises:
+        BadFile, UnknownField, InvalidParameter: naming the file, the field, the value and what is allowed.
+    """
+    if not isinstance(data, dict):
+        raise BadFile(source, "expected a mapping of challenge fields")
+    _check_fields(data, source)
+    challenge = dict(data)
+    challenge.setdefault("scenario_overrides", {})
+    challenge.setdefault("levers", [lever.name for lever in LEVERS])
+    _check_identity(challenge, source, expected_id)
+    _check_market(challenge, source)
+    _check_run(challenge, source)
+    challenge["goal"] = _check_goal(challenge["goal"], source)
+    return challenge
+
+
+def _check_fields(data, source):
+    for name in data:
+        if name not in CHALLENGE_FIELDS:
+            raise UnknownField(source, str(name), CHALLENGE_FIELDS)
+    for name in CHALLENGE_FIELDS:
+        if name not in data and name not in OPTIONAL_FIELDS:
+            raise InvalidParameter(source, name, None, "a value (the field is required)")
+
+
+def _check_identity(challenge, source, expected_id):
+    if expected_id is not None and challenge["id"] != expected_id:
+        raise InvalidParameter(source, "id", challenge["id"], f"{expected_id!r}, the file's name")
+    if challenge["chapter"] not in CHAPTERS:
+        raise InvalidParameter(source, "chapter", challenge["chapter"], "one of " + ", ".join(CHAPTERS))
+    for name in ("title", "teaches"):
+        if not isinstance(challenge[name], str) or not challenge[name].strip():
+            raise InvalidParameter(source, name, challenge[name], "a non-empty text")
+    hints = challenge["hints"]
+    if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
+        raise InvalidParameter(source, "hints", hints, "a list of at least one non-empty text")
+
+
+def _check_market(challenge, source):
+    if challenge["scenario"] not in list_scenarios():
+        raise InvalidParameter(source, "scenario", challenge["scenario"], "one of " + ", ".join(list_scenarios()))
+    overrides = challenge["scenario_overrides"]
+    if not isinstance(overrides, dict):
+        raise InvalidParameter(source, "scenario_overrides", overrides, "a mapping of scenario setting: value")
+    _with_source(source, "scenario_overrides", lambda: load_scenario(challenge["scenario"], **overrides))
+    challenge["starting_strategy"] = _with_source(source, "starting_strategy",
+                                                  lambda: Strategy.coerce(challenge["starting_strategy"]))
+    levers = challenge["levers"]
+    if not isinstance(levers, list) or not levers or not all(name in LEVERS_BY_NAME for name in levers):
+        raise InvalidParameter(source, "levers", levers, "a list of lever names from " + ", ".join(LEVERS_BY_NAME))
+
+
+def _with_source(source, field_name, make):
+    """Run `make`, prefixing a LoyaltyLabError with the file and field it came from."""
+    try:
+        return make()
+    except LoyaltyLabError as err:
+        err.args = (f"{source}, {field_name}: {err}",)
+        raise
+
+
+def _check_run(challenge, source):
+    for name in ("months", "n_customers"):
+        low, high = LIMITS[name]
+        value = challenge[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidParameter(source, name, value, f"a whole number from {low} to {high}")
+    seeds, (low, high) = challenge["seeds"], LIMITS["seeds"]
+    if (not isinstance(seeds, list) or not low <= len(seeds) <= high or len(set(seeds)) != len(seeds)
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        raise InvalidParameter(source, "seeds", seeds, f"a list of {low} to {high} different whole numbers, 0 or more")
+
+
+def _check_goal(goal, source):
+    if not isinstance(goal, dict) or set(goal) != {"description", "conditions"}:
+        raise InvalidParameter(source, "goal", goal, "a mapping with 'description' (text) and 'conditions' (a list)")
+    conditions = goal["conditions"]
+    if not isinstance(conditions, list) or not conditions:
+        raise InvalidParameter(source, "goal.conditions", conditions, "a list of at least one condition")
+    return {"description": str(goal["description"]), "conditions": [_check_condition(c, source) for c in conditions]}
+
+
+def _check_condition(condition, source):
+    if not isinstance(condition, dict) or "metric" not in condition or len(condition) != 2:
+        raise InvalidParameter(source, "goal.conditions", condition,
+                               "mappings like {metric: profit, relative_gain_at_least: 0.15}")
+    metric = condition["metric"]
+    if metric not in METRIC_LABELS:
+        raise InvalidParameter(source, "goal.conditions.metric", metric, "one of " + ", ".join(METRIC_LABELS))
+    (kind, value), = ((k, v) for k, v in condition.items() if k != "metric")
+    if kind not in CONDITION_KINDS:
+        raise InvalidParameter(source, "goal.conditions", kind, "one of " + ", ".join(CONDITION_KINDS))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidParameter(source, f"goal.conditions.{kind}", value, "a number")
+    return {"metric": metric, "kind": kind, "value": float(value)}
+
+
+# ------------------------------------------------------------------ running strategies
+def market_outcomes(model) -> dict:
+    """The outcomes a goal can name, from a finished run (money summed over the run, counts at the end)."""
+    df = model.datacollector.get_model_vars_dataframe()
+    last, summary = df.iloc[-1], model.summary()
+    active = max(int(last["active"]), 1)
+    outcome = {key: float(summary[key]) for key in ("profit", "revenue", "cost", "retention_12m", "active", "acquired",
+                                                    "mean_satisfaction", "nps")}
+    outcome.update({key: float(last[key]) for key in ("mean_switching_cost", "mean_products", "churned")})
+    outcome.update({f"churned_{c}": float(last[f"churned_{c}"]) for c in rules.CHURN_CAUSES})
+    outcome.update({f"profit_{t}": float(df[f"profit_{t}"].sum()) for t in rules.TIERS})
+    outcome.update({f"tier_{t}": float(last[f"tier_{t}"]) for t in rules.TIERS})
+    outcome.update({f"share_{q}": last[f"quadrant_{q}"] / active for q in rules.QUADRANTS})
+    outcome.update(share_true_loyalty=last["loyalty_true"] / active, share_spurious_loyalty=last["loyalty_spurious"] / active,
+                   upper_rungs=float(last["stage_client"] + last["stage_advocate"]), advocates=float(last["stage_advocate"]))
+    return outcome
+
+
+def run_outcomes(challenge, strategy, n_customers=None, progress=False, label="") -> dict:
+    """Outcomes of `strategy` in the challenge's market, averaged over its seeds."""
+    seeds = challenge["seeds"]
+    if progress:
+        from tqdm.auto import tqdm
+
+        seeds = tqdm(seeds, desc=label or "seeds", leave=False)
+    runs = []
+    for seed in seeds:
+        model = LoyaltyMarket(challenge["scenario"], strategy, n_customers or challenge["n_customers"], seed=seed,
+                              **challenge["scenario_overrides"])
+        runs.append(market_outcomes(model.run(challenge["months"])))
+    return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+
+
+def coerce_strategy(strategy, start: Strategy | None = None) -> Strategy:
+    """A Strategy from a Strategy, a preset name, a path to a YAML strategy file, or a mapping of levers.
+
+    A mapping changes only the levers it names: the others keep the values of `start` (the challenge's
+    starting strategy), or of the balanced strategy when there is no `start`.
+    """
+    if isinstance(strategy, dict):
+        for name in strategy:
+            if name not in LEVERS_BY_NAME:
+                raise UnknownField("strategy", str(name), LEVERS_BY_NAME)
+        return (start or Strategy()).replace(**strategy)
+    if isinstance(strategy, str) and strategy in PRESETS:
+        return Strategy.preset(strategy)
+    if isinstance(strategy, (str, Path)):
+        path = Path(strategy)
+        if path.suffix in (".yaml", ".yml") or path.exists():
+            return Strategy.from_file(path)
+        raise LoyaltyLabError(f"strategy: {str(strategy)!r} is neither a preset ({', '.join(PRESETS)}) "
+                              "nor a YAML strategy file")
+    return Strategy.coerce(strategy)
+
+
+# ------------------------------------------------------------------ grading
+@dataclass
+class Check:
+    """One goal condition, judged: what was asked, what was reached, and how much of it (attainment in [0, 1])."""
+
+    metric: str
+    kind: str
+    target: float
+    value: float
+    baseline: float
+    met: bool
+    attainment: float
+
+    def sentence(self) -> str:
+        label = METRIC_LABELS[self.metric]
+        status = "met" if self.met else "not met"
+        asked = _asked(self.kind, self.target, self.metric)
+        change = _change(self.value, self.baseline, self.metric)
+        return (f"{label.capitalize()}: {_fmt(self.value, self.metric)} against {_fmt(self.baseline, self.metric)} "
+                f"for the starting strategy ({change}); the goal asks {asked} - {status}.")
+
+
+def judge(condition, outcome, baseline) -> Check:
+    """Judge one goal condition of the learner's `outcome` against the starting strategy's `baseline`."""
+    metric, kind, target = condition["metric"], condition["kind"], condition["value"]
+    value, base = outcome[metric], baseline[metric]
+    scale = abs(base) or 1.0
+    if kind == "at_least":
+        met, reached = value >= target, _ratio(value - base, target - base, value >= target)
+    elif kind == "at_most":
+        met, reached = value <= target, _ratio(base - value, base - target, value <= target)
+    elif kind == "gain_at_least":
+        met, reached = value - base >= target, _ratio(value - base, target, value - base >= target)
+    elif kind == "relative_gain_at_least":
+        met, reached = value - base >= target * scale, _ratio((value - base) / scale, target, value - base >= target * scale)
+    else:  # relative_cut_at_least
+        met, reached = base - value >= target * scale, _ratio((base - value) / scale, target, base - value >= target * scale)
+    return Check(metric, kind, target, value, base, bool(met), reached)
+
+
+def _ratio(achieved, required, met) -> float:
+    """How much of the required change was achieved, in [0, 1] (1 whenever the condition is met)."""
+    if met:
+        return 1.0
+    if required <= 0:
+        return 0.0
+    return float(min(max(achieved / required, 0.0), 0.99))
+
+
+@dataclass
+class GradeResult:
+    """The verdict on a strategy: pass or fail, a score, both sets of outcomes, and feedback in the course's terms.
+
+    `score` is the average share of each goal condition reached (100 when all are met) plus, once the goal
+    is met, the percentage points by which the first (main) condition's metric beat what was asked.
+    """
+
+    challenge_id: str
+    title: str
+    goal: str
+    passed: bool
+    score: float
+    baseline: dict
+    outcome: dict
+    feedback: list
+    checks: list = field(default_factory=list)
+    strategy: Strategy | None = None
+
+    def to_text(self) -> str:
+        verdict = "PASSED" if self.passed else "NOT YET"
+        lines = [f"{self.title} ({self.challenge_id}): {verdict}, score {self.score:.1f}", f"Goal: {self.goal}"]
+        return "\n".join(lines + [f"- {sentence}" for sentence in self.feedback])
+
+    def _repr_html_(self) -> str:
+        colour, verdict = ("#1a7f37", "Passed") if self.passed else ("#b35900", "Not yet")
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.feedback)
+        return (f"<div><p><b>{html.escape(self.title)}</b>: <span style='color:{colour}'><b>{verdict}</b></span>, "
+                f"score {self.score:.1f}</p><p><i>Goal:</i> {html.escape(self.goal)}</p><ul>{items}</ul></div>")
+
+
+def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResult:
+    """Run `strategy` and the challenge's starting strategy on the same seeds and judge the goal.
+
+    Args:
+        challenge_id: an id from `list_challenges()` (or a path to a challenge file).
+        strategy: a Strategy, a preset name, a dict of levers, or a path to a YAML strategy file.
+        n_customers: run with this many customers instead of the challenge's (quicker, noisier).
+        progress: show a progress bar over the seeds.
+
+    Raises:
+        LoyaltyLabError: a bad strategy or challenge, with a message naming the field, value and what is allowed.
+    """
+    challenge = load_challenge(challenge_id)
+    learner = coerce_strategy(strategy, challenge["starting_strategy"])
+    check_locked_levers(challenge, learner)
+    if n_customers is not None and (isinstance(n_customers, bool) or not isinstance(n_customers, int)
+                                    or not LIMITS["n_customers"][0] <= n_customers <= LIMITS["n_customers"][1]):
+        raise InvalidParameter("grade", "n_customers", n_customers, "a whole number from 100 to 20000, or None")
+    baseline = run_outcomes(challenge, challenge["starting_strategy"], n_customers, progress, "starting strategy")
+    outcome = run_outcomes(challenge, learner, n_customers, progress, "your strategy")
+    size = (n_customers or challenge["n_customers"]) / challenge["n_customers"]
+    checks = [judge(scaled(c, size), outcome, baseline) for c in challenge["goal"]["conditions"]]
+    passed = all(c.met for c in checks)
+    return GradeResult(challenge["id"], challenge["title"], challenge["goal"]["description"], passed,
+                       score(checks), baseline, outcome, feedback(checks, outcome, baseline, passed, challenge), checks, learner)
+
+
+def check_locked_levers(challenge, strategy):
+    """Refuse a strategy that moves a lever the challenge keeps at the starting strategy's value."""
+    start = challenge["starting_strategy"]
+    for name in LEVERS_BY_NAME:
+        if name not in challenge["levers"] and getattr(strategy, name) != getattr(start, name):
+            raise InvalidParameter(f"challenge {challenge['id']}", name, getattr(strategy, name),
+                                   f"{getattr(start, name)!r} (this challenge lets you change only: "
+                                   f"{', '.join(challenge['levers'])})")
+
+
+def scaled(condition, size) -> dict:
+    """The condition for a run `size` times as large: absolute targets in money or head counts scale with it."""
+    extensive = condition["metric"] not in SHARE_METRICS and condition["metric"] != "nps"
+    if size == 1 or not extensive or condition["kind"] not in ("at_least", "at_most", "gain_at_least"):
+        return condition
+    return {**condition, "value": condition["value"] * size}
+
+
+def score(checks) -> float:
+    """Average attainment of the conditions (x100), plus how far the main condition beat its target once all are met."""
+    base = 100.0 * sum(c.attainment for c in checks) / len(checks)
+    if not all(c.met for c in checks):
+        return round(min(base, 99.0), 1)
+    main = checks[0]
+    scale = abs(main.baseline) or 1.0
+    extra = {"relative_gain_at_least": (main.value - main.baseline) / scale - main.target,
+             "relative_cut_at_least": (main.baseline - main.value) / scale - main.target}.get(main.kind, 0.0)
+    return round(base + 100.0 * max(extra, 0.0), 1)
+
+
+# ------------------------------------------------------------------ feedback in the course's terms
+def feedback(checks, outcome, baseline, passed, challenge) -> list:
+    """Sentences that say what happened and why: goal conditions first, then tiers, churn causes, bonds, quadrants."""
+    sentences = [c.sentence() for c in checks]
+    for explain in (_money_story, _tier_story, _churn_story, _bond_story, _quadrant_story, _ladder_story):
+        sentence = explain(outcome, baseline)
+        if sentence:
+            sentences.append(sentence)
+    if not passed:
+        sentences.append("Hint: " + challenge["hints"][0])
+    return sentences
+
+
+def _money_story(outcome, baseline):
+    revenue = _change(outcome["revenue"], baseline["revenue"], "revenue")
+    cost = _change(outcome["cost"], baseline["cost"], "cost")
+    return f"Revenue changed by {revenue} and costs by {cost} against the starting strategy: profit is the gap between them."
+
+
+def _tier_story(outcome, baseline):
+    changes = {t: outcome[f"profit_{t}"] - baseline[f"profit_{t}"] for t in rules.TIERS}
+    moved = sorted((t for t in rules.TIERS if abs(changes[t]) >= 0.02 * abs(baseline["profit"]) + 1), key=lambda t: -abs(changes[t]))
+    if not moved:
+        return "Profit by tier barely moved."
+    parts = [f"{t.capitalize()} customers earned {_money(abs(changes[t]))} {'more' if changes[t] > 0 else 'less'}"
+             for t in moved[:2]]
+    before, after = baseline["profit_lead"], outcome["profit_lead"]
+    lead = (f"the Lead tier's loss went from {_money(-before)} to {_money(-after)}" if before < 0 and after < 0
+            else f"the Lead tier made {_money(before)} before and {_money(after)} now")
+    return (f"Profit by tier: {' and '.join(parts)} than under the starting strategy; {lead} over the run "
+            "(the customer pyramid: serve each tier at what it is worth).")
+
+
+def _churn_story(outcome, baseline):
+    changes = {c: outcome[f"churned_{c}"] - baseline[f"churned_{c}"] for c in rules.CHURN_CAUSES}
+    noticeable = max(5.0, 0.02 * baseline["churned"])  # smaller moves are the noise of a few customers
+    shrank = [c for c in sorted(changes, key=changes.get) if changes[c] <= -noticeable][:2]
+    grew = [c for c in sorted(changes, key=changes.get, reverse=True) if changes[c] >= noticeable][:2]
+    parts = []
+    if shrank:
+        parts.append("fewer customers left through " + " and ".join(f"{CAUSE_LABELS[c]} ({changes[c]:+.0f})" for c in shrank))
+    if grew:
+        parts.append("more left through " + " and ".join(f"{CAUSE_LABELS[c]} ({changes[c]:+.0f})" for c in grew))
+    largest = max(rules.CHURN_CAUSES, key=lambda c: outcome[f"churned_{c}"])
+    tail = f"the largest cause of loss is {CAUSE_LABELS[largest]} ({outcome[f'churned_{largest}']:.0f} customers over the run)"
+    if not parts:
+        return f"Churn by cause barely moved: {tail}."
+    return f"Churn by cause: {'; '.join(parts)}; {tail}."
+
+
+def _bond_story(outcome, baseline):
+    before, after = baseline["mean_switching_cost"], outcome["mean_switching_cost"]
+    if abs(after - before) < 0.01:
+        return ""
+    direction = "rose" if after > before else "fell"
+    meaning = ("bonds (products held, points, social, customization and structural ties) make leaving costlier"
+               if after > before else "with weaker bonds, rivals find it easier to lure customers away")
+    return (f"Switching costs {direction} from {before:.2f} to {after:.2f} on average "
+            f"(products per customer {baseline['mean_products']:.2f} -> {outcome['mean_products']:.2f}): {meaning}.")
+
+
+def _quadrant_story(outcome, baseline):
+    apostles = (baseline["share_apostle"], outcome["share_apostle"])
+    hostages = (baseline["share_hostage"], outcome["share_hostage"])
+    text = (f"Apostles (satisfied and staying) are {apostles[1]:.0%} of customers against {apostles[0]:.0%}; "
+            f"hostages (dissatisfied but stuck) {hostages[1]:.0%} against {hostages[0]:.0%}.")
+    if apostles[1] > apostles[0] + 0.03:
+        text += " More apostles means more customers in the zone of affection, who refer others and resist rivals."
+    if hostages[1] > hostages[0] + 0.03:
+        text += (" More hostages means more spurious loyalty: switching costs hold customers who are not satisfied;"
+                 " they stay while they must, and warn their neighbours off.")
+    return text
+
+
+def _ladder_story(outcome, baseline):
+    if abs(outcome["upper_rungs"] - baseline["upper_rungs"]) < 1 and abs(outcome["advocates"] - baseline["advocates"]) < 1:
+        return ""
+    return (f"On the loyalty ladder, {outcome['upper_rungs']:.0f} clients and advocates at the end against "
+            f"{baseline['upper_rungs']:.0f} ({outcome['advocates']:.0f} advocates against {baseline['advocates']:.0f}).")
+
+
+# ------------------------------------------------------------------ number formats
+def _fmt(value, metric) -> str:
+    if metric in SHARE_METRICS:
+        return f"{value:.2f}" if metric == "mean_switching_cost" else f"{value:.1%}"
+    if metric == "nps":
+        return f"{value:+.1f}"
+    return _money(value) if metric in ("profit", "revenue", "cost") or metric.startswith("profit_") else f"{value:,.0f}"
+
+
+def _money(value) -> str:
+    return f"{value:,.0f}"
+
+
+def _change(value, base, metric) -> str:
+    if metric in SHARE_METRICS or metric == "nps":
+        unit = " points" if metric in ("retention_12m", "nps") or metric.startswith("share_") else ""
+        scale = 100 if metric == "retention_12m" or metric.startswith("share_") else 1
+        return f"{scale * (value - base):+.{1 if scale == 100 or metric == 'nps' else 2}f}{unit}"
+    if not base:
+        return f"{value - base:+,.0f}"
+    return f"{100 * (value - base) / abs(base):+.1f}%"
+
+
+def _asked(kind, target, metric) -> str:
+    if kind == "at_least":
+        return f"at least {_fmt(target, metric)}"
+    if kind == "at_most":
+        return f"at most {_fmt(target, metric)}"
+    if kind == "gain_at_least":
+        return f"a rise of at least {_change(target, 0, metric) if metric in SHARE_METRICS else f'{target:,.0f}'}"
+    if kind == "relative_gain_at_least":
+        return f"a rise of at least {target:.0%}"
+    return f"a cut of at least {target:.0%}"
+
+
+# ------------------------------------------------------------------ the notebook form
+def challenge_form(challenge_id, n_customers=None):
+    """A notebook form for a challenge: sliders for the levers it lets you change, Submit, feedback, Save as YAML.
+
+    The form shows a clear message for a bad file name or strategy instead of a traceback. `form.submit()`
+    and `form.save(path)` do what the buttons do (handy in tests); `form.result` is the last GradeResult.
+    """
+    return ChallengeForm(challenge_id, n_customers)
+
+
+def _form_base():
+    import ipywidgets
+
+    return ipywidgets.VBox
+
+
+class ChallengeForm(_form_base()):
+    """The widget `challenge_form` returns (an ipywidgets VBox)."""
+
+    def __init__(self, challenge_id, n_customers=None):
+        import ipywidgets as w
+
+        from simulations.widgets import lever_controls
+
+        self.challenge = load_challenge(challenge_id)
+        self.n_customers, self.result = n_customers, None
+        self.controls = lever_controls(self.challenge["levers"], self.challenge["starting_strategy"])
+        self.submit_button = w.Button(description="Submit strategy", button_style="primary")
+        self.save_button = w.Button(description="Save as YAML")
+        self.file_name = w.Text(value=f"{self.challenge['id']}_strategy.yaml", description="file")
+        self.message, self.report = w.HTML(), w.HTML()
+        self.submit_button.on_click(lambda _: self.submit())
+        self.save_button.on_click(lambda _: self.save())
+        buttons = w.HBox([self.submit_button, self.save_button, self.file_name])
+        super().__init__([w.HTML(_challenge_html(self.challenge)), *self.controls.values(), buttons, self.message, self.report])
+
+    def strategy(self) -> Strategy:
+        """The starting strategy with the levers the form shows set as the sliders say."""
+        return self.challenge["starting_strategy"].replace(**{name: c.value for name, c in self.controls.items()})
+
+    def submit(self):
+        """Grade the strategy on the sliders and show the feedback (or a clear message)."""
+        self.message.value = "<i>Running your strategy and the starting strategy on the same customers...</i>"
+        try:
+            self.result = grade(self.challenge["id"], self.strategy(), n_customers=self.n_customers)
+        except LoyaltyLabError as err:
+            self.message.value = _error_html(err)
+            return None
+        self.message.value = ""
+        self.report.value = self.result._repr_html_()
+        return self.result
+
+    def save(self, path=None):
+        """Write the strategy as a YAML file that the workshop tournament reads; returns the path or None."""
+        path = Path(path or self.file_name.value.strip())
+        if path.suffix not in (".yaml", ".yml"):
+            self.message.value = _error_html(InvalidParameter("form", "file", str(path), "a file name ending in .yaml"))
+            return None
+        try:
+            written = self.strategy().to_file(path)
+        except OSError as err:
+            self.message.value = _error_html(BadFile(path, f"cannot be written ({err.strerror or err})"))
+            return None
+        self.message.value = f"Saved to <code>{html.escape(str(written))}</code>."
+        return written
+
+
+def _challenge_html(challenge) -> str:
+    hints = "".join(f"<li>{html.escape(h)}</li>" for h in challenge["hints"])
+    return (f"<h4>{html.escape(challenge['title'])}</h4><p><b>Goal:</b> {html.escape(challenge['goal']['description'])}</p>"
+            f"<p><b>What it teaches:</b> {html.escape(challenge['teaches'])}</p>"
+            f"<details><summary>Hints</summary><ul>{hints}</ul></details>")
+
+
+def _error_html(err) -> str:
+    return f"<span style='color:#b00'><b>Not graded:</b> {html.escape(str(err))}</span>"

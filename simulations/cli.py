@@ -1,0 +1,448 @@
+"""`loyalty-lab`: the instructor's command line (scenarios, single runs, strategy files, grading, sweeps, tournaments).
+
+Run `loyalty-lab --help` or `loyalty-lab COMMAND --help`. Also `python -m simulations.cli`.
+This module only parses arguments, checks them and prints; the work is in `simulations.workshop`.
+Bad input ends with one line naming the field, the value and what is allowed, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import InvalidParameter, LoyaltyLabError, UnknownField
+from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
+from .scenarios import list_scenarios, load_scenario
+from .strategy import PRESET_DESCRIPTIONS, PRESETS, Strategy
+
+PROG = "loyalty-lab"
+HELP_WIDTH = 92  # fixed, so the help text (and the book's command-line appendix) does not depend on the terminal
+
+DESCRIPTION = """\
+Loyalty Lab's command line: run simulated customer bases, sweep a lever, grade a strategy
+and hold team tournaments on identical simulated markets.
+
+Run 'loyalty-lab COMMAND --help' for the options and examples of each command."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line (no usage block) and exit with code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _formatter(prog):
+    return argparse.RawDescriptionHelpFormatter(prog, width=HELP_WIDTH, max_help_position=30)
+
+
+# ---------------------------------------------------------------------------------------------- argument types
+def _whole_number(low: int, high: int):
+    """An argparse type: a whole number in [low, high], with a message naming the value and what is allowed."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a whole number from {low} to {high}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _vary_item(text: str) -> tuple[str, list]:
+    """An argparse type for --vary: 'LEVER=V1,V2,...' -> (lever, [values]) checked against the lever's range."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not values.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; allowed: LEVER=V1,V2,... for example frontline_care=0.2,0.5,0.8")
+    spec = LEVERS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name)
+    if spec is None:
+        raise argparse.ArgumentTypeError(str(UnknownField("sweep", name, list(LEVERS_BY_NAME) + list(SETTINGS_BY_NAME))))
+    parsed = []
+    for raw in values.split(","):
+        raw = raw.strip()
+        try:
+            parsed.append(spec.check(raw if spec.choices else _number(raw, spec), "sweep"))
+        except LoyaltyLabError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    return name, parsed
+
+
+def _number(raw: str, spec):
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidParameter("sweep", spec.name, raw, spec.allowed()) from None
+    return int(value) if spec.integer and value.is_integer() else value
+
+
+# ---------------------------------------------------------------------------------------------- shared checks
+def _scenario(name: str) -> dict:
+    """The validated scenario (raises UnknownScenario with the list of markets)."""
+    return load_scenario(name)
+
+
+def _strategy(value: str | None) -> tuple[Strategy, str]:
+    """A preset name or a YAML strategy file -> (Strategy, a name for it)."""
+    if value is None:
+        return Strategy(), "balanced"
+    if value in PRESETS:
+        return Strategy.preset(value), value
+    path = Path(value)
+    if not path.is_file():
+        raise LoyaltyLabError(f"--strategy: {value!r} is neither a preset nor a file; allowed: a YAML strategy file "
+                              f"or one of {', '.join(PRESETS)}")
+    return Strategy.from_file(path), path.stem
+
+
+def _output_folder(path: str, force: bool) -> Path:
+    """The output folder, created if needed; one that already holds files is only reused with --force."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise LoyaltyLabError(f"--out: {path!r} is a file, not a folder; allowed: a folder name")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise LoyaltyLabError(f"--out: folder {path!r} already exists and is not empty; allowed: a new folder name, "
+                              "or add --force to overwrite the files this command writes")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _progress() -> bool:
+    """Progress bars only on an interactive terminal, so logs and pipes stay clean."""
+    return sys.stderr.isatty()
+
+
+def _wrote(folder: Path, paths) -> None:
+    names = ", ".join(Path(p).name for p in paths)
+    print(f"\nWrote to {folder}/: {names}")
+
+
+# ---------------------------------------------------------------------------------------------- commands
+def cmd_scenarios(args) -> int:
+    """Print every market with its competitive intensity and a one-line description."""
+    rows = [load_scenario(name) for name in list_scenarios()]
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'scenario':<{width}}  competition  description")
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['competitive_intensity']:>11.2f}  {r['description']}")
+    print(f"\nTry: {PROG} run {rows[0]['name']} --strategy balanced")
+    return 0
+
+
+def cmd_run(args) -> int:
+    """One run: summary on screen; monthly CSV, customer CSV, strategy file and figures in the output folder."""
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from . import plots
+    from .model import LoyaltyMarket
+
+    scenario = _scenario(args.scenario)
+    strategy, strategy_name = _strategy(args.strategy)
+    folder = _output_folder(args.out or f"run-{scenario['name']}", args.force)
+    model = LoyaltyMarket(scenario=args.scenario, strategy=strategy, n_customers=args.customers, seed=args.seed)
+    for _ in tqdm(range(args.months), desc="months", unit="month", disable=not _progress(), file=sys.stderr):
+        model.step()
+    monthly = model.datacollector.get_model_vars_dataframe()
+    print(run_summary_text(model.summary(), strategy_name, args))
+
+    written = [folder / "monthly.csv", folder / "customers.csv", folder / "strategy.yaml"]
+    monthly.to_csv(written[0], index=False)
+    customers = model.customer_table()
+    customers.to_csv(written[1], index=False)
+    strategy.to_file(written[2])
+    figures = {"dashboard.png": plots.dashboard_figure(monthly)}
+    for name, draw, data in (("churn_by_cause.png", plots.plot_churn_shares, model.totals["churned"]),
+                             ("whale_curve.png", plots.plot_whale_curve, customers["monthly_profit"]),
+                             ("profit.png", plots.plot_profit, monthly)):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        draw(data, ax=ax)
+        fig.tight_layout()
+        figures[name] = fig
+    for name, fig in figures.items():
+        fig.savefig(folder / name, dpi=120)
+        plt.close(fig)
+        written.append(folder / name)
+    _wrote(folder, written)
+    return 0
+
+
+def run_summary_text(summary: dict, strategy_name: str, args) -> str:
+    """The run's headline outcomes as an aligned two-column table."""
+    from .plots import CAUSE_LABELS
+
+    rows = [("active customers at the end", f"{summary['active']:,}"),
+            ("ever acquired", f"{summary['acquired']:,}"),
+            ("12-month retention", f"{summary['retention_12m']:.1%}"),
+            ("mean satisfaction", f"{summary['mean_satisfaction']:.3f}"),
+            ("net promoter score", f"{summary['nps']:+.1f}"),
+            ("revenue", f"{summary['revenue']:,.0f}"),
+            ("cost", f"{summary['cost']:,.0f}"),
+            ("profit", f"{summary['profit']:,.0f}"),
+            ("customers lost", f"{sum(summary['churned'].values()):,}")]
+    rows += [(f"  {CAUSE_LABELS[c]}", f"{n:,}") for c, n in summary["churned"].items()]
+    rows += [("customers by tier at the end", "")] + [(f"  {t.capitalize()}", f"{n:,}") for t, n in summary["tiers"].items()]
+    width = max(len(r[0]) for r in rows)
+    head = (f"Run: {summary['scenario']}, strategy {strategy_name}, {args.customers:,} customers, "
+            f"{summary['months']} months, seed {args.seed}")
+    return "\n".join([head, ""] + [f"  {k:<{width}}  {v:>12}" for k, v in rows])
+
+
+def cmd_new_strategy(args) -> int:
+    """Write a commented strategy template (every lever, its range and meaning)."""
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        raise LoyaltyLabError(f"FILE: {args.file!r} already exists; allowed: a new file name, or add --force to overwrite it")
+    if not path.parent.is_dir():
+        raise LoyaltyLabError(f"FILE: folder {str(path.parent)!r} does not exist; allowed: a file in an existing folder")
+    header = (f"# Your team's strategy for Loyalty Lab. Change the numbers after the colons; keep the names.\n"
+              f"# Lines starting with # are comments. Check the file with: {PROG} run telecom --strategy {path.name}\n")
+    path.write_text(header + Strategy.preset(args.preset).to_yaml(), encoding="utf-8")
+    print(f"Wrote {path} (starting from the {args.preset} preset). Edit the values, then try:\n"
+          f"  {PROG} run telecom --strategy {path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    """Grade a strategy against a challenge; exit 0 on pass, 1 on fail."""
+    try:
+        from exercises import grade, list_challenges
+    except (ImportError, AttributeError):
+        raise LoyaltyLabError("grade: the course challenges (exercises.challenges) are not available in "
+                              "this installation of Loyalty Lab") from None
+    known = list_challenges()
+    if args.challenge not in known:
+        raise LoyaltyLabError(f"CHALLENGE: {args.challenge!r} is not a challenge; allowed: {', '.join(known)}")
+    path = Path(args.file)
+    if not path.is_file() and args.file not in PRESETS:
+        raise LoyaltyLabError(f"FILE: {args.file!r} is not a file; allowed: a YAML strategy file "
+                              f"(write one with '{PROG} new-strategy FILE') or a preset ({', '.join(PRESETS)})")
+    result = grade(args.challenge, str(path) if path.is_file() else args.file, n_customers=args.customers,
+                             progress=_progress())
+    print(result.to_text())
+    return 0 if result.passed else 1
+
+
+def cmd_sweep(args) -> int:
+    """A grid of runs: tidy CSV, summary CSV and a figure with the seed spread."""
+    from . import workshop
+
+    vary = {}
+    for name, values in args.vary:
+        if name in vary:
+            raise LoyaltyLabError(f"--vary: {name!r} is given twice; allowed: each lever once, values separated by commas")
+        vary[name] = values
+    scenario = _scenario(args.scenario)
+    strategy, strategy_name = _strategy(args.strategy)
+    folder = _output_folder(args.out or f"sweep-{scenario['name']}", args.force)
+    seeds = workshop.seed_list(args.seeds, args.first_seed)
+    df = workshop.sweep(args.scenario, vary, seeds=seeds, workers=args.workers, n_customers=args.customers,
+                        months=args.months, progress=_progress(), strategy=strategy)
+    print(f"Sweep on {scenario['name']} from the {strategy_name} strategy: {len(df)} runs "
+          f"({len(df) // len(seeds)} settings x {len(seeds)} seeds), {args.customers:,} customers, {args.months} months")
+    print("Mean over seeds (± one standard deviation):\n")
+    print(sweep_text(workshop.summarise_sweep(df, list(vary)), list(vary)))
+    _wrote(folder, workshop.save_sweep(df, folder))
+    return 0
+
+
+def sweep_text(table, varied: list[str]) -> str:
+    """The sweep's summary (mean ± sd over seeds) as a plain-text table."""
+    import pandas as pd
+
+    shown = table[varied].copy()
+    formats = {"profit": "{:,.0f}", "retention_12m": "{:.1%}", "mean_satisfaction": "{:.3f}", "nps": "{:+.1f}"}
+    for outcome, f in formats.items():
+        shown[outcome] = [f"{f.format(m)} ± {f.format(s).lstrip('+')}" for m, s in zip(table[outcome], table[f"{outcome}_sd"])]
+    return pd.DataFrame(shown).to_string(index=False)
+
+
+def _team_paths(items: list[str]) -> tuple[list[Path], list[str]]:
+    """Team files as given; a folder stands for every .yaml/.yml file in it (sorted). Also the other files of those
+    folders, which are ignored (a team's `red.yaml.txt` must not vanish without a word)."""
+    paths, ignored = [], []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            found = [p for p in files if p.suffix in (".yaml", ".yml")]
+            if not found:
+                raise LoyaltyLabError(f"TEAM_FILES: folder {item!r} holds no .yaml file; allowed: strategy files or "
+                                      "folders of them")
+            paths += found
+            ignored += [str(p) for p in files if p not in found]
+        else:
+            paths.append(path)
+    return paths, ignored
+
+
+def cmd_tournament(args) -> int:
+    """Every team on the same seeds: leaderboard on screen, CSV and PNG; a debrief per team; who was left out."""
+    from . import workshop
+
+    scenario = _scenario(args.scenario)
+    teams, ignored = _team_paths(args.team_files)
+    folder = _output_folder(args.out or f"tournament-{scenario['name']}", args.force)
+    seeds = workshop.seed_list(args.seeds, args.first_seed)
+    result = workshop.tournament(args.scenario, teams, seeds=seeds, n_customers=args.customers, months=args.months,
+                                 workers=args.workers, progress=_progress())
+    print(result.to_text())
+    if ignored:
+        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
+    _wrote(folder, workshop.save_tournament(result, folder))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- the parser
+def _add_size(parser, seeds_default=None):
+    parser.add_argument("--customers", type=_whole_number(10, 1_000_000), default=2000, metavar="N",
+                        help="customers at the start of each market (default: 2000)")
+    parser.add_argument("--months", type=_whole_number(1, 1200), default=36, metavar="M",
+                        help="months to simulate (default: 36)")
+    if seeds_default is not None:
+        parser.add_argument("--seeds", type=_whole_number(1, 1000), default=seeds_default, metavar="K",
+                            help=f"markets (seeds) per setting or team (default: {seeds_default})")
+        parser.add_argument("--first-seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S",
+                            help="first seed; the seeds are S, S+1, ..., S+K-1 (default: 1)")
+        parser.add_argument("--workers", type=_whole_number(1, 64), default=2, metavar="W",
+                            help="processes to run in parallel; results do not depend on it (default: 2)")
+
+
+def _add_out(parser, default: str):
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {default})")
+    parser.add_argument("--force", action="store_true", help="write into an output folder that already holds files")
+
+
+def _sub(subparsers, name: str, summary: str, description: str, examples: str):
+    return subparsers.add_parser(
+        name, help=summary, description=textwrap.dedent(description).strip(),
+        epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "), formatter_class=_formatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `loyalty-lab` parser with its six subcommands."""
+    parser = _Parser(prog=PROG, description=DESCRIPTION, formatter_class=_formatter,
+                     epilog=f"examples:\n  {PROG} scenarios\n  {PROG} run telecom --strategy balanced")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser,
+                                       title="commands")
+    levers = ", ".join(LEVERS_BY_NAME)
+
+    p = _sub(subparsers, "scenarios", "list the markets with a one-line description each",
+             "List the built-in markets (scenarios) with their competitive intensity and a one-line description.",
+             f"{PROG} scenarios")
+    p.set_defaults(handler=cmd_scenarios)
+
+    p = _sub(subparsers, "run", "one run of a market under a strategy: summary, monthly CSV, figures", """
+        Run one simulated market under one strategy. Prints a summary table and writes to the output folder:
+        monthly.csv (one row a month), customers.csv (one row per customer at the end), strategy.yaml
+        (the strategy used) and figures: dashboard.png, churn_by_cause.png, whale_curve.png, profit.png.
+        The same seed gives the same run.""", f"""
+        {PROG} run telecom
+        {PROG} run retail_bank --strategy bonding --months 60 --seed 7
+        {PROG} run utility --strategy my_team.yaml --customers 5000 --out utility_run --force""")
+    p.add_argument("scenario", metavar="SCENARIO", help=f"a market ({', '.join(list_scenarios())}) or a scenario YAML file")
+    p.add_argument("--strategy", metavar="FILE|PRESET",
+                   help=f"a YAML strategy file or a preset ({', '.join(PRESETS)}); default: balanced")
+    _add_size(p)
+    p.add_argument("--seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S", help="the market's seed (default: 1)")
+    _add_out(p, "run-SCENARIO")
+    p.set_defaults(handler=cmd_run)
+
+    presets = "".join(f"\n          {name:<9} {text}" for name, text in PRESET_DESCRIPTIONS.items())
+    p = _sub(subparsers, "new-strategy", "write a commented strategy file for a team to edit", """
+        Write a strategy template: every lever with its allowed range and what it means, as comments.
+        Teams edit the values and hand the file in. A strategy file is YAML data, never code.
+        Presets to start from:""" + presets, f"""
+        {PROG} new-strategy team_red.yaml
+        {PROG} new-strategy team_blue.yaml --preset bonding
+        {PROG} new-strategy team_red.yaml --force      # overwrite""")
+    p.add_argument("file", metavar="FILE", help="the YAML file to write")
+    p.add_argument("--preset", choices=list(PRESETS), default="balanced", help="values to start from (default: balanced)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(handler=cmd_new_strategy)
+
+    p = _sub(subparsers, "grade", "grade a strategy file against a course challenge", """
+        Grade a strategy against one of the course's challenges: the strategy is run on the challenge's simulated
+        customers and compared with the challenge's goal; the feedback is the same as in a notebook.
+        Exit code 0 if the strategy passes, 1 if it does not, 2 on bad input.""", f"""
+        {PROG} grade ch01_first_look my_strategy.yaml
+        {PROG} grade ch06_stop_the_leak team_red.yaml --customers 1000""")
+    p.add_argument("challenge", metavar="CHALLENGE", help="a challenge id, e.g. ch03_tiering")
+    p.add_argument("file", metavar="FILE", help="a YAML strategy file (or a preset name)")
+    p.add_argument("--customers", type=_whole_number(10, 1_000_000), default=None, metavar="N",
+                   help="customers per market (default: the challenge's own)")
+    p.set_defaults(handler=cmd_grade)
+
+    p = _sub(subparsers, "sweep", "a grid of runs over one or more levers, several seeds each", f"""
+        Run every combination of the values given with --vary, each on K seeds, in parallel processes.
+        A name to vary is a strategy lever ({levers})
+        or a scenario setting (e.g. competitive_intensity). Writes sweep.csv (tidy: one row per run),
+        sweep_summary.csv (mean and standard deviation over seeds) and sweep.png (each outcome against the
+        first varied lever, error bars = ± one standard deviation over seeds).""", f"""
+        {PROG} sweep telecom --vary frontline_care=0.2,0.4,0.6,0.8
+        {PROG} sweep telecom --vary frontline_care=0.2,0.8 --vary loyalty_programme=none,membership_club --seeds 5
+        {PROG} sweep utility --vary competitive_intensity=0,0.5,1 --strategy neglect --workers 2""")
+    p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file")
+    p.add_argument("--vary", type=_vary_item, action="append", required=True, metavar="LEVER=V1,V2,...",
+                   help="a lever (or scenario setting) and its values; repeat for a grid")
+    p.add_argument("--strategy", metavar="FILE|PRESET", help="the strategy the varied levers change (default: balanced)")
+    _add_size(p, seeds_default=3)
+    _add_out(p, "sweep-SCENARIO")
+    p.set_defaults(handler=cmd_sweep)
+
+    p = _sub(subparsers, "tournament", "every team's strategy on the same markets: leaderboard and debriefs", """
+        Run every team's strategy file on the same K markets (the same seeds: the same starting customers and
+        social network for every team, so differences come from the strategies). Prints the leaderboard and
+        writes leaderboard.csv, leaderboard.md, leaderboard.png, runs.csv (every run), left_out.csv, and a
+        one-page debrief per team (debrief_TEAM.md and debrief_TEAM.png). A team is named after its file.
+        A malformed or out-of-range file is reported with the field and the reason; the other teams play on.
+
+        Composite score = 0.4 x profit + 0.2 x 12-month retention + 0.2 x mean satisfaction + 0.2 x NPS,
+        each outcome averaged over the seeds and rescaled to 0-100 from the lowest to the highest team.""", f"""
+        {PROG} tournament telecom teams/*.yaml
+        {PROG} tournament telecom teams/ --seeds 5 --workers 2 --out final_round
+        {PROG} tournament coffee_chain red.yaml blue.yaml green.yaml --customers 1000 --months 24""")
+    p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file")
+    p.add_argument("team_files", nargs="+", metavar="TEAM_FILES",
+                   help="teams' YAML strategy files, or folders of them")
+    _add_size(p, seeds_default=5)
+    _add_out(p, "tournament-SCENARIO")
+    p.set_defaults(handler=cmd_tournament)
+    return parser
+
+
+def help_texts() -> dict[str, str]:
+    """The help of the tool and of each command (the book's command-line appendix shows these)."""
+    parser = build_parser()
+    texts = {PROG: parser.format_help()}
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subparsers.choices.items():
+        texts[name] = sub.format_help()
+    return texts
+
+
+def main(argv=None) -> int:
+    """Entry point of `loyalty-lab`; returns the exit code (0 ok, 1 challenge not passed, 2 bad input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except SystemExit as stop:  # argparse: --help (0) or a usage error (2, message already printed)
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+    except LoyaltyLabError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

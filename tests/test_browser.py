@@ -1,0 +1,206 @@
+"""The built book as a reader sees it: Playwright drives Debian's Chromium over the pages, served on localhost.
+
+Every request that does not go to localhost is blocked, so each test also shows that the page needs no
+network. The book is the one built by the `built_book` fixture (tests/conftest.py), shared with
+test_book_build.py in the xdist group "book". Screenshots of the chapters go to `_build/screenshots/`.
+
+Chromium: `/usr/bin/chromium` (Debian's package; `make test` installs it). When it is missing the tests
+fail on CI (CI=true) and are skipped with a reason elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from conftest import BOOK_GROUP, BUILD, CHAPTERS, ROOT, toc_pages
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group(BOOK_GROUP)]
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = BUILD / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def quiz_chapters() -> list[str]:
+    """Chapters whose page shows a quiz and whose bank exists."""
+    found = []
+    for page in CHAPTERS:
+        chapter = page.split("/")[-1][:4]
+        source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+        if f'show_quiz("{chapter}")' in source and (ROOT / "exercises" / "quizzes" / f"{chapter}.yaml").exists():
+            found.append(page)
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """The built HTML served on a free localhost port for the duration of the module."""
+    assert built_book.returncode == 0 or (built_book.html / "index.html").exists(), "the book did not build"
+    handler = functools.partial(_QuietHandler, directory=str(built_book.html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(site, tmp_path_factory):
+    """A headless Chromium with a fresh profile; every non-localhost request is blocked and remembered."""
+    executable = chromium_path()
+    if executable is None:
+        reason = "Debian's chromium is not installed (apt-get install chromium, or `make browser`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"on CI the browser tests must run: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        context.blocked = []
+
+        def route(route_request):
+            if urlparse(route_request.request.url).hostname in LOCAL_HOSTS:
+                route_request.continue_()
+            else:
+                context.blocked.append(route_request.request.url)
+                route_request.abort()
+
+        context.route("**/*", route)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def open_page(browser_context, site):
+    """Open a book page ('book/ch01_why_loyalty_pays'); returns the page and its JavaScript errors."""
+    pages = []
+
+    def opener(path: str, suffix: str = ".html"):
+        page = browser_context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
+        page.on("console", lambda message: page.errors.append(f"console error: {message.text} "
+                                                              f"({message.location.get('url', '')})")
+                if message.type == "error" else None)
+        response = page.goto(f"{site}/{path}{suffix}", wait_until="load")
+        page.response = response
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
+
+
+def loaded_images(page):
+    """(src, naturalWidth) of every image in the page's article, after scrolling them all into view."""
+    page.evaluate("() => document.querySelectorAll('article img').forEach(img => img.scrollIntoView())")
+    page.wait_for_function("() => Array.from(document.images).every(img => img.complete)")
+    return page.evaluate("() => Array.from(document.querySelectorAll('article img'))"
+                         ".map(img => [img.getAttribute('src'), img.naturalWidth])")
+
+
+# ------------------------------------------------------------------------------------------------ tests
+@pytest.mark.parametrize("path", toc_pages())
+def test_every_toc_page_loads_offline_with_text_and_images(open_page, browser_context, path):
+    page = open_page(path)
+    assert page.response is not None and page.response.ok, f"{path}: HTTP {page.response and page.response.status}"
+    heading = page.locator("article h1").first
+    assert heading.inner_text().strip(), f"{path}: no title"
+    assert len(page.locator("article").inner_text().strip()) > 20, f"{path}: no text"
+    broken = [src for src, width in loaded_images(page) if width == 0]
+    assert not broken, f"{path}: images that did not load: {broken}"
+    own_errors = [e for e in page.errors if "127.0.0.1" in e or e.startswith("uncaught")]
+    assert not own_errors, f"{path}: JavaScript errors: {own_errors}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_chapter_page_screenshot_and_figures(open_page, path):
+    page = open_page(path)
+    figures = page.locator("article figure img")
+    names = [src for src, width in loaded_images(page) if width > 0]
+    if (ROOT / f"{path}.md").read_text(encoding="utf-8").count("figure:") >= 1:
+        assert figures.count() >= 1 and names, f"{path}: the chapter's figures are not shown"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{path.split('/')[-1]}.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", quiz_chapters())
+def test_quiz_answers_show_the_feedback_from_the_bank(open_page, path):
+    chapter = path.split("/")[-1][:4]
+    bank = yaml.safe_load((ROOT / "exercises" / "quizzes" / f"{chapter}.yaml").read_text(encoding="utf-8"))
+    page = open_page(path)
+    page.wait_for_selector(".Quiz")
+    assert page.locator(".Quiz").count() == len(bank["questions"])
+
+    question = next(q for q in bank["questions"] if q["type"] == "single")
+    quiz = page.locator(".Quiz", has_text=question["question"].strip())
+    feedback = quiz.locator(".Feedback")
+    wrong = next(a for a in question["answers"] if not a["correct"])
+    right = next(a for a in question["answers"] if a["correct"])
+    for answer, css in ((wrong, "incorrect"), (right, "correct")):
+        quiz.get_by_text(answer["text"].strip(), exact=True).click()
+        assert " ".join(feedback.inner_text().split()) == " ".join(answer["feedback"].split())
+        assert css in feedback.get_attribute("class").split()
+
+    many = next((q for q in bank["questions"] if q["type"] == "many"), None)
+    if many:
+        quiz = page.locator(".Quiz", has_text=many["question"].strip())
+        right = next(a for a in many["answers"] if a["correct"])
+        quiz.get_by_text(right["text"].strip(), exact=True).click()
+        assert " ".join(right["feedback"].split()) in " ".join(quiz.locator(".Feedback").inner_text().split())
+    assert not [e for e in page.errors if e.startswith("uncaught")], page.errors
+
+
+def test_exercise_solution_dropdown_opens(open_page):
+    page = open_page(CHAPTERS[0])
+    solution = page.locator("div.solution.dropdown").first
+    body = solution.locator("div.cell, p").last
+    assert not body.is_visible(), "the solution should start folded"
+    solution.locator(".admonition-title").click()
+    body.wait_for(state="visible", timeout=5000)
+    assert body.is_visible()
+
+
+def test_search_finds_platinum(open_page):
+    page = open_page("search", suffix=".html?q=Platinum")
+    page.wait_for_selector("#search-results li", timeout=20000)
+    results = page.locator("#search-results li")
+    assert results.count() >= 1
+    assert "glossary" in " ".join(results.all_inner_texts()).lower() or results.count() >= 2
+
+
+def test_no_page_asked_for_the_network(browser_context, open_page):
+    """Run last in the module: by now every page has been opened with remote requests blocked."""
+    for path in [*toc_pages(), "search"]:
+        open_page(path)
+    assert not browser_context.blocked, f"pages tried to fetch from the network: {sorted(set(browser_context.blocked))}"

@@ -1,0 +1,166 @@
+"""Strategy challenges: every file validates, each is solvable (a reference strategy passes, the start fails),
+bad strategies get a clear message, grading is deterministic, the form works."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from exercises import GradeResult, challenge_form, grade, list_challenges, load_challenge
+from exercises.challenges import CHALLENGE_DIR, validate_challenge
+from simulations import LoyaltyLabError, Strategy
+
+CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_zone_of_affection", "ch05_bonds",
+              "ch06_stop_the_leak", "ch07_capstone"]
+
+# Found by running the model (three seeds, the challenges' own sizes); each is only a change of the levers the
+# challenge lets the learner move, on top of its starting strategy.
+REFERENCE = {
+    "ch01_first_look": dict(product_quality=0.85, cross_sell=0.5),
+    "ch02_climb_the_ladder": dict(frontline_care=0.8, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
+    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.8, service_iron=0.4, service_lead=0.2),
+    "ch04_zone_of_affection": dict(product_quality=0.8, frontline_care=0.8, service_platinum=0.8, service_gold=0.8),
+    "ch05_bonds": dict(structural_bond=0.7, cross_sell=0.9, customization_bond=0.6, staying_in_touch=0.7,
+                       loyalty_programme="cobranded_card", reward_rate=0.03),
+    "ch06_stop_the_leak": dict(frontline_care=0.9, feedback_channel=0.8, staying_in_touch=0.7, product_quality=0.8,
+                               service_platinum=0.8, service_gold=0.7, service_iron=0.5, service_lead=0.3),
+    "ch07_capstone": dict(service_platinum=0.9, service_gold=0.8, service_iron=0.5, service_lead=0.3, product_quality=0.9,
+                          frontline_care=0.8, feedback_channel=0.6, cross_sell=0.8, targeting_precision=0.8),
+}
+
+
+def test_one_challenge_per_chapter():
+    assert list_challenges() == CHALLENGES
+    assert [load_challenge(c)["chapter"] for c in CHALLENGES] == [f"ch{n:02d}" for n in range(1, 8)]
+
+
+@pytest.mark.parametrize("challenge_id", CHALLENGES)
+def test_challenge_file_validates(challenge_id):
+    challenge = load_challenge(challenge_id)
+    assert challenge["id"] == challenge_id
+    assert isinstance(challenge["starting_strategy"], Strategy)
+    assert len(challenge["seeds"]) >= 3 and challenge["hints"] and challenge["teaches"]
+
+
+@pytest.mark.parametrize("challenge_id", CHALLENGES)
+def test_reference_passes_and_starting_strategy_fails(challenge_id):
+    reference = grade(challenge_id, REFERENCE[challenge_id])
+    assert reference.passed, reference.to_text()
+    assert reference.score >= 100
+    start = grade(challenge_id, load_challenge(challenge_id)["starting_strategy"])
+    assert not start.passed and start.score < 100
+    assert start.baseline == reference.baseline  # the same seeds: the same customers for both
+
+
+def test_goals_are_not_met_by_doing_nothing_new():
+    """No challenge is passed by a preset the learner could pick without thinking (where the levers allow it)."""
+    for challenge_id in ("ch01_first_look", "ch07_capstone"):
+        for preset in ("balanced", "neglect", "tiered", "bonding"):
+            assert not grade(challenge_id, preset).passed, (challenge_id, preset)
+    assert not grade("ch03_tiering", {"service_platinum": 0.95, "service_gold": 0.8, "service_iron": 0.5,
+                                      "service_lead": 0.2}).passed  # the tiered preset's service levels
+
+
+def test_grading_is_deterministic():
+    first, second = (grade("ch03_tiering", REFERENCE["ch03_tiering"]) for _ in range(2))
+    assert first.outcome == second.outcome and first.score == second.score and first.feedback == second.feedback
+
+
+def test_result_has_what_the_interface_promises():
+    result = grade("ch05_bonds", REFERENCE["ch05_bonds"])
+    assert isinstance(result, GradeResult)
+    assert {"profit", "retention_12m", "churned_competitor", "share_hostage"} <= set(result.outcome) == set(result.baseline)
+    text = result.to_text()
+    assert "PASSED" in text and "competitor's lure" in text and "Switching costs rose" in text
+    assert "<li>" in result._repr_html_()
+
+
+def test_feedback_speaks_of_tiers_causes_and_quadrants():
+    feedback = " ".join(grade("ch06_stop_the_leak", REFERENCE["ch06_stop_the_leak"]).feedback)
+    assert "indifference" in feedback and "Lead tier" in feedback and "Apostles" in feedback
+    failing = grade("ch01_first_look", "bonding")
+    assert not failing.passed and failing.feedback[-1].startswith("Hint:")
+    assert "hostages" in " ".join(failing.feedback).lower()
+
+
+def test_strategy_as_a_yaml_file(tmp_path):
+    path = Strategy.preset("balanced").replace(**REFERENCE["ch01_first_look"]).to_file(tmp_path / "team.yaml")
+    assert grade("ch01_first_look", path).passed
+    assert grade("ch01_first_look", str(path)).outcome == grade("ch01_first_look", REFERENCE["ch01_first_look"]).outcome
+
+
+@pytest.mark.parametrize("strategy, message", [
+    ({"service_gold": 1.2}, "service_gold.*1.2.*allowed: a number from 0 to 1"),
+    ({"servce_gold": 0.5}, "no field 'servce_gold'"),
+    ({"loyalty_programme": "air_miles"}, "loyalty_programme.*one of none"),
+    ("aggressive", "neither a preset"),
+    ({"cross_sell": 0.9}, "ch03_tiering.*cross_sell.*lets you change only"),
+])
+def test_bad_strategies_get_a_clear_error(strategy, message):
+    with pytest.raises(LoyaltyLabError, match=message):
+        grade("ch03_tiering", strategy)
+
+
+def test_bad_strategy_files_get_a_clear_error(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("service_gold: [0.5\n")
+    with pytest.raises(LoyaltyLabError, match="broken.yaml.*not valid YAML"):
+        grade("ch03_tiering", broken)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("service_golden: 0.5\n")
+    with pytest.raises(LoyaltyLabError, match="unknown.yaml.*service_golden"):
+        grade("ch03_tiering", unknown)
+    with pytest.raises(LoyaltyLabError, match="not a challenge"):
+        grade("ch99_nothing", "balanced")
+
+
+def _challenge_data(**changes):
+    data = yaml.safe_load((CHALLENGE_DIR / "ch03_tiering.yaml").read_text())
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(months=0), "months.*0.*a whole number from 12 to 120"),
+    (dict(scenario="airline"), "scenario.*airline.*one of coffee_chain"),
+    (dict(seeds=[]), "seeds"),
+    (dict(colour="red"), "no field 'colour'"),
+    (dict(chapter="ch9"), "chapter.*one of ch01"),
+    (dict(starting_strategy={"service_lead": 3}), "starting_strategy.*service_lead"),
+    (dict(levers=["service_leed"]), "levers"),
+    (dict(goal={"description": "x", "conditions": [{"metric": "happiness", "at_least": 1}]}), "metric.*happiness"),
+    (dict(goal={"description": "x", "conditions": [{"metric": "profit", "more_than": 1}]}), "more_than.*one of at_least"),
+    (dict(hints=[]), "hints"),
+])
+def test_bad_challenge_data_names_file_field_value_and_allowed(changes, message):
+    with pytest.raises(LoyaltyLabError, match=message):
+        validate_challenge(_challenge_data(**changes), source="challenge file test.yaml", expected_id="ch03_tiering")
+
+
+def test_malformed_challenge_file(tmp_path):
+    path = tmp_path / "ch03_tiering.yaml"
+    path.write_text("id: ch03_tiering\ngoal: [unclosed\n")
+    with pytest.raises(LoyaltyLabError, match="ch03_tiering.yaml.*not valid YAML"):
+        load_challenge(path)
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(LoyaltyLabError, match="expected a mapping"):
+        load_challenge(path)
+
+
+def test_form_submits_shows_feedback_and_saves_a_tournament_file(tmp_path):
+    form = challenge_form("ch03_tiering")
+    assert set(form.controls) == set(load_challenge("ch03_tiering")["levers"])
+    for name, value in REFERENCE["ch03_tiering"].items():
+        form.controls[name].value = value
+    result = form.submit()
+    assert result.passed and "Passed" in form.report.value
+    path = form.save(tmp_path / "team.yaml")
+    assert Strategy.from_file(path) == form.strategy() and "Saved" in form.message.value
+    assert form.save(tmp_path / "team.txt") is None and "ending in .yaml" in form.message.value
+
+
+def test_form_shows_a_message_not_a_traceback(monkeypatch):
+    form = challenge_form("ch01_first_look")
+    monkeypatch.setattr(form, "strategy", lambda: {"service_gold": 7})
+    assert form.submit() is None
+    assert "Not graded" in form.message.value and "service_gold" in form.message.value

@@ -1,0 +1,153 @@
+"""The workshop's logic: sweeps and tournaments are tidy, reproducible and independent of the number of workers."""
+
+import pandas as pd
+import pytest
+
+from simulations import InvalidParameter, LoyaltyLabError, Strategy, UnknownField
+from simulations import rules
+from simulations.workshop import (OUTCOMES, check_vary, debrief_markdown, leaderboard_figure, run_one, save_sweep,
+                                  save_tournament, seed_list, sweep, tournament)
+
+SMALL = dict(n_customers=200, months=12)
+
+
+@pytest.fixture
+def team_files(tmp_path):
+    """Three teams' strategy files (presets) and one malformed file."""
+    folder = tmp_path / "teams"
+    folder.mkdir()
+    paths = []
+    for name in ("balanced", "neglect", "bonding"):
+        paths.append(Strategy.preset(name).to_file(folder / f"{name}.yaml"))
+    bad = folder / "broken.yaml"
+    bad.write_text("frontline_care: 2.5\n", encoding="utf-8")
+    return paths + [bad]
+
+
+def test_run_one_is_seeded_and_complete():
+    first, again = run_one("telecom", "balanced", seed=3, **SMALL), run_one("telecom", "balanced", seed=3, **SMALL)
+    assert first == again
+    assert run_one("telecom", "balanced", seed=4, **SMALL)["profit"] != first["profit"]
+    assert first["churned"] == sum(first[f"churned_{c}"] for c in rules.CHURN_CAUSES)
+    assert first["active"] == sum(first[f"tier_{t}"] for t in rules.TIERS)
+    assert first["profit"] == pytest.approx(first["revenue"] - first["cost"])
+
+
+def test_seed_list():
+    assert seed_list(3) == [1, 2, 3]
+    assert seed_list(2, first=10) == [10, 11]
+    assert seed_list([7, 9]) == [7, 9]
+    with pytest.raises(InvalidParameter, match="seeds"):
+        seed_list(0)
+
+
+def test_sweep_is_tidy():
+    vary = {"frontline_care": [0.2, 0.8], "loyalty_programme": ["none", "membership_club"]}
+    df = sweep("telecom", vary, seeds=2, workers=1, **SMALL)
+    assert len(df) == 2 * 2 * 2  # one row per run
+    assert list(df.columns[:4]) == ["scenario", "frontline_care", "loyalty_programme", "seed"]
+    assert set(OUTCOMES) <= set(df.columns)
+    assert df[list(OUTCOMES)].notna().all().all()
+    assert sorted(df["seed"].unique()) == [1, 2]
+    assert df.groupby(["frontline_care", "loyalty_programme"]).size().eq(2).all()
+    # the lever really reaches the model: more frontline care, more satisfied customers
+    by_care = df.groupby("frontline_care")["mean_satisfaction"].mean()
+    assert by_care[0.8] > by_care[0.2]
+
+
+def test_sweep_can_vary_a_scenario_setting_and_does_not_depend_on_workers():
+    vary = {"competitive_intensity": [0.05, 0.95]}
+    serial = sweep("telecom", vary, seeds=2, workers=1, **SMALL)
+    parallel = sweep("telecom", vary, seeds=2, workers=2, **SMALL)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial["competitive_intensity"].tolist() == [0.05, 0.05, 0.95, 0.95]
+
+
+def test_bad_sweep_inputs_name_the_field():
+    with pytest.raises(UnknownField, match="frontline_cair"):
+        check_vary({"frontline_cair": [0.1]})
+    with pytest.raises(InvalidParameter, match="frontline_care.*1.5"):
+        check_vary({"frontline_care": [0.1, 1.5]})
+    with pytest.raises(InvalidParameter, match="loyalty_programme"):
+        check_vary({"loyalty_programme": ["points"]})
+    with pytest.raises(InvalidParameter, match="vary"):
+        check_vary({})
+
+
+def test_tournament_is_reproducible_and_independent_of_workers(team_files):
+    first = tournament("telecom", team_files, seeds=2, workers=1, **SMALL)
+    again = tournament("telecom", team_files, seeds=2, workers=1, **SMALL)
+    parallel = tournament("telecom", team_files, seeds=2, workers=2, **SMALL)
+    pd.testing.assert_frame_equal(first.leaderboard, again.leaderboard)
+    pd.testing.assert_frame_equal(first.leaderboard, parallel.leaderboard)
+    pd.testing.assert_frame_equal(first.runs, parallel.runs)
+    assert first.to_text() == parallel.to_text()
+
+
+def test_every_team_plays_the_same_seeds(team_files):
+    result = tournament("telecom", team_files, seeds=[5, 8], **SMALL)
+    seeds_by_team = result.runs.groupby("team")["seed"].apply(list)
+    assert all(seeds == [5, 8] for seeds in seeds_by_team)
+
+
+def test_a_better_strategy_ranks_above_a_worse_one(team_files):
+    # three years: over the first year neglect can still earn more, as it saves on care before its customers leave
+    result = tournament("telecom", team_files, seeds=2, n_customers=300, months=36)
+    board = result.leaderboard.set_index("team")
+    assert board.loc["balanced", "rank"] < board.loc["neglect", "rank"]
+    assert board.loc["balanced", "profit"] > board.loc["neglect", "profit"]
+    assert board.loc["balanced", "retention_12m"] > board.loc["neglect", "retention_12m"]
+    assert list(result.leaderboard["rank"]) == list(range(1, len(board) + 1))
+    assert result.leaderboard["score"].is_monotonic_decreasing
+    assert result.leaderboard["score"].between(0, 100).all()
+
+
+def test_a_malformed_team_file_is_left_out_with_field_and_reason(team_files):
+    result = tournament("telecom", team_files, seeds=1, **SMALL)
+    assert set(result.teams) == {"balanced", "neglect", "bonding"}
+    assert [item.team for item in result.left_out] == ["broken"]
+    item = result.left_out[0]
+    assert item.field == "frontline_care"
+    assert "2.5" in item.reason and "from 0 to 1" in item.reason
+    assert "broken" in result.to_text() and "frontline_care" in result.to_text()
+
+
+def test_a_tournament_without_a_usable_team_is_an_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(LoyaltyLabError, match="no usable team"):
+        tournament("telecom", [bad], seeds=1, **SMALL)
+
+
+def test_debrief_compares_the_team_with_the_field(team_files):
+    result = tournament("telecom", team_files, seeds=2, **SMALL)
+    data = result.debriefs["neglect"]
+    outcomes = data["outcomes"]
+    gap = outcomes["team"] - outcomes["field"]
+    assert gap["profit"] == pytest.approx(gap["revenue"] - gap["cost"])  # the sentence's decomposition adds up
+    assert data["churn_by_cause"]["field"].sum() == pytest.approx(result.leaderboard["churned"].mean())
+    assert data["churn_by_cause"].loc["indifference", "team"] > data["churn_by_cause"].loc["indifference", "field"]
+    assert any("indifference" in sentence for sentence in data["drivers"])
+    text = debrief_markdown(data, "debrief_neglect.png")
+    assert text.startswith("# Debrief: neglect")
+    assert f"Rank **{data['rank']} of 3**" in text
+    assert "## Customers lost, by cause" in text and "## Profit by tier over the run" in text
+
+
+def test_outputs_are_written(team_files, tmp_path):
+    result = tournament("telecom", team_files, seeds=1, **SMALL)
+    out = tmp_path / "out"
+    out.mkdir()
+    written = save_tournament(result, out)
+    names = {p.name for p in written}
+    assert {"leaderboard.csv", "leaderboard.png", "runs.csv", "left_out.csv", "leaderboard.md"} <= names
+    for team in ("balanced", "neglect", "bonding"):
+        assert {f"debrief_{team}.md", f"debrief_{team}.png"} <= names
+    assert all(p.stat().st_size > 0 for p in written)
+    assert pd.read_csv(out / "leaderboard.csv")["team"].tolist() == result.leaderboard["team"].tolist()
+    assert pd.read_csv(out / "left_out.csv")["team"].tolist() == ["broken"]
+    df = sweep("telecom", {"frontline_care": [0.2, 0.8]}, seeds=2, **SMALL)
+    assert {p.name for p in save_sweep(df, out)} == {"sweep.csv", "sweep_summary.csv", "sweep.png"}
+    assert len(pd.read_csv(out / "sweep.csv")) == 4
+    fig = leaderboard_figure(result.leaderboard)
+    assert len(fig.axes) == 5
