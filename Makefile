@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: book test serve browser clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/install_solara_assets.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	tools/install_solara_assets.sh $(VENV)
 	touch $(STAMP)
 
 book: $(STAMP)

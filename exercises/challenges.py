@@ -1,8 +1,13 @@
 """Strategy challenges: a learner's strategy against simulated customers, graded with feedback.
 
-A challenge is a YAML file in `exercises/challenges/` (one per chapter). It names a market (scenario and
-overrides), the starting strategy, a goal (conditions on outcomes, most relative to the starting strategy),
-the run length, the number of customers and the seeds, hints, and what the chapter teaches.
+A challenge is a YAML file in `exercises/challenges/` (one per chapter) with the fields
+    id, chapter, title, teaches            who it is and what the chapter it belongs to teaches
+    scenario, scenario_overrides           the market (a built-in scenario and any settings changed)
+    starting_strategy                      a preset name or a mapping of levers: the baseline
+    levers (optional)                      the levers a learner may change; the others stay as the start has them
+    goal: {description, conditions}        conditions like {metric: profit, relative_gain_at_least: 0.15};
+                                           metrics in METRIC_LABELS, kinds in CONDITION_KINDS
+    months, n_customers, seeds, hints      the run, the simulated customers (same seeds for both strategies)
 
     from exercises import grade
     result = grade("ch03_tiering", {"service_lead": 0.2, "service_platinum": 0.9})
@@ -19,6 +24,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ipywidgets as w
 import yaml
 
 from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
@@ -26,6 +32,7 @@ from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, Unkno
 from simulations.parameters import LEVERS, LEVERS_BY_NAME
 from simulations.plots import CAUSE_LABELS
 from simulations.strategy import PRESETS
+from simulations.widgets import lever_controls
 
 CHALLENGE_DIR = Path(__file__).parent / "challenges"
 CHALLENGE_FIELDS = ("id", "chapter", "title", "teaches", "scenario", "scenario_overrides", "starting_strategy", "levers",
@@ -503,20 +510,10 @@ def challenge_form(challenge_id, n_customers=None):
     return ChallengeForm(challenge_id, n_customers)
 
 
-def _form_base():
-    import ipywidgets
-
-    return ipywidgets.VBox
-
-
-class ChallengeForm(_form_base()):
+class ChallengeForm(w.VBox):
     """The widget `challenge_form` returns (an ipywidgets VBox)."""
 
     def __init__(self, challenge_id, n_customers=None):
-        import ipywidgets as w
-
-        from simulations.widgets import lever_controls
-
         self.challenge = load_challenge(challenge_id)
         self.n_customers, self.result = n_customers, None
         self.controls = lever_controls(self.challenge["levers"], self.challenge["starting_strategy"])

@@ -116,7 +116,9 @@ def _check_schema(bank, source):
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(quiz_schema())
-    errors = sorted(validator.iter_errors(bank), key=lambda e: [str(p) for p in e.absolute_path])
+    # First problem in file order; "no correct answer" last, as a wrong-typed `correct` also causes it.
+    errors = sorted(validator.iter_errors(bank),
+                    key=lambda e: (e.validator == "contains", [str(p) for p in e.absolute_path]))
     if errors:
         raise _explain(errors[0], bank, source)
 
@@ -202,11 +204,33 @@ def to_jupyterquiz(bank: dict) -> list[dict]:
     ]
 
 
+def quiz_display_parts(chapter, shuffle_answers: bool = True) -> tuple[str, str]:
+    """The HTML (container and styles) and the JavaScript that show a chapter's quiz, built with jupyterquiz.
+
+    jupyterquiz embeds the questions and all of its JavaScript, so a static page needs nothing else, with one
+    exception that we remove: on a page where MathJax is configured but not loaded, it would load MathJax 3
+    from a CDN. Our quizzes hold no mathematics, so that loader is cut out and the quiz never uses the network.
+    """
+    from jupyterquiz.dynamic.loader import load_questions_script
+    from jupyterquiz.dynamic.renderer import build_script, build_styles, render_div
+
+    bank = load_quiz(chapter)
+    div_id = "LoyaltyLabQuiz" + bank["chapter"]  # stable, so a page's output does not change from build to build
+    prefix, static, url = load_questions_script(to_jupyterquiz(bank), div_id)
+    html_part = render_div(div_id, False, shuffle_answers, False, 1_000_000, 600, 10, "left") + "</div>"
+    html_part += build_styles(div_id, QUIZ_COLOURS)
+    script = _REMOTE_SCRIPT.sub("/* Loyalty Lab: no remote script */", build_script(prefix, static, url, div_id, True))
+    return html_part, script
+
+
+_REMOTE_SCRIPT = re.compile(r"script\.src\s*=\s*'https?://[^']*';.*?document\.head\.appendChild\(script\);", re.S)
+
+
 def show_quiz(chapter, shuffle_answers: bool = True):
     """Show a chapter's quiz: interactive in Jupyter, and in the built HTML book with no kernel and no network.
 
-    jupyterquiz embeds the questions and its JavaScript in the cell's output, so the static page needs
-    nothing else. Outside Jupyter (a plain Python script) IPython's display prints a text stand-in.
+    The questions and jupyterquiz's JavaScript are embedded in the cell's output (see `quiz_display_parts`).
+    Outside Jupyter (a plain Python script) IPython's display prints a text stand-in.
 
     Args:
         chapter: 'ch02', 2, or a path to a bank file.
@@ -214,16 +238,27 @@ def show_quiz(chapter, shuffle_answers: bool = True):
 
     Returns nothing (so a notebook cell shows only the quiz); use `load_quiz` to inspect a bank.
     """
-    from jupyterquiz import display_quiz
+    from IPython.display import HTML, Javascript, display
 
-    bank = load_quiz(chapter)
-    display_quiz(to_jupyterquiz(bank), shuffle_answers=shuffle_answers, colors=QUIZ_COLOURS)
+    html_part, script = quiz_display_parts(chapter, shuffle_answers)
+    display(HTML(html_part))
+    display(Javascript(script))
 
 
-# Calmer colours than jupyterquiz's purple, readable with the book theme (white text on these backgrounds).
+# jupyterquiz's default palette with calmer question colours that suit the book theme (white text on these).
 QUIZ_COLOURS = {
     "--jq-multiple-choice-bg": "#2f4f7f",
+    "--jq-mc-button-bg": "#fafafa",
+    "--jq-mc-button-border": "#e0e0e0e0",
+    "--jq-mc-button-inset-shadow": "#555555",
     "--jq-many-choice-bg": "#6a3d7a",
-    "--jq-correct-color": "#00701a",
+    "--jq-numeric-bg": "#392061ff",
+    "--jq-numeric-input-bg": "#c0c0c0",
+    "--jq-numeric-input-label": "#101010",
+    "--jq-numeric-input-shadow": "#999999",
+    "--jq-string-bg": "#4c1a57",
     "--jq-incorrect-color": "#b00020",
+    "--jq-correct-color": "#00701a",
+    "--jq-text-color": "#fafafa",
+    "--jq-link-color": "#9abafa",
 }

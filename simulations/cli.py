@@ -8,6 +8,7 @@ Bad input ends with one line naming the field, the value and what is allowed, an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -18,7 +19,7 @@ from .scenarios import list_scenarios, load_scenario
 from .strategy import PRESET_DESCRIPTIONS, PRESETS, Strategy
 
 PROG = "loyalty-lab"
-HELP_WIDTH = 92  # fixed, so the help text (and the book's command-line appendix) does not depend on the terminal
+HELP_WIDTH = 78  # fixed, so the help text (and the book's command-line appendix) does not depend on the terminal
 
 DESCRIPTION = """\
 Loyalty Lab's command line: run simulated customer bases, sweep a lever, grade a strategy
@@ -138,10 +139,8 @@ def cmd_scenarios(args) -> int:
 
 def cmd_run(args) -> int:
     """One run: summary on screen; monthly CSV, customer CSV, strategy file and figures in the output folder."""
-    import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
-    from . import plots
     from .model import LoyaltyMarket
 
     scenario = _scenario(args.scenario)
@@ -151,13 +150,24 @@ def cmd_run(args) -> int:
     for _ in tqdm(range(args.months), desc="months", unit="month", disable=not _progress(), file=sys.stderr):
         model.step()
     monthly = model.datacollector.get_model_vars_dataframe()
-    print(run_summary_text(model.summary(), strategy_name, args))
 
     written = [folder / "monthly.csv", folder / "customers.csv", folder / "strategy.yaml"]
     monthly.to_csv(written[0], index=False)
     customers = model.customer_table()
     customers.to_csv(written[1], index=False)
     strategy.to_file(written[2])
+    written += _save_run_figures(model, monthly, customers, folder)
+    print(run_summary_text(model.summary(), strategy_name, args))  # after writing: a closed pipe loses no file
+    _wrote(folder, written)
+    return 0
+
+
+def _save_run_figures(model, monthly, customers, folder: Path) -> list[Path]:
+    """The run report (`simulations.plots.dashboard_figure`) and three single figures, as PNG files."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
     figures = {"dashboard.png": plots.dashboard_figure(monthly)}
     for name, draw, data in (("churn_by_cause.png", plots.plot_churn_shares, model.totals["churned"]),
                              ("whale_curve.png", plots.plot_whale_curve, customers["monthly_profit"]),
@@ -169,9 +179,7 @@ def cmd_run(args) -> int:
     for name, fig in figures.items():
         fig.savefig(folder / name, dpi=120)
         plt.close(fig)
-        written.append(folder / name)
-    _wrote(folder, written)
-    return 0
+    return [folder / name for name in figures]
 
 
 def run_summary_text(summary: dict, strategy_name: str, args) -> str:
@@ -245,11 +253,12 @@ def cmd_sweep(args) -> int:
     seeds = workshop.seed_list(args.seeds, args.first_seed)
     df = workshop.sweep(args.scenario, vary, seeds=seeds, workers=args.workers, n_customers=args.customers,
                         months=args.months, progress=_progress(), strategy=strategy)
+    written = workshop.save_sweep(df, folder)
     print(f"Sweep on {scenario['name']} from the {strategy_name} strategy: {len(df)} runs "
           f"({len(df) // len(seeds)} settings x {len(seeds)} seeds), {args.customers:,} customers, {args.months} months")
     print("Mean over seeds (± one standard deviation):\n")
     print(sweep_text(workshop.summarise_sweep(df, list(vary)), list(vary)))
-    _wrote(folder, workshop.save_sweep(df, folder))
+    _wrote(folder, written)
     return 0
 
 
@@ -293,10 +302,11 @@ def cmd_tournament(args) -> int:
     seeds = workshop.seed_list(args.seeds, args.first_seed)
     result = workshop.tournament(args.scenario, teams, seeds=seeds, n_customers=args.customers, months=args.months,
                                  workers=args.workers, progress=_progress())
+    written = workshop.save_tournament(result, folder)
     print(result.to_text())
     if ignored:
         print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
-    _wrote(folder, workshop.save_tournament(result, folder))
+    _wrote(folder, written)
     return 0
 
 
@@ -320,9 +330,16 @@ def _add_out(parser, default: str):
     parser.add_argument("--force", action="store_true", help="write into an output folder that already holds files")
 
 
+def _fill(text: str) -> str:
+    """Re-wrap each paragraph to the help width; paragraphs with indented lines (lists) are kept as written."""
+    paragraphs = textwrap.dedent(text).strip().split("\n\n")
+    return "\n\n".join(p if any(line.startswith(" ") for line in p.splitlines()) else textwrap.fill(" ".join(p.split()), HELP_WIDTH)
+                       for p in paragraphs)
+
+
 def _sub(subparsers, name: str, summary: str, description: str, examples: str):
     return subparsers.add_parser(
-        name, help=summary, description=textwrap.dedent(description).strip(),
+        name, help=summary, description=_fill(description),
         epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "), formatter_class=_formatter)
 
 
@@ -442,6 +459,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

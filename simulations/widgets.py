@@ -145,6 +145,7 @@ class MarketExplorer(widgets.VBox):
         self.controls = {**lever_controls(lever_names, strategy), **setting_controls(setting_names, scenario),
                          **run_controls(n_customers, months, seed)}
         self.fixed_strategy, self.setting_names, self._draw = strategy, tuple(setting_names), draw
+        self._naming_preset = False
         self.runs, self._holding, self.frame, self.bands, self.figure, self.png = 0, False, None, None, None, b""
         self.timing, self.message = widgets.Label(), widgets.HTML()
         self.output = widgets.Output()
@@ -168,8 +169,14 @@ class MarketExplorer(widgets.VBox):
 
     # -------------------------------------------------------------- reacting to the controls
     def _on_value(self, change):
-        if not self._holding:
-            self.rerun()
+        if self._holding:
+            return
+        self._naming_preset = True  # only the picker's label follows the levers; it applies nothing
+        try:
+            self.preset_picker.value = _preset_name(self.strategy())
+        finally:
+            self._naming_preset = False
+        self.rerun()
 
     def _on_scenario(self, change):
         values = load_scenario(change["new"])
@@ -178,7 +185,7 @@ class MarketExplorer(widgets.VBox):
                 self.controls[name].value = values[name]
 
     def _on_preset(self, change):
-        if change["new"] in PRESETS:
+        if change["new"] in PRESETS and not self._naming_preset:
             preset = Strategy.preset(change["new"])
             with self.hold():
                 for name, control in self.controls.items():
@@ -192,11 +199,10 @@ class MarketExplorer(widgets.VBox):
         self._holding = True
         try:
             yield self
-        except BaseException:
-            self._holding = not outer and self._holding
-            raise  # a refused value changes nothing, so nothing is re-run
-        self._holding = not outer
-        if outer:
+        finally:
+            if outer:
+                self._holding = False
+        if outer:  # not reached after an error: nothing is re-run
             self.rerun()
 
     def set(self, **values):
@@ -205,9 +211,10 @@ class MarketExplorer(widgets.VBox):
         Raises:
             UnknownField: a name with no control here. InvalidParameter: a value outside what is allowed.
         """
+        controls = {name: self._control_for(name, value) for name, value in values.items()}  # all checked first
         with self.hold():
             for name, value in values.items():
-                self._control_for(name, value).value = value
+                controls[name].value = value
 
     def _control_for(self, name, value):
         pickers = {"scenario": self.scenario_picker, "preset": self.preset_picker}

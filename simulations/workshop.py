@@ -38,7 +38,8 @@ SCORE_WEIGHTS = {"profit": 40, "retention_12m": 20, "mean_satisfaction": 20, "np
 SCORE_FORMULA = (
     "score = 0.4 x profit + 0.2 x 12-month retention + 0.2 x mean satisfaction + 0.2 x NPS, where each outcome is "
     "the team's average over the seeds, rescaled to 0-100 between the lowest (0) and the highest (100) team in this "
-    "tournament (all teams get 100 on an outcome where they tie); ties in score are broken by profit"
+    "tournament (all teams get 100 on an outcome where they tie); ties in score are broken by profit, and teams equal "
+    "on both share a rank"
 )
 MAX_WORKERS = 64
 
@@ -247,7 +248,7 @@ def left_out_text(left_out: list[LeftOut]) -> str:
 def _team_names(paths: list[Path]) -> list[str]:
     """File stems, made unique with the parent folder (or a number) when two teams chose the same name."""
     stems = [p.stem for p in paths]
-    names = [s if stems.count(s) == 1 else f"{p.parent.name}/{s}" for p, s in zip(paths, stems)]
+    names = [s if stems.count(s) == 1 else f"{p.resolve().parent.name}/{s}" for p, s in zip(paths, stems)]
     seen: dict[str, int] = {}
     unique = []
     for name in names:
@@ -338,7 +339,10 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         score += weight / 100 * scaled
     board["score"] = score
     board = board.reset_index().sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
-    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    # teams with the same score and profit (identical strategies) share a rank: 1, 2, 2, 4
+    position = np.arange(1, len(board) + 1)
+    same = (board["score"].diff() == 0).to_numpy() & (board["profit"].diff() == 0).to_numpy()
+    board.insert(0, "rank", [int(p) for p in np.maximum.accumulate(np.where(same, 0, position))])
     front = ["rank", "team", "score", *OUTCOMES]
     return board[front + [c for c in board.columns if c not in front]].reset_index(drop=True)
 
@@ -352,7 +356,7 @@ def leaderboard_text(board: pd.DataFrame) -> str:
         "profit": [f"{p:,.0f} ± {s:,.0f}" for p, s in zip(board["profit"], board["profit_sd"])],
         "retention 12m": board["retention_12m"].map("{:.1%}".format),
         "satisfaction": board["mean_satisfaction"].map("{:.3f}".format),
-        "NPS": board["nps"].map("{:+.1f}".format),
+        "NPS": board["nps"].map(lambda v: f"{round(v, 1) + 0.0:+.1f}"),  # + 0.0 turns -0.0 into 0.0
         "customers": board["active"].map("{:,.0f}".format),
     })
     return shown.to_string(index=False)
@@ -429,7 +433,7 @@ def drivers(outcomes: pd.DataFrame, churn: pd.DataFrame, tiers: pd.DataFrame, le
     lost = churn["team"].sum()
     if lost > 0:
         top = churn["team"].idxmax()
-        sentences.append(f"Most of the customers lost left because of {_cause(top)} "
+        sentences.append(f"The largest group of customers lost left because of {_cause(top)} "
                          f"({churn.at[top, 'team'] / lost:.0%} of those lost).")
     churn_gap = churn["team"] - churn["field"]
     biggest = churn_gap.abs().idxmax()
@@ -491,12 +495,16 @@ def leaderboard_figure(board: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     n = len(board)
-    fig, axes = plt.subplots(1, 5, figsize=(14, 1.2 + 0.38 * n), sharey=True)
+    fig, axes = plt.subplots(1, 5, figsize=(12, 1.6 + 0.42 * n), sharey=True)
     y = np.arange(n)[::-1]
     axes[0].barh(y, board["score"], color="#4a6fa5")
+    for position, score in zip(y, board["score"]):  # the number itself, so a zero score is still visible
+        inside = score > 20
+        axes[0].text(score - 2 if inside else score + 2, position, f"{score:.1f}", va="center", fontsize="small",
+                     ha="right" if inside else "left", color="white" if inside else "black")
     axes[0].set_xlabel("composite score (0-100)")
     axes[0].set_xlim(0, 105)
-    axes[0].set_yticks(y, board["team"])
+    axes[0].set_yticks(y, [f"{rank}. {team}" for rank, team in zip(board["rank"], board["team"])])
     scales = {"retention_12m": 100, "nps": 1, "mean_satisfaction": 1, "profit": 1}
     labels = {"profit": "profit", "retention_12m": "12-month retention (%)", "mean_satisfaction": "mean satisfaction",
               "nps": "NPS"}

@@ -48,6 +48,15 @@ def test_preset_and_scenario_pickers(dash):
     assert dash.runs == 3 and dash.controls["competitive_intensity"].value == pytest.approx(0.05)
 
 
+def test_the_preset_label_follows_the_levers_without_extra_runs(dash):
+    dash.controls["service_lead"].value = 0.1
+    assert dash.preset_picker.value == "(custom)" and dash.runs == 2
+    dash.set(preset="tiered")
+    dash.controls["service_lead"].value = 0.3
+    dash.controls["service_lead"].value = Strategy.preset("tiered").service_lead  # back on the preset
+    assert dash.preset_picker.value == "tiered" and dash.runs == 5
+
+
 def test_invalid_values_are_refused_clearly_and_nothing_reruns(dash):
     with pytest.raises(InvalidParameter, match="service_gold.*allowed: a number from 0 to 1"):
         dash.set(service_gold=1.5)
@@ -57,6 +66,8 @@ def test_invalid_values_are_refused_clearly_and_nothing_reruns(dash):
         dash.set(months=5)
     with pytest.raises(InvalidParameter, match="scenario"):
         dash.set(scenario="airline")
+    with pytest.raises(InvalidParameter, match="months"):
+        dash.set(service_lead=0.1, months=500)  # one bad value: none of them is set
     assert dash.runs == 1 and dash.strategy() == Strategy()
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from simulations import InvalidParameter, LoyaltyLabError, Strategy, UnknownField
 from simulations import rules
+from simulations.parameters import LEVERS
 from simulations.workshop import (OUTCOMES, check_vary, debrief_markdown, leaderboard_figure, run_one, save_sweep,
                                   save_tournament, seed_list, sweep, tournament)
 
@@ -151,3 +152,22 @@ def test_outputs_are_written(team_files, tmp_path):
     assert len(pd.read_csv(out / "sweep.csv")) == 4
     fig = leaderboard_figure(result.leaderboard)
     assert len(fig.axes) == 5
+
+
+def test_turning_every_lever_to_the_maximum_buys_loyalty_at_a_loss():
+    """The instructor guide's pitfall: the all-maximum firm keeps delighted customers and makes a loss."""
+    maximum = {lever.name: lever.max for lever in LEVERS if not lever.choices and lever.name != "price_index"}
+    teams = {"maximum": Strategy(loyalty_programme="standalone_points", **maximum), "balanced": Strategy()}
+    board = tournament("telecom", teams, seeds=1, n_customers=300, months=24).leaderboard.set_index("team")
+    assert board.loc["maximum", "profit"] < 0 < board.loc["balanced", "profit"]
+    assert board.loc["maximum", "retention_12m"] > board.loc["balanced", "retention_12m"]
+    assert board.loc["maximum", "mean_satisfaction"] > 0.9
+
+
+def test_identical_strategies_get_identical_results_and_share_a_rank():
+    teams = {"copy_a": "balanced", "copy_b": "balanced", "neglect": "neglect"}
+    board = tournament("telecom", teams, seeds=2, **SMALL).leaderboard
+    copies = board[board["team"].isin(["copy_a", "copy_b"])]
+    assert copies["profit"].nunique() == 1 and copies["score"].nunique() == 1
+    assert copies["rank"].nunique() == 1
+    assert sorted(board["rank"]) in ([1, 1, 3], [1, 2, 2])
