@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ipywidgets as w
-import yaml
 
 from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
 from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, UnknownField
+from simulations.files import read_yaml
 from simulations.parameters import LEVERS, LEVERS_BY_NAME
 from simulations.plots import CAUSE_LABELS
 from simulations.strategy import PRESETS
@@ -85,10 +85,7 @@ def challenge_path(challenge_id) -> Path:
 def load_challenge(challenge_id) -> dict:
     """Read and validate a challenge (an id from `list_challenges()` or a path); raises LoyaltyLabError naming the problem."""
     path = challenge_path(challenge_id)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise BadFile(path, f"is not valid YAML ({str(err).splitlines()[0]})") from None
+    data = read_yaml(path)
     return validate_challenge(data, source=f"challenge file {path.name}", expected_id=path.stem)
 
 

@@ -22,8 +22,8 @@ PROG = "loyalty-lab"
 HELP_WIDTH = 78  # fixed, so the help text (and the book's command-line appendix) does not depend on the terminal
 
 DESCRIPTION = """\
-Loyalty Lab's command line: run simulated customer bases, sweep a lever, grade a strategy
-and hold team tournaments on identical simulated markets.
+Loyalty Lab's command line: run simulated customer bases, sweep a lever,
+grade a strategy and hold team tournaments on identical simulated markets.
 
 Run 'loyalty-lab COMMAND --help' for the options and examples of each command."""
 
@@ -363,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
         The same seed gives the same run.""", f"""
         {PROG} run telecom
         {PROG} run retail_bank --strategy bonding --months 60 --seed 7
-        {PROG} run utility --strategy my_team.yaml --customers 5000 --out utility_run --force""")
+        {PROG} run utility --strategy my_team.yaml --customers 5000 --force""")
     p.add_argument("scenario", metavar="SCENARIO", help=f"a market ({', '.join(list_scenarios())}) or a scenario YAML file")
     p.add_argument("--strategy", metavar="FILE|PRESET",
                    help=f"a YAML strategy file or a preset ({', '.join(PRESETS)}); default: balanced")
@@ -372,11 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(p, "run-SCENARIO")
     p.set_defaults(handler=cmd_run)
 
-    presets = "".join(f"\n          {name:<9} {text}" for name, text in PRESET_DESCRIPTIONS.items())
-    p = _sub(subparsers, "new-strategy", "write a commented strategy file for a team to edit", """
+    presets = "\n".join(textwrap.fill(text, HELP_WIDTH, initial_indent=f"  {name:<9} ", subsequent_indent=" " * 12)
+                        for name, text in PRESET_DESCRIPTIONS.items())
+    p = _sub(subparsers, "new-strategy", "write a commented strategy file for a team to edit", textwrap.dedent("""
         Write a strategy template: every lever with its allowed range and what it means, as comments.
-        Teams edit the values and hand the file in. A strategy file is YAML data, never code.
-        Presets to start from:""" + presets, f"""
+        Teams edit the values and hand the file in. A strategy file is YAML data, never code.""").strip()
+             + "\n\nPresets to start from:\n" + presets, f"""
         {PROG} new-strategy team_red.yaml
         {PROG} new-strategy team_blue.yaml --preset bonding
         {PROG} new-strategy team_red.yaml --force      # overwrite""")
@@ -404,8 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
         sweep_summary.csv (mean and standard deviation over seeds) and sweep.png (each outcome against the
         first varied lever, error bars = ± one standard deviation over seeds).""", f"""
         {PROG} sweep telecom --vary frontline_care=0.2,0.4,0.6,0.8
-        {PROG} sweep telecom --vary frontline_care=0.2,0.8 --vary loyalty_programme=none,membership_club --seeds 5
-        {PROG} sweep utility --vary competitive_intensity=0,0.5,1 --strategy neglect --workers 2""")
+        {PROG} sweep telecom --vary frontline_care=0.2,0.8 \\
+            --vary loyalty_programme=none,membership_club --seeds 5
+        {PROG} sweep utility --vary competitive_intensity=0,0.5,1 \\
+            --strategy neglect""")
     p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file")
     p.add_argument("--vary", type=_vary_item, action="append", required=True, metavar="LEVER=V1,V2,...",
                    help="a lever (or scenario setting) and its values; repeat for a grid")
@@ -424,8 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         Composite score = 0.4 x profit + 0.2 x 12-month retention + 0.2 x mean satisfaction + 0.2 x NPS,
         each outcome averaged over the seeds and rescaled to 0-100 from the lowest to the highest team.""", f"""
         {PROG} tournament telecom teams/*.yaml
-        {PROG} tournament telecom teams/ --seeds 5 --workers 2 --out final_round
-        {PROG} tournament coffee_chain red.yaml blue.yaml green.yaml --customers 1000 --months 24""")
+        {PROG} tournament telecom teams/ --seeds 5 --workers 2 --out final
+        {PROG} tournament coffee_chain red.yaml blue.yaml --customers 1000""")
     p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file")
     p.add_argument("team_files", nargs="+", metavar="TEAM_FILES",
                    help="teams' YAML strategy files, or folders of them")

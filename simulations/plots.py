@@ -38,21 +38,24 @@ def plot_customers(df, ax=None, label=None):
     return ax
 
 
-def _stack_over_time(df, names, prefix, colours, labels, ylabel, ax, legend_loc):
-    """Stacked areas of the columns `prefix_name` month by month: the shape of every 'who is where' panel."""
+def _stack_over_time(df, names, prefix, colours, labels, ylabel, ax):
+    """Stacked areas of the columns `prefix_name` month by month: the shape of every 'who is where' panel.
+
+    The areas fill the axes, so the legend sits outside, to the right, where it hides nothing.
+    """
     ax = _ax(ax)
     ax.stackplot(df["month"], [df[f"{prefix}_{n}"] for n in names], labels=labels,
                  colors=[colours[n] for n in names], alpha=0.85)
     ax.set_xlabel("month")
     ax.set_ylabel(ylabel)
-    ax.legend(loc=legend_loc, fontsize="small", frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return ax
 
 
 def plot_churn_by_cause(df, ax=None):
     """Customers lost so far, stacked by cause (cumulative)."""
     return _stack_over_time(df, rules.CHURN_CAUSES, "churned", CAUSE_COLOURS, [CAUSE_LABELS[c] for c in rules.CHURN_CAUSES],
-                            "customers lost (cumulative)", ax, "upper left")
+                            "customers lost (cumulative)", ax)
 
 
 def plot_churn_shares(churned: dict, ax=None):
@@ -78,8 +81,7 @@ def plot_profit_by_tier(df, ax=None):
 
 def plot_tiers(df, ax=None):
     """Customers in each tier month by month (stacked)."""
-    return _stack_over_time(df, rules.TIERS, "tier", TIER_COLOURS, [t.capitalize() for t in rules.TIERS], "customers", ax,
-                            "upper right")
+    return _stack_over_time(df, rules.TIERS, "tier", TIER_COLOURS, [t.capitalize() for t in rules.TIERS], "customers", ax)
 
 
 def plot_ladder(df, ax=None, month=-1):
@@ -89,7 +91,7 @@ def plot_ladder(df, ax=None, month=-1):
     stages = [s for s in rules.STAGES if s != "lost"]
     ax.bar([s.replace("_", "-") for s in stages], [row[f"stage_{s}"] for s in stages], color="#4a6fa5")
     ax.set_ylabel("people")
-    ax.tick_params(axis="x", rotation=30)
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     return ax
 
 
@@ -118,8 +120,7 @@ def plot_whale_curve(monthly_profit, ax=None, label=None):
 
 def plot_quadrants(df, ax=None):
     """Jones & Sasser quadrants over time: apostles, mercenaries, hostages, defectors (stacked)."""
-    return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS, list(rules.QUADRANTS), "customers", ax,
-                            "upper right")
+    return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS, list(rules.QUADRANTS), "customers", ax)
 
 
 def plot_loyalty_types(df, ax=None, month=-1):
@@ -144,7 +145,8 @@ def plot_profit(df, ax=None, label=None, cumulative=True):
 def dashboard_figure(df, bands=None, fig=None):
     """The five panels of the notebook dashboard and the command line's run report."""
     if fig is None:
-        fig = plt.figure(figsize=(11, 6.5))
+        fig = plt.figure(figsize=(13, 6.5))
+    fig.set_layout_engine("constrained")  # makes room for the outside legends and the rotated labels
     axes = fig.subplots(2, 3)
     plot_customers(df, axes[0, 0])
     plot_churn_by_cause(df, axes[0, 1])
@@ -157,7 +159,6 @@ def dashboard_figure(df, bands=None, fig=None):
         axes[1, 1].set_xlabel("month")
         axes[1, 1].set_ylabel("mean satisfaction")
     plot_quadrants(df, axes[1, 2])
-    fig.tight_layout()
     return fig
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import yaml
-
 from .errors import BadFile, LoyaltyLabError, UnknownField
+from .files import read_yaml
 from .parameters import LEVERS, LEVERS_BY_NAME
 
 PRESETS = {
@@ -109,14 +108,7 @@ class Strategy:
     def from_file(cls, path) -> "Strategy":
         """Read a strategy from YAML (safely: a file is data, never code)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise BadFile(path, f"cannot be read ({err.strerror or err})") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise BadFile(path, f"is not valid YAML ({str(err).splitlines()[0]})") from None
+        data = read_yaml(path)
         if data is None:
             data = {}
         try:

@@ -99,7 +99,7 @@ def run_market(scenario="telecom", strategy=None, n_customers=2000, months=36, s
 
 def draw_dashboard(df, bands) -> Figure:
     """The six dashboard panels: customers, churn by cause, profit by tier, ladder, satisfaction-retention, quadrants."""
-    return plots.dashboard_figure(df, bands, fig=Figure(figsize=(11, 6.5)))
+    return plots.dashboard_figure(df, bands, fig=Figure(figsize=(13, 6.5)))
 
 
 def panel_drawer(*plot_functions, figsize=None):

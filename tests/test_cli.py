@@ -60,6 +60,12 @@ def test_top_level_help_lists_every_command(capsys):
     assert set(help_texts()) == {"loyalty-lab", *COMMANDS}
 
 
+def test_help_fits_a_terminal_and_the_book():
+    """The appendix shows the help texts as they are: no line wider than a standard terminal."""
+    for name, text in help_texts().items():
+        assert all(len(line) <= 80 for line in text.splitlines()), name
+
+
 def test_no_command_is_a_usage_error(capsys):
     assert main([]) == 2
     _one_line_error(capsys.readouterr().err, "COMMAND")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from ..errors import BadFile, InvalidParameter, UnknownField, UnknownScenario
+from ..files import read_yaml
 from ..parameters import SCENARIO_SETTINGS, SETTINGS_BY_NAME
 
 SCENARIO_DIR = Path(__file__).parent
@@ -19,12 +18,7 @@ def list_scenarios() -> list[str]:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise BadFile(path, f"cannot be read ({err.strerror or err})") from None
-    except yaml.YAMLError as err:
-        raise BadFile(path, f"is not valid YAML ({str(err).splitlines()[0]})") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise BadFile(path, "expected a mapping of setting: value")
     return data
