@@ -29,6 +29,7 @@ import ipywidgets as w
 from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
 from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, UnknownField
 from simulations.files import read_yaml
+from simulations.metrics import outcomes
 from simulations.parameters import LEVERS, LEVERS_BY_NAME
 from simulations.plots import CAUSE_LABELS
 from simulations.strategy import PRESETS
@@ -190,23 +191,6 @@ def _check_condition(condition, source):
 
 
 # ------------------------------------------------------------------ running strategies
-def market_outcomes(model) -> dict:
-    """The outcomes a goal can name, from a finished run (money summed over the run, counts at the end)."""
-    df = model.datacollector.get_model_vars_dataframe()
-    last, summary = df.iloc[-1], model.summary()
-    active = max(int(last["active"]), 1)
-    outcome = {key: float(summary[key]) for key in ("profit", "revenue", "cost", "retention_12m", "active", "acquired",
-                                                    "mean_satisfaction", "nps")}
-    outcome.update({key: float(last[key]) for key in ("mean_switching_cost", "mean_products", "churned")})
-    outcome.update({f"churned_{c}": float(last[f"churned_{c}"]) for c in rules.CHURN_CAUSES})
-    outcome.update({f"profit_{t}": float(df[f"profit_{t}"].sum()) for t in rules.TIERS})
-    outcome.update({f"tier_{t}": float(last[f"tier_{t}"]) for t in rules.TIERS})
-    outcome.update({f"share_{q}": last[f"quadrant_{q}"] / active for q in rules.QUADRANTS})
-    outcome.update(share_true_loyalty=last["loyalty_true"] / active, share_spurious_loyalty=last["loyalty_spurious"] / active,
-                   upper_rungs=float(last["stage_client"] + last["stage_advocate"]), advocates=float(last["stage_advocate"]))
-    return outcome
-
-
 def run_outcomes(challenge, strategy, n_customers=None, progress=False, label="") -> dict:
     """Outcomes of `strategy` in the challenge's market, averaged over its seeds."""
     seeds = challenge["seeds"]
@@ -218,7 +202,7 @@ def run_outcomes(challenge, strategy, n_customers=None, progress=False, label=""
     for seed in seeds:
         model = LoyaltyMarket(challenge["scenario"], strategy, n_customers or challenge["n_customers"], seed=seed,
                               **challenge["scenario_overrides"])
-        runs.append(market_outcomes(model.run(challenge["months"])))
+        runs.append(outcomes(model.run(challenge["months"])))
     return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
 
 

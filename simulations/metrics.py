@@ -144,6 +144,26 @@ def retention_by_satisfaction(model, months: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def outcomes(model) -> dict:
+    """Headline outcomes of a finished run as one flat dict (money summed over the run; counts and shares at the end).
+
+    The one place that says what a run achieved: challenges grade these, sweeps and tournaments tabulate them.
+    """
+    df = model.datacollector.get_model_vars_dataframe()
+    last, summary = df.iloc[-1], model.summary()
+    active = max(int(last["active"]), 1)
+    result = {key: summary[key] for key in ("profit", "revenue", "cost", "retention_12m", "mean_satisfaction", "nps")}
+    result.update(active=int(summary["active"]), acquired=int(summary["acquired"]), churned=int(last["churned"]))
+    result.update({f"churned_{cause}": int(last[f"churned_{cause}"]) for cause in rules.CHURN_CAUSES})
+    result.update({f"profit_{tier}": float(df[f"profit_{tier}"].sum()) for tier in rules.TIERS})
+    result.update({f"tier_{tier}": int(last[f"tier_{tier}"]) for tier in rules.TIERS})
+    result.update(mean_switching_cost=float(last["mean_switching_cost"]), mean_products=float(last["mean_products"]))
+    result.update({f"share_{q}": last[f"quadrant_{q}"] / active for q in rules.QUADRANTS})
+    result.update(share_true_loyalty=last["loyalty_true"] / active, share_spurious_loyalty=last["loyalty_spurious"] / active,
+                  upper_rungs=int(last["stage_client"] + last["stage_advocate"]), advocates=int(last["stage_advocate"]))
+    return result
+
+
 def churn_by_cause(model) -> pd.Series:
     """Customers lost so far by cause (a Series indexed by cause, cumulative)."""
     return pd.Series(model.totals["churned"], name="churned")

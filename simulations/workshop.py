@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import rules
 from .errors import InvalidParameter, LoyaltyLabError, UnknownField
+from .metrics import outcomes
 from .model import LoyaltyMarket
 from .parameters import LEVERS, LEVERS_BY_NAME, SETTINGS_BY_NAME
 from .scenarios import load_scenario
@@ -60,18 +61,13 @@ def run_one(scenario="telecom", strategy=None, seed: int = 1, n_customers: int =
 
     Returns:
         Outcomes: profit, revenue, cost, retention_12m, mean_satisfaction, nps, active, acquired, churned,
-        churned_<cause> (cumulative), profit_<tier> (summed over the run), tier_<tier> (customers at the end).
+        churned_<cause> (cumulative), profit_<tier> (summed over the run), tier_<tier> (customers at the end),
+        and the shares of `simulations.metrics.outcomes`.
     """
     model = LoyaltyMarket(scenario=scenario, strategy=strategy, n_customers=n_customers, seed=seed, **(overrides or {}))
     model.run(months)
     monthly = model.datacollector.get_model_vars_dataframe()
-    summary = model.summary()
-    outcome = {key: summary[key] for key in ("profit", "retention_12m", "mean_satisfaction", "nps", "revenue", "cost",
-                                              "active", "acquired")}
-    outcome["churned"] = sum(summary["churned"].values())
-    outcome.update({f"churned_{cause}": summary["churned"][cause] for cause in rules.CHURN_CAUSES})
-    outcome.update({f"profit_{tier}": float(monthly[f"profit_{tier}"].sum()) for tier in rules.TIERS})
-    outcome.update({f"tier_{tier}": summary["tiers"][tier] for tier in rules.TIERS})
+    outcome = outcomes(model)
     if keep_series:
         outcome["series"] = {"active": monthly["active"].to_numpy(dtype=float),
                              "cumulative_profit": monthly["cumulative_profit"].to_numpy(dtype=float)}
