@@ -100,24 +100,6 @@ class MystNotebookPlugin:
             return path.name.startswith((".", "_")) or None  # _ext, _build, .ipynb_checkpoints
         return not is_myst_notebook(path)  # only notebooks are tests in book/
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config, items):
-        """Make `--dist loadgroup` honour xdist_group marks under pytest 9.
-
-        pytest-xdist 3.8 tags a grouped item by assigning `item._nodeid = "<nodeid>@<group>"`, but pytest 9
-        keeps node ids in `item._id`, so the tag is lost and every cell would be scheduled on its own (cells of
-        one notebook on two workers, the book built twice). We set the tag where pytest 9 reads it.
-        """
-        if not getattr(config.option, "loadgroup", False) or not hasattr(items[0] if items else None, "_id"):
-            return
-        from _pytest.nodeid import NodeId
-
-        for item in items:
-            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                             for m in item.iter_markers("xdist_group")})
-            if groups and "@" not in item.nodeid:
-                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
-
     def pytest_collect_file(self, file_path, parent):
         path = Path(file_path)
         if BOOK in path.parents and is_myst_notebook(path):
