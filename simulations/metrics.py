@@ -162,8 +162,3 @@ def outcomes(model) -> dict:
     result.update(share_true_loyalty=last["loyalty_true"] / active, share_spurious_loyalty=last["loyalty_spurious"] / active,
                   upper_rungs=int(last["stage_client"] + last["stage_advocate"]), advocates=int(last["stage_advocate"]))
     return result
-
-
-def churn_by_cause(model) -> pd.Series:
-    """Customers lost so far by cause (a Series indexed by cause, cumulative)."""
-    return pd.Series(model.totals["churned"], name="churned")

@@ -21,7 +21,7 @@ import numpy as np
 from . import rules
 from .agents import Customer
 from .errors import InvalidParameter
-from .metrics import month_record
+from .metrics import customer_table, month_record
 from .scenarios import load_scenario
 from .strategy import Strategy
 
@@ -115,8 +115,8 @@ class LoyaltyMarket(mesa.Model):
         self._update_switching(starting)
         self.churn_hazards(starting)  # so that month 0 already says who is loyal
         self._begin_month_totals()  # month 0 is the starting state: no money has moved yet
-        self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in self._record_keys()})
         self._record = month_record(self)
+        self.datacollector = mesa.DataCollector(model_reporters={key: _reporter(key) for key in self._record})
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
@@ -356,7 +356,8 @@ class LoyaltyMarket(mesa.Model):
         p = self.people
         p.stage_months += 1
         p.warned = np.maximum(p.warned - 1, 0)
-        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & np.isin(p.churn_cause, (0, 1))
+        left_the_market = [rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")]
+        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & np.isin(p.churn_cause, left_the_market)
         self._draw_newcomers(np.flatnonzero(gone))
         back = np.isin(p.stage, (rules.LOST, rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
         p.stage[back] = rules.SUSPECT
@@ -400,9 +401,6 @@ class LoyaltyMarket(mesa.Model):
             return float("nan")
         return float(np.prod(history) ** (12 / len(history)))
 
-    def _record_keys(self):
-        return list(month_record(self).keys())
-
     def summary(self) -> dict:
         """Headline outcomes of the run so far (money totals are over all months run)."""
         r = self._record
@@ -417,8 +415,6 @@ class LoyaltyMarket(mesa.Model):
 
     def customer_table(self):
         """One row per current customer: stage, tier, satisfaction, profit and what ties them (a pandas DataFrame)."""
-        from .metrics import customer_table
-
         return customer_table(self)
 
 

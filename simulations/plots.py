@@ -6,14 +6,13 @@ the figure (the caption says it), lower-case axis labels, and returns the axes.
 
 from __future__ import annotations
 
-import matplotlib
+import inspect
 
-matplotlib.use("Agg") if matplotlib.get_backend().lower() in ("", "agg") else None
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from . import rules  # noqa: E402
-from .metrics import whale_curve  # noqa: E402
+from . import rules
+from .metrics import whale_curve
 
 TIER_COLOURS = {"platinum": "#7f7f7f", "gold": "#d4a017", "iron": "#4a6fa5", "lead": "#8c564b"}
 CAUSE_COLOURS = dict(zip(rules.CHURN_CAUSES, ("#444444", "#9467bd", "#17becf", "#d62728", "#ff7f0e", "#1f77b4")))
@@ -123,15 +122,6 @@ def plot_quadrants(df, ax=None):
     return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS, list(rules.QUADRANTS), "customers", ax)
 
 
-def plot_loyalty_types(df, ax=None, month=-1):
-    """Dick & Basu's four loyalty types in one month (bars)."""
-    ax = _ax(ax)
-    row = df.iloc[month]
-    ax.bar(list(rules.DICK_BASU_TYPES), [row[f"loyalty_{t}"] for t in rules.DICK_BASU_TYPES], color="#2ca02c")
-    ax.set_ylabel("customers")
-    return ax
-
-
 def plot_profit(df, ax=None, label=None, cumulative=True):
     """Profit over time, cumulative by default."""
     ax = _ax(ax)
@@ -162,19 +152,26 @@ def dashboard_figure(df, bands=None, fig=None):
     return fig
 
 
-def plot_loyalty_motives(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
-    """The seven loyalty types of the course notes (what holds each customer) in one month (bars).
-
-    `offset` and `width` let several runs share one axes as grouped bars.
-    """
+def _counts_in_month(df, names, prefix, ax, month, label, offset, width):
+    """Bars of the columns `prefix_name` in one month; `offset` and `width` let several runs share one axes."""
     ax = _ax(ax)
     row = df.iloc[month]
-    positions = np.arange(len(rules.LOYALTY_MOTIVES)) + offset
-    ax.bar(positions, [row[f"motive_{m}"] for m in rules.LOYALTY_MOTIVES], width=width, label=label)
-    ax.set_xticks(np.arange(len(rules.LOYALTY_MOTIVES)))
-    ax.set_xticklabels([m.replace("_", "-") for m in rules.LOYALTY_MOTIVES], rotation=30)
+    positions = np.arange(len(names))
+    ax.bar(positions + offset, [row[f"{prefix}_{n}"] for n in names], width=width, label=label)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([n.replace("_", "-") for n in names], rotation=30 if len(names) > 4 else 0)
     ax.set_ylabel("customers")
     return ax
+
+
+def plot_loyalty_types(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
+    """Dick & Basu's four loyalty types (true, latent, spurious, none) in one month (bars)."""
+    return _counts_in_month(df, rules.DICK_BASU_TYPES, "loyalty", ax, month, label, offset, width)
+
+
+def plot_loyalty_motives(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
+    """The seven loyalty types of the course notes (what holds each customer) in one month (bars)."""
+    return _counts_in_month(df, rules.LOYALTY_MOTIVES, "motive", ax, month, label, offset, width)
 
 
 def plot_satisfaction_loyalty(table, ax=None, size=6):
@@ -183,8 +180,6 @@ def plot_satisfaction_loyalty(table, ax=None, size=6):
     `table` is `model.customer_table()`. The dashed lines are the quadrant cut-offs of
     `rules.jones_sasser_quadrant`, read from its defaults so the picture and the rule cannot disagree.
     """
-    import inspect
-
     ax = _ax(ax)
     defaults = inspect.signature(rules.jones_sasser_quadrant).parameters
     for quadrant in rules.QUADRANTS:
