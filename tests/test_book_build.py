@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import BOOK_GROUP, CHAPTERS, ROOT, book_notebooks, toc_pages
+from conftest import BOOK_GROUP, CHAPTERS, ROOT, BuiltBook, book_notebooks, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(BOOK_GROUP)]
 
@@ -22,6 +22,19 @@ def test_book_builds_without_a_single_warning(built_book):
     assert built_book.returncode == 0 and not warnings, (
         f"jupyter-book build . -W -n --keep-going failed (exit {built_book.returncode}, {len(warnings)} warnings; "
         f"full log in _build/build.log):\n{report}")
+
+
+def test_warning_filter_counts_sphinx_problems_and_not_kernel_chatter():
+    log = "\n".join([
+        "\x1b[91m/tmp/wb/index.md:3: WARNING: undefined label: 'nope'\x1b[39;49;00m",  # as jupyter-book prints them
+        "WARNING: the config value `x` is not known",
+        "/book/ch01.md: ERROR: Unknown directive type",
+        "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.",
+        "ERROR:tornado.general:Uncaught exception in ZMQStream callback",
+        "zmq.error.ZMQError: Socket operation on non-socket",
+    ])
+    found = BuiltBook(ROOT, 0, log, 0.0).warnings()
+    assert len(found) == 3 and all("tornado" not in line and "IPKernelApp" not in line for line in found)
 
 
 def test_no_notebook_failed_to_execute(built_book):
