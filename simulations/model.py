@@ -59,16 +59,15 @@ class People:
     warned: np.ndarray
     churn_cause: np.ndarray
     incarnation: np.ndarray
+    proneness: np.ndarray
+
+    # small integer types keep a million customers within a kilobyte each
+    DTYPES = {"stage": np.int8, "tier": np.int8, "churn_cause": np.int8, "warned": np.int8, "products": np.int16,
+              "tenure": np.int32, "stage_months": np.int32, "incarnation": np.int32, "good_fit": bool, "referred": bool}
 
     @classmethod
     def empty(cls, n: int) -> "People":
-        ints = {"stage", "tier", "tenure", "stage_months", "products", "warned", "churn_cause", "incarnation"}
-        bools = {"good_fit", "referred"}
-        arrays = {}
-        for f in fields(cls):
-            dtype = np.int64 if f.name in ints else bool if f.name in bools else np.float64
-            arrays[f.name] = np.zeros(n, dtype=dtype)
-        return cls(**arrays)
+        return cls(**{f.name: np.zeros(n, dtype=cls.DTYPES.get(f.name, np.float64)) for f in fields(cls)})
 
 
 class LoyaltyMarket(mesa.Model):
@@ -103,7 +102,9 @@ class LoyaltyMarket(mesa.Model):
         self.neighbours = self._small_world_network(n_people)
         self._draw_newcomers(np.arange(n_people))
         self._make_initial_customers(self.n_customers)
-        self.customers = Customer.create_agents(self, n_people, list(range(n_people)))
+        self._customers = None
+        if engine == "agents":
+            self.customers  # the agents engine steps them, so they exist from the start
 
         self.totals = {"acquired": self.n_customers, "churned": dict.fromkeys(rules.CHURN_CAUSES, 0),
                        "revenue": 0.0, "cost": 0.0, "profit": 0.0}
@@ -143,6 +144,7 @@ class LoyaltyMarket(mesa.Model):
         p.price_sensitivity[seats] = _beta(self.rng, sc["price_sensitivity_mean"], n)
         p.quality_sensitivity[seats] = _beta(self.rng, sc["quality_sensitivity_mean"], n)
         p.expectation[seats] = rules.clip01(sc["expectation_mean"] + sc["expectation_sd"] * self.rng.standard_normal(n))
+        p.proneness[seats] = rules.churn_proneness(self.rng, sc["proneness_shape"], n)
         p.stage[seats], p.stage_months[seats], p.warned[seats], p.referred[seats] = rules.SUSPECT, 0, 0, False
         p.churn_cause[seats], p.satisfaction[seats], p.profit[seats], p.profit_ema[seats] = -1, 0.0, 0.0, 0.0
 
@@ -163,12 +165,34 @@ class LoyaltyMarket(mesa.Model):
         self._start_as_customers(seats)
         p = self.people
         p.tenure[seats] = self.rng.geometric(1 / 24, n) - 1
+        # the starting base is what earlier years left: long-standing customers are the less prone ones
+        p.proneness[seats] = rules.survivor_proneness(self.rng, self.scenario["proneness_shape"], n, p.tenure[seats])
         p.satisfaction[seats] = rules.clip01(0.7 + 0.1 * self.rng.standard_normal(n))
         p.products[seats] = 1 + self.rng.binomial(self.scenario["max_products"] - 1, np.minimum(p.tenure[seats] / 60, 0.5))
         p.stage[seats] = np.select([p.tenure[seats] < 2, p.tenure[seats] < 12], [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
         p.stage[seats] = np.where((p.stage[seats] == rules.CLIENT) & (p.satisfaction[seats] >= 0.85), rules.ADVOCATE, p.stage[seats])
         p.share_of_wallet[seats] = rules.share_of_wallet_target(p.satisfaction[seats], 0.0, p.price_sensitivity[seats],
                                                                 self.strategy.price_index, self.scenario["wallet_floor"])
+
+    @property
+    def customers(self):
+        """Every seat as a Mesa `Customer` agent, created on first use (the numpy engine never needs them)."""
+        if self._customers is None:
+            self._customers = Customer.create_agents(self, len(self.people.stage), list(range(len(self.people.stage))))
+        return self._customers
+
+    def make_cohort(self) -> np.ndarray:
+        """Turn today's customers into one cohort acquired this month; returns their seats.
+
+        Each is a first-time customer with a newcomer's proneness (nobody has been sorted yet), so the
+        cohort's survival shows how a market's customers sort themselves over the years. Their
+        `incarnation` marks them: someone who leaves and is later won back is a new incarnation.
+        """
+        seats = np.flatnonzero(self.active_mask())
+        self._start_as_customers(seats)
+        self.people.proneness[seats] = rules.churn_proneness(self.rng, self.scenario["proneness_shape"], len(seats))
+        self.churn_hazards(seats)
+        return seats
 
     # ------------------------------------------------------------------ the month
     def step(self):
@@ -178,7 +202,7 @@ class LoyaltyMarket(mesa.Model):
         active = np.flatnonzero(self.active_mask())
         self._month["active_at_start"] = len(active)
         if self.engine == "agents":
-            self.agents_by_type[Customer].shuffle_do("step")
+            self.customers.shuffle_do("step")
         else:
             self.live_month(active)
         self._word_of_mouth()
@@ -240,10 +264,12 @@ class LoyaltyMarket(mesa.Model):
         p.tenure[seats] += 1
 
         hazards = self.churn_hazards(seats)
-        cause = rules.choose_cause(hazards, draws[4], draws[5])
+        leaves = draws[4] < rules.total_hazard(*hazards)
+        # only the few who leave need a cause: about 2% a month, so stacking six hazards over everyone would be waste
+        cause = rules.choose_cause([np.broadcast_to(h, n)[leaves] for h in hazards], np.zeros(leaves.sum()), draws[5][leaves])
         self._month["complaints"] += int(complains.sum())
         self._month["recovered"] += int(recovered.sum())
-        self._churn(seats[cause >= 0], cause[cause >= 0])
+        self._churn(seats[leaves], cause)
 
     def _update_switching(self, seats: np.ndarray) -> np.ndarray:
         """Store the switching costs of the customers in `seats`; returns their points bond (a part of it)."""
@@ -260,16 +286,21 @@ class LoyaltyMarket(mesa.Model):
         in Jones & Sasser's sense.
         """
         p, s, sc = self.people, self.strategy, self.scenario
-        ci = sc["competitive_intensity"]
+        ci, prone, satisfaction, switching = sc["competitive_intensity"], p.proneness[seats], p.satisfaction[seats], p.switching[seats]
+        preference = rules.rival_preference(satisfaction, p.expectation[seats], sc["competitor_standard"])
+        lured = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, sc["lure_rate"], 0.0, prone), preference, switching)
+        searched = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, 0.0, sc["search_rate"]), preference, switching)
+        gap = rules.product_disappointment(s.product_quality, p.expectation[seats])
+        # an unhappy customer who went looking names what made them unhappy (Keaveney 1995), not the rival
+        blame_product, blame_neglect, blame_rival = rules.reasons_for_searching(gap, p.neglect[seats])
         hazards = (
             np.full(len(seats), sc["death_rate"]),
-            np.full(len(seats), sc["move_rate"]),
-            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"]),
-            rules.hazard_competitor(ci, p.price_sensitivity[seats], s.price_index, p.satisfaction[seats], p.switching[seats],
-                                    sc["lure_rate"], sc["affection_threshold"]),
-            rules.hazard_product(rules.product_disappointment(s.product_quality, p.expectation[seats]), ci, p.switching[seats],
-                                 sc["product_churn_rate"]),
-            rules.hazard_indifference(p.neglect[seats], ci, p.switching[seats], sc["indifference_rate"]),
+            rules.hazard_moving(sc["move_rate"], prone),
+            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"], prone),
+            rules.clip01(lured + blame_rival * searched),
+            rules.clip01(rules.hazard_product(gap, ci, switching, sc["product_churn_rate"], prone) + blame_product * searched),
+            rules.clip01(rules.hazard_indifference(p.neglect[seats], ci, switching, sc["indifference_rate"], prone)
+                         + blame_neglect * searched),
         )
         p.voluntary_hazard[seats] = rules.total_hazard(*hazards[3:])
         return hazards
