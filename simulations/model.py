@@ -26,6 +26,7 @@ from .scenarios import load_scenario
 from .strategy import Strategy
 
 COOLOFF_MONTHS = 12  # how long the lost and the disqualified stay out of reach before they are suspects again
+DEATH, MOVED = rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")  # causes that free a seat for a newcomer
 
 
 @dataclass
@@ -387,10 +388,9 @@ class LoyaltyMarket(mesa.Model):
         p = self.people
         p.stage_months += 1
         p.warned = np.maximum(p.warned - 1, 0)
-        left_the_market = [rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")]
-        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & np.isin(p.churn_cause, left_the_market)
+        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & ((p.churn_cause == DEATH) | (p.churn_cause == MOVED))
         self._draw_newcomers(np.flatnonzero(gone))
-        back = np.isin(p.stage, (rules.LOST, rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
+        back = ((p.stage == rules.LOST) | (p.stage == rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
         p.stage[back] = rules.SUSPECT
 
     def _review_tiers(self):

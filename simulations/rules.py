@@ -417,8 +417,8 @@ def dick_basu_type(attitude, patronage, high_attitude=0.55, high_patronage=0.7):
     Returns indices into DICK_BASU_TYPES: true loyalty (high, high), latent (high attitude, low
     patronage), spurious (low attitude, high patronage), none (low, low).
     """
-    high_att, high_pat = np.asarray(attitude) >= high_attitude, np.asarray(patronage) >= high_patronage
-    return np.select([high_att & high_pat, high_att, high_pat], [0, 1, 2], default=3)
+    low_att, low_pat = np.asarray(attitude) < high_attitude, np.asarray(patronage) < high_patronage
+    return 2 * low_att.astype(np.int8) + low_pat  # the codes are the two answers as bits: cheap every month
 
 
 def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0.5):
@@ -429,8 +429,8 @@ def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0
     not leaving of one's own accord over the next twelve months; 'staying' means more likely to stay
     the year than to leave it, so the share who leave fits the retention rate.
     """
-    sat, stays = np.asarray(satisfaction) >= satisfied, np.asarray(stay_probability) >= loyal
-    return np.select([sat & stays, sat, stays], [0, 1, 2], default=3)
+    unsatisfied, leaves = np.asarray(satisfaction) < satisfied, np.asarray(stay_probability) < loyal
+    return 2 * unsatisfied.astype(np.int8) + leaves  # the codes are the two answers as bits: cheap every month
 
 
 def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, switching, points_bond_value,
