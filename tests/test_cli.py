@@ -17,7 +17,7 @@ from simulations.parameters import LEVERS
 
 SMALL = ["--customers", "200", "--months", "12"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ["scenarios", "run", "new-strategy", "grade", "sweep", "tournament"]
+COMMANDS = ["scenarios", "run", "new-strategy", "check", "grade", "sweep", "tournament"]
 
 
 @pytest.fixture(autouse=True)
@@ -102,9 +102,9 @@ def test_run_reads_a_strategy_file(in_tmp, capsys):
     assert Strategy.from_file(in_tmp / "run-utility" / "strategy.yaml").frontline_care == 0.9
 
 
-def test_existing_output_is_kept_without_force(in_tmp, capsys):
+def test_existing_output_is_kept_without_force_and_replaced_whole_with_it(in_tmp, capsys):
     assert main(["run", "telecom", "--seed", "1", "--out", "keep", *SMALL]) == 0
-    (in_tmp / "keep" / "notes.txt").write_text("the instructor's own notes", encoding="utf-8")
+    (in_tmp / "keep" / "stale_debrief.md").write_text("from an earlier run", encoding="utf-8")
     before = _digest(in_tmp / "keep")
     capsys.readouterr()
     assert main(["run", "telecom", "--seed", "2", "--out", "keep", *SMALL]) == 2
@@ -113,7 +113,18 @@ def test_existing_output_is_kept_without_force(in_tmp, capsys):
     assert main(["run", "telecom", "--seed", "2", "--out", "keep", "--force", *SMALL]) == 0
     after = _digest(in_tmp / "keep")
     assert after["monthly.csv"] != before["monthly.csv"]
-    assert after["notes.txt"] == before["notes.txt"]  # --force replaces what the command writes, nothing else
+    assert "stale_debrief.md" not in after  # --force replaces the earlier output entirely: nothing stale is left
+    assert set(after) == set(before) - {"stale_debrief.md"}
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["keep"]  # no temporary folder is left beside it
+
+
+def test_force_never_replaces_a_folder_of_someone_elses_files(in_tmp, capsys):
+    own = in_tmp / "mine"
+    own.mkdir()
+    (own / "notes.txt").write_text("the instructor's own notes", encoding="utf-8")
+    assert main(["run", "telecom", "--out", "mine", "--force", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "--out", "mine", "did not write")
+    assert [p.name for p in own.iterdir()] == ["notes.txt"]
 
 
 def test_an_empty_existing_folder_is_used(in_tmp):
