@@ -15,8 +15,11 @@ def close_matches(name: str, known, limit: int = 3) -> list[str]:
     """Known names that look like `name` (a typo, another case, a missing underscore), best first."""
     known = [str(k) for k in known]
     by_lower = {k.lower(): k for k in known}
-    found = difflib.get_close_matches(str(name).lower(), list(by_lower), n=limit, cutoff=0.6)
-    return [by_lower[k] for k in found]
+    typed = str(name).strip().lower()
+    found = difflib.get_close_matches(typed, list(by_lower), n=limit, cutoff=0.6)
+    if len(typed) >= 4:  # a name cut short ("competitive" for "competitive_intensity") is a near miss too
+        found += [k for k in sorted(by_lower) if k.startswith(typed) and k not in found]
+    return [by_lower[k] for k in found[:limit]]
 
 
 def did_you_mean(name: str, known) -> str:

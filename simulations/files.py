@@ -29,6 +29,7 @@ class _StrictLoader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: list[tuple[str, int, int]] = []  # (key, line, first line), lines counted from 1
+        self.key_lines: dict[str, int] = {}  # each key's first line, over all mappings (first seen wins)
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -44,11 +45,13 @@ class _StrictLoader(yaml.SafeLoader):
                     self.duplicates.append((str(key), line, seen[key]))
                 else:
                     seen[key] = line
+                    self.key_lines.setdefault(str(key), line)
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml_with_duplicates(path, owner: str | None = None) -> tuple[object, list[DuplicateField]]:
-    """The data in a YAML file, and every key given twice in it (as `DuplicateField` errors, naming the line).
+def read_yaml_with_lines(path, owner: str | None = None) -> tuple[object, list[DuplicateField], dict[str, int]]:
+    """The data in a YAML file, every key given twice in it (as `DuplicateField` errors, naming the line), and the
+    line of each key (so that errors can be listed in the order of the file).
 
     Args:
         path: the file.
@@ -78,7 +81,7 @@ def read_yaml_with_duplicates(path, owner: str | None = None) -> tuple[object, l
     finally:
         loader.dispose()
     duplicates = [DuplicateField(owner or str(path), key, line, first) for key, line, first in loader.duplicates]
-    return data, duplicates
+    return data, duplicates, loader.key_lines
 
 
 def read_yaml(path):
@@ -88,7 +91,7 @@ def read_yaml(path):
         BadFile: the file cannot be read or is not valid YAML.
         DuplicateField: a key is given twice (YAML would silently keep the last value); names the line.
     """
-    data, duplicates = read_yaml_with_duplicates(path)
+    data, duplicates, _ = read_yaml_with_lines(path)
     if duplicates:
         raise duplicates[0]
     return data
@@ -190,20 +193,24 @@ def atomic_folder(path, force: bool = False, note: str = "written by loyalty-lab
         OutputError: the target is a file, holds files and `force` is not given, holds files loyalty-lab did not
             write, or cannot be written (read-only, under a file, no permission, disk full).
     """
-    folder = Path(path)
-    _check_target(folder, force)
+    shown = Path(path)
+    _check_target(shown, force)
+    folder = shown.resolve()
+    here = Path.cwd().resolve()
+    if folder == here or folder in here.parents:
+        raise OutputError(shown, "is the current folder or holds it", "a folder inside the current one, e.g. round1")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
         building.chmod(0o777 & ~_umask())  # mkdtemp's folder is private; an output folder is not
     except OSError as err:
-        raise _unwritable(folder, err) from None
+        raise _unwritable(shown, err) from None
     try:
         (building / OUTPUT_MARKER).write_text(note + "\n", encoding="utf-8")
         yield building
         _put_in_place(building, folder)
     except OSError as err:
-        raise _unwritable(folder, err) from None
+        raise _unwritable(shown, err) from None
     finally:
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)

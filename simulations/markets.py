@@ -33,8 +33,8 @@ def resolve_market(name):
         return canonical
     path = Path(text)
     if path.is_dir():
-        raise UnknownScenario(text, known, reason="is a folder, not a market (is the market missing before the "
-                                                  "team files?)")
+        raise UnknownScenario(text, known, reason="is a folder, not a market: the market is missing; give the "
+                                                  "market first, e.g. telecom")
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
         if is_strategy_file(path):
             raise UnknownScenario(text, known, reason="is a strategy file, not a market: the market is missing; "

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from .errors import BadFile, DuplicateField, InvalidParameter, LoyaltyLabError, ManyErrors, UnknownField, did_you_mean, match_name
-from .files import atomic_write_text, read_yaml_with_duplicates
+from .files import atomic_write_text, read_yaml_with_lines
 from .parameters import LEVERS, LEVERS_BY_NAME
 
 PRESETS = {
@@ -120,7 +120,7 @@ class Strategy:
         and so is a lever given twice (YAML would silently keep the last value).
         """
         path = Path(path)
-        data, duplicates = read_yaml_with_duplicates(path, owner="strategy")
+        data, duplicates, lines = read_yaml_with_lines(path, owner="strategy")
         if data is None or data == {}:
             raise BadFile(path, "is empty or holds only comments; allowed: at least one 'lever: value' line, "
                           "e.g. frontline_care: 0.7 (a template: loyalty-lab new-strategy FILE)",
@@ -129,7 +129,7 @@ class Strategy:
             raise BadFile(path, f"expected a mapping of lever: value, got {type(data).__name__}",
                           allowed="'lever: value' lines, e.g. frontline_care: 0.7")
         checked, problems = lever_values(data)
-        raise_all(str(path), list(duplicates) + problems)
+        raise_all(str(path), _in_file_order(list(duplicates) + problems, lines))
         return cls(**checked)
 
     def to_yaml(self, comments: bool = True) -> str:
@@ -164,6 +164,16 @@ def lever_values(levers: dict) -> tuple[dict, list[LoyaltyLabError]]:
         except LoyaltyLabError as err:
             problems.append(err)
     return checked, problems
+
+
+def _in_file_order(problems: list[LoyaltyLabError], lines: dict[str, int]) -> list[LoyaltyLabError]:
+    """Problems sorted by the line they are about, so a team can work down its file."""
+    by_name = {name.lower(): line for name, line in lines.items()}
+
+    def line_of(problem):
+        return getattr(problem, "line", None) or by_name.get(str(problem.field).lower(), 0)
+
+    return sorted(problems, key=line_of)
 
 
 def raise_all(source: str, problems: list[LoyaltyLabError]) -> None:
