@@ -18,7 +18,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .errors import InvalidParameter, LoyaltyLabError, match_name
+from .errors import BadInput, InvalidParameter, LoyaltyLabError, did_you_mean, match_name
 from .files import atomic_folder, atomic_write_text
 from .markets import resolve_market
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
@@ -109,8 +109,8 @@ def _strategy(value: str | None) -> tuple[Strategy, str]:
         return Strategy.preset(value), value.lower()
     path = Path(value)
     if not path.is_file():
-        raise LoyaltyLabError(f"--strategy: {value!r} is neither a preset nor a file; allowed: a YAML strategy file "
-                              f"or one of {', '.join(PRESETS)}")
+        raise BadInput("--strategy", value, "is neither a preset nor a file",
+                       f"a YAML strategy file or one of {', '.join(PRESETS)}")
     return Strategy.from_file(path), path.stem
 
 
@@ -139,8 +139,8 @@ def _team_paths(items: list[str]) -> tuple[list[Path], list[str]]:
             files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
             found = [p for p in files if p.suffix.lower() in (".yaml", ".yml")]
             if not found:
-                raise LoyaltyLabError(f"TEAM_FILES: folder {item!r} holds no .yaml file; allowed: strategy files or "
-                                      "folders of them")
+                raise BadInput("TEAM_FILES", item, "is a folder that holds no .yaml file",
+                               "strategy files or folders of them")
             paths += found
             ignored += [str(p) for p in files if p not in found]
         else:
@@ -319,9 +319,10 @@ def cmd_new_strategy(args) -> int:
     """Write a commented strategy template (every lever, its range and meaning)."""
     path = Path(args.file)
     if path.exists() and not args.force:
-        raise LoyaltyLabError(f"FILE: {args.file!r} already exists; allowed: a new file name, or add --force to overwrite it")
+        raise BadInput("FILE", args.file, "already exists", "a new file name, or add --force to overwrite it")
     if not path.parent.is_dir():
-        raise LoyaltyLabError(f"FILE: folder {str(path.parent)!r} does not exist; allowed: a file in an existing folder")
+        raise BadInput("FILE", args.file, f"is in a folder that does not exist ({str(path.parent)!r})",
+                       "a file in an existing folder")
     header = (f"# Your team's strategy for Loyalty Lab. Change the numbers after the colons; keep the names.\n"
               f"# Lines starting with # are comments. Check the file with: {PROG} check {path.name}\n")
     atomic_write_text(path, header + Strategy.preset(args.preset).to_yaml())
@@ -389,15 +390,16 @@ def cmd_grade(args) -> int:
     try:
         from exercises import grade, list_challenges
     except (ImportError, AttributeError):
-        raise LoyaltyLabError("grade: the course challenges (exercises.challenges) are not available in "
-                              "this installation of Loyalty Lab") from None
+        raise BadInput("CHALLENGE", args.challenge, "cannot be graded: the course challenges (exercises.challenges) are "
+                       "not available in this installation of Loyalty Lab", "an installation with the exercises") from None
     known = list_challenges()
     if args.challenge not in known:
-        raise LoyaltyLabError(f"CHALLENGE: {args.challenge!r} is not a challenge; allowed: {', '.join(known)}")
+        raise BadInput("CHALLENGE", args.challenge, f"is not a challenge{did_you_mean(args.challenge, known)}",
+                       ", ".join(known))
     path = Path(args.file)
     if not path.is_file() and args.file not in PRESETS:
-        raise LoyaltyLabError(f"FILE: {args.file!r} is not a file; allowed: a YAML strategy file "
-                              f"(write one with '{PROG} new-strategy FILE') or a preset ({', '.join(PRESETS)})")
+        raise BadInput("FILE", args.file, "is not a file", f"a YAML strategy file (write one with '{PROG} "
+                       f"new-strategy FILE') or a preset ({', '.join(PRESETS)})")
     result = grade(args.challenge, str(path) if path.is_file() else args.file, n_customers=args.customers,
                    progress=_progress())
     print(result.to_text())
@@ -435,7 +437,7 @@ def cmd_sweep(args) -> int:
     vary = {}
     for name, values in args.vary:
         if name in vary:
-            raise LoyaltyLabError(f"--vary: {name!r} is given twice; allowed: each lever once, values separated by commas")
+            raise BadInput("--vary", name, "is given twice", "each lever once, values separated by commas")
         vary[name] = values
     market, scenario = _scenario(args.scenario)
     strategy, strategy_name = _strategy(args.strategy)

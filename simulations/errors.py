@@ -117,6 +117,14 @@ class BadFile(LoyaltyLabError):
         super().__init__(f"{path}: {reason}")
 
 
+class BadInput(LoyaltyLabError):
+    """Any other input that is not allowed: 'FIELD: VALUE PROBLEM; allowed: ALLOWED'."""
+
+    def __init__(self, field: str, value, problem: str, allowed: str):
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"{field}: {value!r} {problem}; allowed: {allowed}")
+
+
 class OutputError(LoyaltyLabError):
     """An output folder that cannot be written (read-only, under a file, already used...)."""
 

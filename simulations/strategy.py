@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .errors import BadFile, DuplicateField, InvalidParameter, LoyaltyLabError, ManyErrors, UnknownField, did_you_mean, match_name
+from .errors import (BadFile, BadInput, DuplicateField, InvalidParameter, LoyaltyLabError, ManyErrors, UnknownField,
+                     did_you_mean, match_name)
 from .files import atomic_write_text, read_yaml_with_lines
 from .parameters import LEVERS, LEVERS_BY_NAME
 
@@ -97,9 +98,8 @@ class Strategy:
             return cls.preset(strategy)
         if isinstance(strategy, dict):
             return cls.from_dict(strategy)
-        raise LoyaltyLabError(
-            f"strategy: {strategy!r} is not allowed; allowed: a Strategy, a preset name ({', '.join(PRESETS)}) or a dict of levers"
-        )
+        raise BadInput("strategy", strategy, "is not allowed",
+                       f"a Strategy, a preset name ({', '.join(PRESETS)}) or a dict of levers")
 
     def replace(self, **levers) -> "Strategy":
         """A copy with some levers changed (validated like a new strategy)."""

@@ -320,7 +320,9 @@ def tournament(scenario="telecom", team_files=(), seeds=5, n_customers: int = 20
     seeds = seed_list(seeds)
     teams, left_out = load_teams(team_files)
     if not teams:
-        raise LoyaltyLabError("tournament: no usable team file; " + left_out_text(left_out))
+        error = LoyaltyLabError("tournament: no usable team file; " + left_out_text(left_out))
+        error.field, error.value, error.allowed = "team_files", [item.file for item in left_out], "at least one valid file"
+        raise error
     tasks = [dict(scenario=scenario, strategy=strategy, seed=seed, n_customers=n_customers, months=months, keep_series=True)
              for strategy in teams.values() for seed in seeds]
     outcomes = run_many(tasks, workers, progress, desc="tournament")
