@@ -322,17 +322,18 @@ def cmd_sensitivity(args) -> int:
     outcomes = sensitivity.check_outcomes([name.strip() for name in args.outcome.split(",")])
     folder = sensitivity.check_output_folder(args.out or f"sensitivity-{scenario['name']}", args.force)
     runs = args.samples * (len(factors) + 2)
-    where = (f"the Dask cluster at {args.scheduler}" if args.scheduler else "this process" if args.workers == 0
-             else f"a local Dask cluster of {args.workers or os.cpu_count()} worker processes")
-    print(f"Sobol indices on {scenario['name']}: {len(factors)} levers, N = {args.samples}, {runs:,} model runs of "
-          f"{args.customers:,} customers x {args.months} months, seed {args.seed}, on {where}", flush=True)
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else "in this process" if workers == 0
+             else f"on a local Dask cluster of {workers} worker process{'es' if workers > 1 else ''}")
     start = time.perf_counter()
     table = sensitivity.sobol_indices(args.scenario, factors, outcomes, samples=args.samples, seed=args.seed,
                                       n_customers=args.customers, months=args.months, scheduler=args.scheduler,
                                       workers=args.workers, progress=_progress())
     elapsed = time.perf_counter() - start
     written = sensitivity.save_sensitivity(table, folder, force=args.force)
-    print(f"Done in {elapsed:.1f} s. S1 = first-order index, ST = total index, ± = 95% confidence half-width:\n")
+    print(f"Sobol indices on {scenario['name']}: {len(factors)} levers, N = {args.samples}, {runs:,} model runs "
+          f"({args.customers:,} customers x {args.months} months, seed {args.seed})\n{where}, in {elapsed:.1f} s.")
+    print("S1 = first-order index, ST = total index, ± = 95% confidence half-width:\n")
     print(sensitivity.indices_text(table))
     _wrote(folder, written)
     return 0

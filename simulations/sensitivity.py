@@ -8,7 +8,9 @@ depend on a starting point the way a one-lever sweep does.
 Each factor's range is the min and max of its entry in `simulations.parameters` (or a narrower range
 given as `name=low:high`). Each model run is a complete, seeded task: its seed comes from the analysis
 seed and the run's index alone (`evaluation_seed`), so the indices are the same whether the runs happen
-in this process, on a `dask.distributed.LocalCluster` or on a cluster of other machines.
+in this process, on a `dask.distributed.LocalCluster` or on a cluster of other machines. Because every run
+has its own seed, the model's own randomness acts like one more, hidden factor: a lever with no effect at
+all still shows an ST of about (seed noise variance) / (outcome variance). Larger markets shrink that noise.
 
     table = sobol_indices("telecom", ["frontline_care", "price_index"], ["profit"], samples=64, seed=1)
     save_sensitivity(table, "sens-telecom")
@@ -17,6 +19,7 @@ in this process, on a `dask.distributed.LocalCluster` or on a cluster of other m
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import shutil
@@ -59,8 +62,12 @@ class Factor:
     integer: bool = False
 
 
+def _is_numeric(spec) -> bool:
+    return not spec.choices and spec.min is not None and spec.max is not None
+
+
 def _numeric_names() -> list[str]:
-    return [p.name for p in (*LEVERS_BY_NAME.values(), *SETTINGS_BY_NAME.values()) if not p.choices]
+    return [p.name for p in (*LEVERS_BY_NAME.values(), *SETTINGS_BY_NAME.values()) if _is_numeric(p)]
 
 
 def make_factor(name: str, low: float | None = None, high: float | None = None) -> Factor:
@@ -68,7 +75,7 @@ def make_factor(name: str, low: float | None = None, high: float | None = None) 
     spec = LEVERS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name)
     if spec is None:
         raise UnknownField("sensitivity --levers", name, _numeric_names())
-    if spec.choices:
+    if not _is_numeric(spec):
         raise InvalidParameter("sensitivity", "levers", name,
                                f"a lever or scenario setting with a numeric range ({spec.name} is "
                                f"{spec.allowed()}); numeric ones: {', '.join(_numeric_names())}")
@@ -232,7 +239,8 @@ def run_on_dask(tasks: list[dict], outcomes: list[str], scheduler: str | None = 
     cluster = None
     if scheduler is None:
         workers = _check_workers(workers if workers is not None else os.cpu_count() or 1)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)  # Dask's start/stop chatter would bury the results
         client = Client(cluster)
     else:
         client = connect(scheduler)
@@ -252,12 +260,48 @@ def run_on_dask(tasks: list[dict], outcomes: list[str], scheduler: str | None = 
             cluster.close()
 
 
+CLUSTER_ENVIRONMENT = ("a scheduler and workers started in an environment where this version of loyalty-lab is "
+                       "installed (see the README)")
+
+
 def _result(future):
     try:
         return future.result()
     except ImportError as err:  # a worker started where loyalty-lab is not installed
-        raise LoyaltyLabError(f"--scheduler: a worker cannot import the model ({err}); allowed: workers started "
-                              "in an environment where loyalty-lab is installed") from None
+        raise LoyaltyLabError(f"--scheduler: a worker cannot import the model ({err}); "
+                              f"allowed: {CLUSTER_ENVIRONMENT}") from None
+    except RuntimeError as err:  # the scheduler unpickles the tasks too, so it needs the package as well
+        if "deserializ" not in str(err):
+            raise
+        raise LoyaltyLabError("--scheduler: the scheduler cannot read the model's tasks (it cannot import "
+                              f"loyalty-lab's simulations package); allowed: {CLUSTER_ENVIRONMENT}") from None
+
+
+def model_fingerprint() -> str:
+    """A digest of the package's code and built-in scenarios: equal digests, equal model runs."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*package.glob("*.py"), *package.glob("scenarios/*.yaml")]):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _check_same_model(client, address: str) -> None:
+    """Refuse a cluster whose workers run other code: their runs would differ from this process's, silently."""
+    try:
+        theirs = client.run(model_fingerprint)
+    except Exception as err:  # noqa: BLE001 - a worker's failure comes back as a bare Exception with its text
+        if isinstance(err, (OSError, TimeoutError)):
+            raise
+        raise LoyaltyLabError(f"--scheduler: the workers at {address} cannot import the model "
+                              f"({str(err).splitlines()[0]}); allowed: {CLUSTER_ENVIRONMENT}") from None
+    ours = model_fingerprint()
+    different = sorted(worker for worker, digest in theirs.items() if digest != ours)
+    if different:
+        raise LoyaltyLabError(f"--scheduler: the workers {', '.join(different)} run a different version of the model "
+                              f"than this command; allowed: {CLUSTER_ENVIRONMENT}")
 
 
 def connect(address: str):
@@ -272,11 +316,15 @@ def connect(address: str):
         raise InvalidParameter("sensitivity", "scheduler", address, f"{allowed} (could not connect: {reason})") from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        _check_same_model(client, address)
     except (OSError, TimeoutError):
         client.close()
         raise InvalidParameter("sensitivity", "scheduler", address,
                                f"{allowed} (the scheduler answered but has no worker after {CONNECT_TIMEOUT} s: "
                                "start one with 'dask worker ADDRESS')") from None
+    except LoyaltyLabError:
+        client.close()
+        raise
     return client
 
 

@@ -28,7 +28,10 @@ def in_tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _one_line_error(err: str, *fragments):
+def _one_line_error(captured, *fragments):
+    """Bad input: nothing on standard output, one line on the error stream naming what was wrong, no traceback."""
+    assert captured.out == ""
+    err = captured.err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "Traceback" not in err
@@ -123,7 +126,7 @@ def test_an_existing_folder_needs_force_and_keeps_other_files(tmp_path, capsys):
     args = ["sensitivity", "telecom", "--levers", "frontline_care,cross_sell", "--workers", "0", "--out", "sens",
             *CLI_SMALL]
     assert main(args) == 2
-    _one_line_error(capsys.readouterr().err, "--out", "--force")
+    _one_line_error(capsys.readouterr(), "--out", "--force")
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     assert main(args + ["--force"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "sensitivity.csv", "sensitivity.png"]
@@ -145,7 +148,7 @@ def test_an_existing_folder_needs_force_and_keeps_other_files(tmp_path, capsys):
 ])
 def test_bad_input_is_one_line_naming_the_field_and_exit_2(args, fragments, tmp_path, capsys):
     assert main(["sensitivity", *args, "--out", "sens", *CLI_SMALL[:4]]) == 2
-    _one_line_error(capsys.readouterr().err, *fragments)
+    _one_line_error(capsys.readouterr(), *fragments)
     assert not (tmp_path / "sens").exists()
 
 
@@ -154,7 +157,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
     address = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
     assert main(["sensitivity", "telecom", "--levers", "frontline_care,cross_sell", "--scheduler", address,
                  "--out", "sens", *CLI_SMALL]) == 2
-    _one_line_error(capsys.readouterr().err, "scheduler", address, "could not connect")
+    _one_line_error(capsys.readouterr(), "scheduler", address, "could not connect")
     assert not (tmp_path / "sens").exists()
 
 
@@ -202,3 +205,26 @@ def test_the_command_runs_on_a_dask_scheduler_and_worker_started_apart(tmp_path,
     assert main(args + ["--workers", "0", "--out", "local"]) == 0
     cluster, local = (pd.read_csv(tmp_path / name / "sensitivity.csv") for name in ("cluster", "local"))
     pd.testing.assert_frame_equal(cluster, local, check_exact=True)
+
+
+class _FakeClient:
+    """Stands in for a Dask client whose workers answer `run` with the given digests (or fail to import)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def run(self, function):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_a_cluster_running_other_model_code_is_refused_by_name():
+    ours = sensitivity.model_fingerprint()
+    sensitivity._check_same_model(_FakeClient({"tcp://127.0.0.1:4001": ours}), "tcp://127.0.0.1:8786")
+    with pytest.raises(sensitivity.LoyaltyLabError, match="tcp://127.0.0.1:4002 run a different version"):
+        sensitivity._check_same_model(_FakeClient({"tcp://127.0.0.1:4001": ours, "tcp://127.0.0.1:4002": "0" * 64}),
+                                      "tcp://127.0.0.1:8786")
+    missing = Exception("ModuleNotFoundError(\"No module named 'simulations.sensitivity'\")")
+    with pytest.raises(sensitivity.LoyaltyLabError, match="cannot import the model .*simulations.sensitivity"):
+        sensitivity._check_same_model(_FakeClient(missing), "tcp://127.0.0.1:8786")
