@@ -517,6 +517,79 @@ def cmd_tournament(args) -> int:
     return 0
 
 
+# ---- sensitivity (issue 9)
+@command
+def add_sensitivity(subparsers):
+    from . import sensitivity
+
+    def samples(text: str) -> int:
+        try:
+            return sensitivity.check_samples(int(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: {sensitivity.SAMPLES_ALLOWED}") from None
+
+    p = _sub(subparsers, "sensitivity", "Sobol indices: which levers move an outcome, runs spread over Dask", f"""
+        Global sensitivity analysis: vary the chosen levers (or numeric scenario settings) together over their
+        whole allowed ranges, or over name=low:high, and measure how much of an outcome's variance each one
+        explains alone (first-order Sobol index S1) and with its interactions (total index ST), with SALib.
+        The model runs N x (levers + 2) times, each run with its own seed derived from --seed and its index,
+        so the indices do not depend on where the runs happen: a local Dask cluster of --workers processes
+        (0: in this process), or a running Dask cluster given by --scheduler (see the README). Writes
+        sensitivity.csv (lever, outcome, S1, S1_conf, ST, ST_conf) and sensitivity.png.
+
+        An outcome is any number a run reports, e.g. profit, retention_12m, mean_satisfaction, nps,
+        churned_competitor or profit_lead (a wrong name lists them all).""", f"""
+        {PROG} sensitivity telecom --levers frontline_care,price_index,cross_sell
+        {PROG} sensitivity telecom --levers frontline_care,price_index=0.9:1.1 \\
+            --outcome profit,retention_12m --samples 128 --workers 2
+        {PROG} sensitivity utility --levers product_quality,price_index \\
+            --outcome retention_12m --scheduler tcp://127.0.0.1:8786""")
+    p.add_argument("scenario", metavar="MARKET", help="a market or a scenario YAML file")
+    p.add_argument("--levers", required=True, metavar="A,B,...",
+                   help="two or more levers or numeric scenario settings, each optionally name=low:high")
+    p.add_argument("--outcome", default="profit", metavar="NAME[,NAME]", help="outcome(s) to explain (default: profit)")
+    p.add_argument("--samples", type=samples, default=sensitivity.DEFAULT_SAMPLES, metavar="N",
+                   help=f"Sobol' samples, {sensitivity.SAMPLES_ALLOWED} (default: {sensitivity.DEFAULT_SAMPLES})")
+    p.add_argument("--seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S", help="the analysis seed (default: 1)")
+    p.add_argument("--customers", type=_whole_number(10, 1_000_000), default=sensitivity.DEFAULT_CUSTOMERS, metavar="N",
+                   help=f"customers in each simulated market (default: {sensitivity.DEFAULT_CUSTOMERS})")
+    p.add_argument("--months", type=_whole_number(1, 1200), default=sensitivity.DEFAULT_MONTHS, metavar="M",
+                   help=f"months of each run (default: {sensitivity.DEFAULT_MONTHS})")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--workers", type=_whole_number(0, sensitivity.MAX_WORKERS), default=None, metavar="K",
+                   help="local worker processes when no --scheduler is given (default: the core count; 0: no Dask)")
+    _add_out(p, "sensitivity-MARKET")
+    p.set_defaults(handler=cmd_sensitivity)
+
+
+def cmd_sensitivity(args) -> int:
+    """Sobol indices of outcomes to levers, the model runs on Dask: CSV, bar chart and a table on screen."""
+    import time
+
+    from . import sensitivity
+
+    market, scenario = _scenario(args.scenario)
+    factors = sensitivity.parse_factors(args.levers)
+    outcomes = sensitivity.check_outcomes([name.strip() for name in args.outcome.split(",")])
+    folder = sensitivity.check_output_folder(args.out or f"sensitivity-{scenario['name']}", args.force)
+    runs = args.samples * (len(factors) + 2)
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else "in this process" if workers == 0
+             else f"on a local Dask cluster of {workers} worker process{'es' if workers > 1 else ''}")
+    start = time.perf_counter()
+    table = sensitivity.sobol_indices(market, factors, outcomes, samples=args.samples, seed=args.seed,
+                                      n_customers=args.customers, months=args.months, scheduler=args.scheduler,
+                                      workers=args.workers, progress=_progress())
+    elapsed = time.perf_counter() - start
+    written = sensitivity.save_sensitivity(table, folder, force=args.force)
+    print(f"Sobol indices on {scenario['name']}: {len(factors)} levers, N = {args.samples}, {runs:,} model runs "
+          f"({args.customers:,} customers x {args.months} months, seed {args.seed})\n{where}, in {elapsed:.1f} s.")
+    print("S1 = first-order index, ST = total index, ± = 95% confidence half-width:\n")
+    print(sensitivity.indices_text(table))
+    _wrote(folder, written)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     """The `loyalty-lab` parser with every registered subcommand."""
