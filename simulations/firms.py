@@ -79,14 +79,16 @@ class Firms:
         """The service level each customer gets: their firm's level for their tier."""
         return self.service_by_tier[0][tier] if len(self) == 1 else self.service_by_tier[firm, tier]
 
-    def newcomer_value(self, firm, quality_sensitivity, price_sensitivity, offer_fit):
+    def newcomer_value(self, firm, quality_sensitivity, price_sensitivity):
         """What a customer would expect to get from `firm`'s offer as a newcomer (Iron service, no luck).
 
         This is how a rival's offer looks from outside: advertising and word of mouth tell of its
-        product, care, price and rewards, not of the service its best customers get.
+        product, care, price and rewards, not of the service its best customers get, nor of how well it
+        would suit this particular person (that is only learnt by buying), so a customer weighs it with
+        their own sensitivities but an average fit.
         """
         got = rules.perceived_quality(self.service_by_tier[firm, rules.IRON], self.levers["product_quality"][firm],
-                                      self.levers["frontline_care"][firm], quality_sensitivity, offer_fit)
+                                      self.levers["frontline_care"][firm], quality_sensitivity)
         return rules.perceived_value(got, self.levers["price_index"][firm], price_sensitivity,
                                      self.programme["value"][firm] * self.levers["reward_rate"][firm])
 

@@ -39,7 +39,8 @@ def month_record(model) -> dict:
     rival firms (`LoyaltyMarket(firms=...)`) each firm also has columns named `metric[firm]`: active,
     market_share, new_customers (this month, from the pool), won_from_rivals and lost_to_rivals
     (cumulative), churned (cumulative, all causes, lost_to_rivals included), revenue and profit (this
-    month), cumulative_profit, mean_satisfaction and retention_12m.
+    month), cumulative_profit, mean_satisfaction and retention_12m; acquired (cumulative, won_from_rivals
+    included), so that for every firm and month acquired = active + churned.
     """
     p, m, totals = model.people, model.ledger.month, model.totals
     seats = np.flatnonzero(model.active_mask())
@@ -91,7 +92,8 @@ def _firm_columns(model, seats) -> dict:
     for i, name in enumerate(model.firms):
         columns.update({
             f"active[{name}]": int(counts[i]), f"market_share[{name}]": counts[i] / max(len(seats), 1),
-            f"new_customers[{name}]": int(m["new_customers"][i]), f"won_from_rivals[{name}]": int(ledger.won[i]),
+            f"new_customers[{name}]": int(m["new_customers"][i]), f"acquired[{name}]": int(ledger.acquired[i]),
+            f"won_from_rivals[{name}]": int(ledger.won[i]),
             f"lost_to_rivals[{name}]": int(ledger.lost[i]), f"churned[{name}]": int(ledger.churned[i].sum()),
             f"revenue[{name}]": float(m["revenue"][i]), f"profit[{name}]": float(m["revenue"][i] - m["cost"][i]),
             f"cumulative_profit[{name}]": float(ledger.profit[i]),

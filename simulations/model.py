@@ -307,8 +307,7 @@ class LoyaltyMarket(mesa.Model):
         rival_value = np.full(len(seats), sc["competitor_standard"])
         if rival is not None and self.rivals_are_real:
             real = rival >= 0
-            rival_value[real] = f.newcomer_value(rival[real], p.quality_sensitivity[seats][real],
-                                                 p.price_sensitivity[seats][real], p.offer_fit[seats][real])
+            rival_value[real] = f.newcomer_value(rival[real], p.quality_sensitivity[seats][real], p.price_sensitivity[seats][real])
         preference = rules.rival_preference(satisfaction, p.expectation[seats], rival_value)
         lured = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, sc["lure_rate"], 0.0, prone), preference, switching)
         searched = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, 0.0, sc["search_rate"]), preference, switching)
