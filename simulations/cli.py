@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .errors import BadInput, InvalidParameter, LoyaltyLabError, did_you_mean, match_name
 from .files import atomic_folder, atomic_write_text
+from .game import LIMITS, Game, GameSettings, Rejected, load_game, save_game
 from .markets import resolve_market
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
 from .scenarios import list_scenarios, load_scenario
@@ -515,6 +516,108 @@ def cmd_tournament(args) -> int:
         print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
     _wrote(target, written)
     return 0
+
+
+# ---- game (issue 8)
+@command
+def add_game(subparsers):
+    p = _sub(subparsers, "game", "teams' firms compete for the same customers over rounds: new, play, status", """
+        A game is ONE simulated market in which every team runs a firm: a customer belongs to one firm at a time,
+        a rival's lure is that rival's actual offer, and a switch is one team's loss and another's gain. It is
+        played in rounds: teams hand in strategy files between rounds, and customers, money and history carry on.
+        The game folder holds game.json (settings and every round's strategies: replaying it gives identical
+        results), standings.csv, standings.png (market share and cumulative profit by month, rounds marked) and
+        per round the standings and one debrief per team. The folder is rewritten atomically: an interrupted
+        'play' leaves it exactly as it was, and the round can be played again.""", f"""
+        {PROG} game new telecom --out game1 --rounds 4 --months-per-round 6
+        {PROG} game play game1 teams/
+        {PROG} game play game1 teams/red.yaml teams/blue.yaml
+        {PROG} game status game1""")
+    steps = p.add_subparsers(dest="game_command", metavar="STEP", required=True, parser_class=_Parser, title="steps")
+    new = _sub(steps, "new", "start a game folder", "Start a game: the market, rounds, months per round, customers and seed.",
+               f"{PROG} game new telecom --out game1 --rounds 4 --months-per-round 6 --customers 2000 --seed 1")
+    new.add_argument("scenario", metavar="MARKET", help="a market or a scenario YAML file")
+    new.add_argument("--out", required=True, metavar="DIR", help="the game folder to create")
+    new.add_argument("--rounds", type=_whole_number(*LIMITS["rounds"]), default=4, metavar="N", help="rounds (default: 4)")
+    new.add_argument("--months-per-round", type=_whole_number(*LIMITS["months_per_round"]), default=6, metavar="M",
+                     help="months each round runs (default: 6)")
+    new.add_argument("--customers", type=_whole_number(*LIMITS["n_customers"]), default=2000, metavar="N",
+                     help="customers at the start, shared equally among the teams (default: 2000)")
+    new.add_argument("--seed", type=_whole_number(*LIMITS["seed"]), default=1, metavar="S", help="the market's seed (default: 1)")
+    new.add_argument("--force", action="store_true", help="replace an earlier game folder")
+    new.set_defaults(handler=cmd_game_new)
+    play = _sub(steps, "play", "play the next round with the teams' files",
+                "Play the next round. A team is named after its file's stem; the first round's files make the teams. "
+                "A team that hands in nothing, or a file with errors, keeps its last strategy (balanced in round 1) "
+                "and is told why.", f"{PROG} game play game1 teams/")
+    play.add_argument("folder", metavar="DIR", help="the game folder")
+    play.add_argument("team_files", nargs="*", metavar="TEAM_FILES", help="teams' YAML strategy files, or folders of them")
+    play.set_defaults(handler=cmd_game_play)
+    status = _sub(steps, "status", "where a game stands", "Show the settings, the rounds played and the standings.",
+                  f"{PROG} game status game1")
+    status.add_argument("folder", metavar="DIR", help="the game folder")
+    status.set_defaults(handler=cmd_game_status)
+
+
+def cmd_game_new(args) -> int:
+    market, _ = _scenario(args.scenario)
+    game = Game(GameSettings(market, args.rounds, args.months_per_round, args.customers, args.seed))
+    with atomic_folder(args.out, force=args.force, note=f"written by {PROG} game") as folder:
+        save_game(game, folder)
+    print(f"New game in {args.out}/: {market}, {args.rounds} rounds of {args.months_per_round} months, "
+          f"{args.customers:,} customers, seed {args.seed}.\nNext: {PROG} game play {args.out} TEAM_FILES")
+    return 0
+
+
+def cmd_game_play(args) -> int:
+    game = load_game(args.folder)
+    if game.finished:
+        raise BadInput("DIR", args.folder, f"is a finished game ({game.rounds_played} of {game.settings.rounds} rounds)",
+                       "a game with rounds left (start another with 'loyalty-lab game new')")
+    paths, ignored = _team_paths(args.team_files) if args.team_files else ([], [])
+    if not paths and not game.teams:
+        raise BadInput("TEAM_FILES", "", "is empty before the first round", "the teams' strategy files: they make the teams")
+    submissions = {}
+    for path in paths:
+        team = path.stem
+        if game.teams and team not in game.teams:
+            raise BadInput("TEAM_FILES", str(path), f"names team {team!r}, which is not in this game",
+                           f"files named after the game's teams: {', '.join(game.teams)}")
+        try:
+            submissions[team] = Strategy.from_file(path)
+        except LoyaltyLabError as err:
+            submissions[team] = Rejected("; ".join(str(e) for e in err.errors))
+    result = game.play_round(submissions)
+    with atomic_folder(args.folder, force=True, note=f"written by {PROG} game") as folder:
+        save_game(game, folder)
+    print(f"Round {result.round} of {game.settings.rounds} played on {game.settings.market}.\n")
+    print(_standings_text(game))
+    for team, note in result.notes.items():
+        print(f"  {team}: {note}")
+    if ignored:
+        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
+    print(f"\nWrote {args.folder}/: game.json, standings.csv, standings.png, round-{result.round}/ (standings, debriefs)")
+    return 0
+
+
+def cmd_game_status(args) -> int:
+    game = load_game(args.folder)
+    s = game.settings
+    print(f"Game in {args.folder}/: {s.market}, {game.rounds_played} of {s.rounds} rounds played "
+          f"({s.months_per_round} months each), {s.n_customers:,} customers, seed {s.seed}.")
+    print(f"Teams: {', '.join(game.teams) if game.teams else 'none yet (the first round makes them)'}\n")
+    if game.results:
+        print(_standings_text(game))
+    return 0
+
+
+def _standings_text(game) -> str:
+    board = game.standings()
+    shown = board.assign(score=board["score"].map("{:.1f}".format), market_share=board["market_share"].map("{:.1%}".format),
+                         profit=board["profit"].map("{:,.0f}".format), retention_12m=board["retention_12m"].map("{:.0%}".format),
+                         mean_satisfaction=board["mean_satisfaction"].map("{:.2f}".format), nps=board["nps"].map("{:+.0f}".format))
+    return shown[["rank", "team", "score", "market_share", "profit", "retention_12m", "mean_satisfaction", "nps",
+                  "won_from_rivals", "lost_to_rivals"]].to_string(index=False)
 
 
 # ---- sensitivity (issue 9)

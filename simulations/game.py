@@ -251,3 +251,85 @@ def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, 
 
 
 __all__ = ["Game", "GameSettings", "Rejected", "RoundResult", "MAX_FIRMS", "STANDING_COLUMNS"]
+
+
+# ---------------------------------------------------------------------------------------------- a game as a folder
+GAME_FILE = "game.json"
+
+
+def save_game(game: Game, folder) -> list:
+    """Write everything a game folder holds into `folder` (the command line wraps this in an atomic folder).
+
+    game.json (the record: settings, teams, every round's strategies, notes and standings), standings.csv and
+    standings.png after the last round, and per round round-N/standings.csv and round-N/debrief_TEAM.md.
+    """
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    written = [folder / GAME_FILE]
+    written[0].write_text(json.dumps(game.to_record(), indent=1), encoding="utf-8")
+    if not game.results:
+        return written
+    game.standings().to_csv(folder / "standings.csv", index=False)
+    figure = standings_figure(game)
+    figure.savefig(folder / "standings.png", dpi=150, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    written += [folder / "standings.csv", folder / "standings.png"]
+    for result in game.results:
+        sub = folder / f"round-{result.round}"
+        sub.mkdir()
+        result.standings_frame().to_csv(sub / "standings.csv", index=False)
+        written.append(sub / "standings.csv")
+        for team in game.teams:
+            path = sub / f"debrief_{team}.md"
+            path.write_text(f"# {team}, round {result.round}\n\n" + game.debrief(team, result.round).replace("\n", "\n\n") + "\n",
+                            encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def load_game(folder) -> Game:
+    """The game saved in `folder` by `save_game`, rebuilt by replaying its rounds."""
+    import json
+    from pathlib import Path
+
+    from .errors import BadInput
+
+    path = Path(folder) / GAME_FILE
+    if not path.is_file():
+        raise BadInput("DIR", str(folder), "holds no game.json", "a folder made by 'loyalty-lab game new'")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise BadInput("DIR", str(folder), f"has a game.json that cannot be read ({err})",
+                       "a folder made by 'loyalty-lab game new'") from None
+    return Game.from_record(record)
+
+
+def standings_figure(game: Game, title: str | None = None):
+    """Market share and cumulative profit of every team by month, with the round boundaries marked."""
+    import matplotlib.pyplot as plt
+
+    history = game.history()
+    fig, (share, profit) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
+    for team, rows in history.groupby("team", sort=False):
+        share.plot(rows["month"], 100 * rows["market_share"], label=team)
+        profit.plot(rows["month"], rows["cumulative_profit"], label=team)
+    boundaries = [0] + list(game._months_by_round)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (share, profit):
+        for month in boundaries[1:-1]:
+            ax.axvline(month, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_xlabel("month (dotted lines: rounds)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    share.set_ylabel("market share (%)")
+    profit.set_ylabel("cumulative profit")
+    profit.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize="small")
+    s = game.settings
+    fig.suptitle(title or f"{s.market}, round {game.rounds_played} of {s.rounds}, seed {s.seed} "
+                          f"({s.n_customers:,} customers, {s.months_per_round} months a round)", fontsize="medium")
+    return fig
