@@ -44,9 +44,11 @@ CSV_COLUMNS = ("lever", "outcome", "S1", "S1_conf", "ST", "ST_conf")
 MIN_SAMPLES, MAX_SAMPLES = 8, 8192  # Sobol' points per factor set; a power of two keeps the sequence balanced
 DEFAULT_SAMPLES = 64
 SAMPLES_ALLOWED = f"a power of two from {MIN_SAMPLES} to {MAX_SAMPLES} (e.g. 32, 64, 128)"
-DEFAULT_CUSTOMERS, DEFAULT_MONTHS = 1000, 36  # about 0.05 s a run: 64 samples x 4 levers is a minute on 2 cores
+DEFAULT_CUSTOMERS, DEFAULT_MONTHS = 1000, 36  # 0.05-0.1 s a run: N = 64 with 4 levers (384 runs) took
+# 36-83 s on 2 cores shared with other work
 MAX_WORKERS = 64
-CONNECT_TIMEOUT = 10  # seconds to reach a scheduler and to wait for its first worker
+CONNECT_TIMEOUT = 10  # seconds to reach a scheduler
+WORKER_TIMEOUT = 30  # seconds to wait for its first worker (a worker starting on a busy machine is slow)
 BOOTSTRAP_RESAMPLES = 100  # SALib's default, for the confidence intervals
 
 
@@ -315,12 +317,12 @@ def connect(address: str):
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise InvalidParameter("sensitivity", "scheduler", address, f"{allowed} (could not connect: {reason})") from None
     try:
-        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
         _check_same_model(client, address)
     except (OSError, TimeoutError):
         client.close()
         raise InvalidParameter("sensitivity", "scheduler", address,
-                               f"{allowed} (the scheduler answered but has no worker after {CONNECT_TIMEOUT} s: "
+                               f"{allowed} (the scheduler answered but has no worker after {WORKER_TIMEOUT} s: "
                                "start one with 'dask worker ADDRESS')") from None
     except LoyaltyLabError:
         client.close()

@@ -178,9 +178,9 @@ def _stop(process):
 
 
 @pytest.mark.slow
-def test_the_command_runs_on_a_dask_scheduler_and_worker_started_apart(tmp_path, capsys):
+def test_the_command_runs_on_a_dask_scheduler_and_worker_started_apart(tmp_path, capsys, monkeypatch):
     """`dask scheduler` and `dask worker` as separate processes on 127.0.0.1, as the README shows; the indices
-    equal those of a run in this process."""
+    equal those of a run in this process. Before the worker starts, the command says the scheduler has none."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     scheduler_file = tmp_path / "scheduler.json"
     processes = []
@@ -194,9 +194,13 @@ def test_the_command_runs_on_a_dask_scheduler_and_worker_started_apart(tmp_path,
             assert scheduler_file.exists(), (tmp_path / "dask.log").read_text()
             address = json.loads(scheduler_file.read_text())["address"]
             assert address.startswith("tcp://127.0.0.1:")
+            args = ["sensitivity", "telecom", "--levers", "frontline_care,price_index", "--seed", "7", *CLI_SMALL]
+            monkeypatch.setattr(sensitivity, "WORKER_TIMEOUT", 1)
+            assert main(args + ["--scheduler", address, "--out", "cluster"]) == 2
+            _one_line_error(capsys.readouterr(), "scheduler", address, "no worker after 1 s", "dask worker")
+            monkeypatch.setattr(sensitivity, "WORKER_TIMEOUT", 120)  # a worker starting on a loaded machine is slow
             processes.append(_start(["worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
                                      "--host", "127.0.0.1"], env, log))
-            args = ["sensitivity", "telecom", "--levers", "frontline_care,price_index", "--seed", "7", *CLI_SMALL]
             assert main(args + ["--scheduler", address, "--out", "cluster"]) == 0
             assert f"the Dask cluster at {address}" in capsys.readouterr().out
         finally:
