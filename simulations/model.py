@@ -139,8 +139,11 @@ class LoyaltyMarket(mesa.Model):
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ set-up
-    def _start_as_customers(self, seats: np.ndarray, firm):
-        """People in `seats` buy from `firm` (an index or an array of them) for the first time: a fresh relationship."""
+    def _start_as_customers(self, seats: np.ndarray, firm, weigh_risks: bool = True):
+        """People in `seats` buy from `firm` (an index or an array of them) for the first time: a fresh relationship.
+
+        `weigh_risks=False` skips their switching costs and hazards, for callers that set them afterwards.
+        """
         p = self.people
         p.firm[seats] = firm
         p.stage[seats], p.tier[seats], p.tenure[seats], p.stage_months[seats] = rules.FIRST_TIME, rules.IRON, 0, 0
@@ -148,13 +151,15 @@ class LoyaltyMarket(mesa.Model):
         p.social[seats] = p.customization[seats] = p.structural[seats] = 0.0
         p.share_of_wallet[seats] = 0.5
         p.incarnation[seats] += 1
-        self._update_switching(seats)
-        self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
+        if weigh_risks:
+            self._update_switching(seats)
+            self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
 
     def _make_initial_customers(self, n: int):
         """The starting base: `n` people with some history (tenure, products, rung), shared equally among the firms."""
-        seats = self.rng.choice(len(self.people.stage), size=n, replace=False)
-        self._start_as_customers(seats, self.rng.permutation(np.arange(n) % len(self.firm_book)))
+        seats = self.rng.permutation(len(self.people.stage))[:n]
+        # switching costs and hazards are weighed once the base is complete (see __init__)
+        self._start_as_customers(seats, self.rng.permutation(np.arange(n) % len(self.firm_book)), weigh_risks=False)
         p, sc = self.people, self.scenario
         p.tenure[seats] = self.rng.geometric(1 / 24, n) - 1
         # the starting base is what earlier years left: long-standing customers are the less prone ones
