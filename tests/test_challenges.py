@@ -17,8 +17,8 @@ CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_
 # challenge lets the learner move, on top of its starting strategy.
 REFERENCE = {
     "ch01_first_look": dict(product_quality=0.85, cross_sell=0.5),
-    "ch02_climb_the_ladder": dict(frontline_care=0.8, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
-    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.8, service_iron=0.4, service_lead=0.2),
+    "ch02_climb_the_ladder": dict(frontline_care=0.9, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
+    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.9, service_iron=0.8, service_lead=0.2),
     "ch04_zone_of_affection": dict(product_quality=0.8, frontline_care=0.8, service_platinum=0.8, service_gold=0.8),
     "ch05_bonds": dict(structural_bond=0.7, cross_sell=0.9, customization_bond=0.6, staying_in_touch=0.7,
                        loyalty_programme="cobranded_card", reward_rate=0.03),
