@@ -318,7 +318,7 @@ def _domain(rows, panel) -> list[float]:
 
 def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
     return {
-        "title": panel.title, "width": 300, "height": 220,
+        "title": panel.title, "width": 250, "height": 200,
         "transform": [{"filter": f"datum.panel === {index}"}] + [{"filter": _matches(a)} for a in spec.axes],
         "mark": {"type": "bar", "tooltip": True},
         "encoding": {
@@ -339,7 +339,7 @@ def _headline(spec: Explorable, rows) -> dict:
     y = {"field": "value", "type": "quantitative", "title": spec.headline[1],
          "scale": {"domain": _domain(rows, "headline"), "nice": True}}
     return {
-        "title": f"{spec.headline[1]} against {first.label}", "width": 260, "height": 220,
+        "title": spec.headline[1], "width": 250, "height": 200,
         "transform": [{"filter": "datum.panel === 'headline'"}] + [{"filter": _matches(a)} for a in others],
         "layer": [
             {"mark": {"type": "line", "point": True, "tooltip": True}, "encoding": {"x": x, "y": y}},
@@ -357,7 +357,8 @@ def vega_lite_spec(spec: Explorable, rows) -> dict:
         "description": spec.title,
         "data": {"values": rows},
         "params": [_param(a) for a in spec.axes],
-        "hconcat": charts,
+        "concat": charts, "columns": 2,  # two charts a row fit the book's column; a phone scrolls sideways
+        "resolve": {"scale": {"color": "independent"}},  # each panel colours its own bars
         "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
                    "title": {"fontSize": 13}},
     }
@@ -375,7 +376,7 @@ class ExplorableBlock:
         spec = spec.replace("</", "<\\/")  # the JSON sits inside a <script> element
         return (f'<div class="loyalty-explorable" data-chapter="{self.computed["chapter"]}">'
                 f'<p class="loyalty-explorable-title"><strong>Explore: {html.escape(self.computed["title"])}</strong></p>'
-                f'<div class="loyalty-explorable-view" role="img" aria-label="{html.escape(self.computed["title"])}">'
+                f'<div class="loyalty-explorable-view" style="overflow-x:auto">'
                 f'</div><script type="application/json" class="loyalty-explorable-spec">{spec}</script>'
                 f'<p class="loyalty-explorable-caption">{_caption_html(self.computed["caption"])}</p></div>')
 

@@ -28,9 +28,10 @@ MODE_VARIABLE, INTERACTIVE = "LOYALTY_LAB_EXPLORABLES", "interactive"  # as in s
 def library_files() -> list[Path]:
     """The built chart library files, or a clear error saying how to install them."""
     files = [NODE_MODULES / name for name in LIBRARY]
-    missing = [str(f.relative_to(ROOT)) for f in files if not f.exists()]
+    missing = [name for name, path in zip(LIBRARY, files) if not path.exists()]
     if missing:
-        raise ExtensionError(f"the explorables' chart library is not installed (missing {', '.join(missing)}); "
+        raise ExtensionError(f"the explorables' chart library is not installed ({', '.join(missing)} missing in "
+                             f"{NODE_MODULES}); "
                              "run tools/install_explorable_assets.sh (make does it at set-up)")
     return files
 
