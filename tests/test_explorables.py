@@ -139,7 +139,9 @@ def test_unknown_chapter_is_a_clear_error(bad):
 def test_in_the_book_the_cell_emits_data_and_spec_but_no_code(monkeypatch, small_ch04):
     monkeypatch.setenv(explorables.MODE_VARIABLE, explorables.INTERACTIVE)
     monkeypatch.setattr(explorables, "compute_explorable", lambda chapter: small_ch04)
-    html = show_explorable("ch04")._repr_html_()
+    block = show_explorable("ch04")
+    html = block._repr_html_()
+    assert "21 grid points" in repr(block)  # the text/plain a downloaded notebook keeps beside the HTML
     assert 'class="loyalty-explorable"' in html and 'data-chapter="ch04"' in html
     start = html.index('<script type="application/json" class="loyalty-explorable-spec">')
     body = html[html.index(">", start) + 1:html.index("</script>", start)]
