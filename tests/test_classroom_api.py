@@ -343,3 +343,15 @@ CORE = [  # the tests test_classroom_pg.py runs again on PostgreSQL
     "test_rounds_play_the_hand_ins_and_report_standings_history_and_debriefs",
     "test_a_round_runs_in_the_worker_with_progress_and_only_once", "test_a_body_over_64_kb_is_413",
 ]
+
+
+def test_stored_debriefs_are_the_engines_own():
+    from classroom.rounds import round_results
+    from simulations.game import Game, GameSettings
+
+    game = Game(GameSettings("telecom", 2, 3, 300, 1), teams=["a", "<b>"])
+    game.play_round({})
+    game.play_round({"a": "neglect"})
+    results = round_results(game)
+    assert results["debriefs"] == {team: game.debrief(team) for team in game.teams}
+    assert {row["round"] for row in results["history"]} == {2}
