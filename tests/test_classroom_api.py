@@ -355,3 +355,16 @@ def test_stored_debriefs_are_the_engines_own():
     results = round_results(game)
     assert results["debriefs"] == {team: game.debrief(team) for team in game.teams}
     assert {row["round"] for row in results["history"]} == {2}
+
+
+def test_the_command_refuses_bad_options_in_one_line(tmp_path, capsys):
+    from simulations.cli import main
+
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    assert main(["classroom", "--port", "70000"]) == 2
+    assert main(["classroom", "--data", str(a_file)]) == 2
+    assert main(["classroom", "--data", str(tmp_path / "d"), "--database-url", "nosuchdb://x"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and "Traceback" not in "\n".join(lines)
+    assert "--port" in lines[0] and "--data" in lines[1] and "--database-url" in lines[2]
