@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 
 import pytest
 from classroom_helpers import INSTRUCTOR, bearer, instructor, wait_round
@@ -337,11 +338,28 @@ def test_a_round_runs_in_the_worker_with_progress_and_only_once(client):
     assert [r["strategy"]["frontline_care"] for r in view["results"]] == [Strategy().frontline_care, 0.7]
 
 
+def test_a_round_whose_worker_died_counts_as_interrupted_and_can_be_played_again(client, monkeypatch):
+    from classroom import storage
+
+    game, code = new_game(client)
+    join(client, game, code, "red")
+    client.app.state.store.claim_round(game)  # claimed, but no worker plays it: as if its process had died
+    assert client.get(f"/api/games/{game}/rounds").json()["status"] == "running"
+    refused(client.post(f"/api/games/{game}/rounds", headers=instructor()), 409, "round")
+    monkeypatch.setattr(storage, "STALE_AFTER", 0.2)
+    time.sleep(0.5)  # no heartbeat for longer than STALE_AFTER
+    status = client.get(f"/api/games/{game}/rounds").json()
+    assert status["status"] == "interrupted" and "play it again" in status["error"]
+    monkeypatch.undo()  # a live worker beats every 0.5 s: the normal staleness limit again
+    assert play(client, game)["rounds_played"] == 1
+
+
 CORE = [  # the tests test_classroom_pg.py runs again on PostgreSQL
     "test_only_the_instructor_creates_games_and_plays_rounds", "test_a_team_sees_and_changes_only_its_own_strategy_and_debrief",
     "test_bad_levers_name_the_field_and_change_nothing", "test_bad_joins_name_the_field", "test_unknown_games_and_teams_are_404",
     "test_rounds_play_the_hand_ins_and_report_standings_history_and_debriefs",
     "test_a_round_runs_in_the_worker_with_progress_and_only_once", "test_a_body_over_64_kb_is_413",
+    "test_a_round_whose_worker_died_counts_as_interrupted_and_can_be_played_again",
 ]
 
 
