@@ -192,6 +192,14 @@ class Store:
             row = self._game_row(db, game_id)
         return self._game_dict(row)
 
+    def game_by_join_code(self, code: str) -> str | None:
+        """The newest game with this join code (the join page asks only for the code), or None."""
+        if not isinstance(code, str):
+            return None
+        with self.engine.connect() as db:
+            return db.execute(select(games.c.id).where(games.c.join_code == code.strip().upper())
+                              .order_by(games.c.created.desc()).limit(1)).scalar()
+
     def _game_row(self, db, game_id, lock=False):
         query = select(games).where(games.c.id == str(game_id))
         row = db.execute(query.with_for_update() if lock and not self.is_sqlite else query).mappings().first()

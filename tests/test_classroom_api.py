@@ -98,6 +98,8 @@ def test_ids_are_short_random_strings_and_the_join_code_is_for_the_instructor(cl
     ids = [game for game, _ in games]
     assert len(set(ids)) == 3 and all(6 <= len(i) <= 16 and not i.isdigit() for i in ids)
     game, code = games[0]
+    assert client.app.state.store.game_by_join_code(code.lower()) == game  # what the join page looks up
+    assert client.app.state.store.game_by_join_code("NOSUCH") is None
     assert "join_code" not in client.get(f"/api/games/{game}").json()
     assert client.get(f"/api/games/{game}", headers=instructor()).json()["join_code"] == code
 
