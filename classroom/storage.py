@@ -24,6 +24,7 @@ from dataclasses import asdict
 
 from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
                         create_engine, event, func, insert, select, update)
+from sqlalchemy.exc import DBAPIError
 
 from simulations.errors import InvalidParameter
 from simulations.firms import MAX_FIRMS
@@ -156,7 +157,10 @@ class Store:
         self.pepper = pepper.encode()
         # SQLite has one writer at a time; queueing here is fairer and faster than SQLite's busy-wait back-off
         self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
-        metadata.create_all(self.writer)
+        try:
+            metadata.create_all(self.writer)
+        except DBAPIError:  # another app process created the tables at the same moment: they exist now
+            metadata.create_all(self.writer)
 
     @contextlib.contextmanager
     def _write(self):

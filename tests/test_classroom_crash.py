@@ -78,6 +78,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
             assert status["status"] == "running", status
         server.kill()
         assert stored_rounds(data) == (1, [1])  # round 2 left no trace: not a row, not a counter
+        print(f"\nkilled in round 2 at {status['progress']}; stored rounds after the kill: {stored_rounds(data)}")
 
         server = Server(data, port=server.port).start()
         with httpx.Client(base_url=server.url, timeout=60) as api:
@@ -127,6 +128,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
                 step = round(kept["frontline_care"] * 200)
                 # the last acknowledged hand-in, or the one in flight when the server died (done, not yet answered)
                 assert step in (acknowledged[name], acknowledged[name] + 1), (name, step, acknowledged[name])
+                print(f"{name}: last acknowledged hand-in #{acknowledged[name]}, kept #{step}")
 
             # the rounds the server recorded are the engine's own: replaying the same hand-ins gives the same standings
             expected = Game(GameSettings("telecom", 3, 12, 100_000, 3), teams=NAMES)
