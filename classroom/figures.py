@@ -16,20 +16,25 @@ from matplotlib.figure import Figure
 MAX_LEGEND = 12  # beyond this many teams the legend names the highlighted team and the leaders only
 
 
-def market_png(history: list[dict], teams: list[str], highlight: str | None = None, width: float = 10.0) -> bytes:
-    """Two panels, market share and cumulative profit by month, one line per team in `teams` order."""
+def market_png(history: list[dict], teams: list[str], highlight: str | None = None, stacked: bool = False) -> bytes:
+    """Two panels, market share and cumulative profit by month, one line per team in `teams` order.
+
+    Side by side for a projector; `stacked` (one above the other, the legend below) for a phone's narrow column.
+    """
     with matplotlib.rc_context({"text.parse_math": False, "font.size": 11}):
-        figure = Figure(figsize=(width, width * 0.42), dpi=110, layout="constrained")
+        size = (6.0, 8.0) if stacked else (10.0, 4.2)
+        figure = Figure(figsize=size, dpi=110, layout="constrained")
         FigureCanvasAgg(figure)
-        share_axes, profit_axes = figure.subplots(1, 2)
+        share_axes, profit_axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2)
         _draw(share_axes, history, teams, "market_share", highlight, scale=100)
         _draw(profit_axes, history, teams, "cumulative_profit", highlight)
         share_axes.set_ylabel("market share (%)")
         profit_axes.set_ylabel("cumulative profit")
-        for axes in (share_axes, profit_axes):
+        for axes in (profit_axes,) if stacked else (share_axes, profit_axes):
             axes.set_xlabel("month")
+        for axes in (share_axes, profit_axes):
             _round_boundaries(axes, history)
-        _legend(figure, share_axes, history, teams, highlight)
+        _legend(figure, share_axes, history, teams, highlight, stacked)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -64,7 +69,7 @@ def _round_boundaries(axes, history):
                       ha="center", va="bottom", fontsize=9, color="0.3")
 
 
-def _legend(figure, axes, history, teams, highlight):
+def _legend(figure, axes, history, teams, highlight, stacked):
     handles, labels = axes.get_legend_handles_labels()
     if not handles:
         return
@@ -73,4 +78,7 @@ def _legend(figure, axes, history, teams, highlight):
         keep = set(sorted(last, key=last.get, reverse=True)[:MAX_LEGEND - 1]) | {highlight}
         pairs = [(h, name) for h, name in zip(handles, labels) if name in keep]
         handles, labels = [h for h, _ in pairs], [name for _, name in pairs]
-    figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
+    if stacked:
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), frameon=False, fontsize=9)
+    else:
+        figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)

@@ -255,7 +255,10 @@ _figures_lock = threading.Lock()
 
 
 def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> bytes:
-    """The figure up to round `upto` (rounds never change once saved, so it is drawn once per round and team)."""
+    """The figure up to round `upto` (rounds never change once saved, so it is drawn once per round and team).
+
+    With a `highlight` (a team's own page, read on phones) the panels are stacked; without, side by side.
+    """
     key = (id(store), game_id, upto, highlight)
     with _figures_lock:
         if key in _figures:
@@ -263,7 +266,7 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
             return _figures[key]
     history = [row for row in store.history(game_id) if row["round"] <= upto]
     teams = [team["name"] for team in store.list_teams(game_id)]
-    png = market_png(history, teams, highlight)
+    png = market_png(history, teams, highlight, stacked=highlight is not None)
     with _figures_lock:
         _figures[key] = png
         while len(_figures) > 64:

@@ -60,7 +60,8 @@
       showProgress(status);
       if (!changed(status)) return;
       if (status.status === "running") { body.dataset.roundStatus = "running"; return; }
-      if (editing) { document.getElementById("news").hidden = false; } else { window.location.reload(); }
+      // the page's own address without ?saved=1, whose "Handed in" was about the last round
+      if (editing) { document.getElementById("news").hidden = false; } else { window.location.replace(window.location.pathname); }
     });
   }
 
