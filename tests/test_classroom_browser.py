@@ -234,7 +234,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     host.page.wait_for_function("() => document.getElementById('team-count').textContent === '3'")
     assert HOSTILE in host.page.inner_text("#teams")  # the console writes names as text too
     shoot(host.page, "host_console.png", full_page=False)
-    shoot(teams[0].page, "play_phone.png")
+    shoot(teams[0].page, "play_phone.png", full_page=False)
     assert teams[0].page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
 
     # a value the slider cannot make (typed into a text box) is refused with the field named, on the same page
@@ -260,7 +260,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
         assert "Round 1 of 2" in team.page.inner_text("#debrief")
     for team in teams:  # the figure is drawn for each team (its own lines thicker)
         team.page.wait_for_function("() => document.getElementById('team-figure').naturalWidth > 0")
-    shoot(teams[0].page, "play_results_phone.png")
+    shoot(teams[0].page, "play_results_phone.png", full_page=False)
 
     hand_in(teams[0], {"price_index": "0.95"})
     hand_in(teams[1], {"price_index": "1.1"})
@@ -294,7 +294,8 @@ def test_the_practice_page_grades_a_strategy(people):
     assert verdict.startswith(("Passed", "Not yet")) and "score" in verdict
     feedback = learner.page.locator("#feedback li").all_inner_texts()
     assert any(line.startswith("Profit over the run") for line in feedback)
-    shoot(learner.page, "practice_phone.png")
+    learner.page.locator("#verdict").scroll_into_view_if_needed()
+    shoot(learner.page, "practice_phone.png", full_page=False)
     learner.check_clean()
 
 
@@ -315,16 +316,17 @@ def test_the_console_shows_a_long_round_s_progress(people):
     host.page.fill("#token", INSTRUCTOR_TOKEN)
     host.page.click("#login-form button")
     host.page.fill("#rounds", "1")
-    host.page.fill("#months_per_round", "12")
-    host.page.fill("#n_customers", "100000")  # a round of a few seconds, long enough to watch
+    host.page.fill("#months_per_round", "24")
+    host.page.fill("#n_customers", "100000")  # a round of several seconds, long enough to watch
     host.page.click("#new-game button")
     host.page.wait_for_url("**/host/*")
     team = people(PHONE)
     join(team, host.page.inner_text("#join-code").strip(), "Solo")
     host.page.click("#play-round")
     host.page.wait_for_selector("#progress:not([hidden])")
-    # the console's script writes the worker's progress (its phase, and the months done once the market runs)
-    host.page.wait_for_function("() => /^round 1: /.test(document.getElementById('progress-text').textContent)")
+    # the console's script writes the worker's progress: the months simulated so far
+    host.page.wait_for_function("() => /month [1-9]\\d* of 24/.test(document.getElementById('progress-text').textContent)")
+    assert host.page.evaluate("parseFloat(document.getElementById('progress-bar').style.width)") > 0
     shoot(host.page, "host_progress.png", full_page=False)
     host.page.wait_for_function("() => document.getElementById('rounds-played').textContent === '1'", timeout=120_000)
     assert host.page.is_hidden("#progress")

@@ -67,7 +67,7 @@
 
   // ---- the instructor's console: teams and hand-ins live; a finished round reloads the console
   function hostPage() {
-    poll(body.dataset.statusUrl, 2000, function (data) {
+    poll(body.dataset.statusUrl, 1000, function (data) {
       showProgress(data.rounds);
       const list = document.getElementById("teams");
       list.replaceChildren.apply(list, data.teams.map(function (team) {
