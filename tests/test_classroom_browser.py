@@ -4,7 +4,7 @@ The real server runs as a subprocess on 127.0.0.1 (a free port, a temporary --da
 LOYALTY_LAB_INSTRUCTOR_TOKEN). Every browser context blocks any request that does not go to localhost, and every
 test checks that none was made, that no dialog opened and that the pages logged no error (a Content-Security-Policy
 violation, such as an inline script, is logged as one). Screenshots go to `_build/screenshots/classroom/`; with
-LOYALTY_LAB_UPDATE_SCREENSHOTS=1 they are also copied to book/instructor/img/classroom/ for the instructor guide.
+LOYALTY_LAB_UPDATE_SCREENSHOTS=1 those the instructor guide shows are also copied to book/instructor/img/classroom/.
 
 Chromium: `/usr/bin/chromium` (Debian's package; `make test` installs it). Missing, the tests fail on CI and are
 skipped elsewhere, as in tests/test_browser.py.
@@ -163,7 +163,8 @@ def shoot(page, name: str, full_page=True):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     page.screenshot(path=str(path), full_page=full_page)
-    if os.environ.get("LOYALTY_LAB_UPDATE_SCREENSHOTS") == "1":
+    used_in_the_guide = f"img/classroom/{name}" in (ROOT / "book" / "instructor" / "classroom.md").read_text()
+    if os.environ.get("LOYALTY_LAB_UPDATE_SCREENSHOTS") == "1" and used_in_the_guide:
         BOOK_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, BOOK_IMAGES / name)
     return path
