@@ -2,17 +2,19 @@
 
 Drawn on the server with matplotlib's object API (no pyplot: requests run in threads) from `Store.history()` rows
 (team, month, round, market_share, cumulative_profit), so the page needs no chart library and no network.
-Team names are drawn as plain text: mathtext is off, so a name with dollar signs is not read as a formula.
+Team names are drawn as plain text: mathtext is off for them, so a name with dollar signs is not read as a formula.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+DRAWING = threading.Lock()  # matplotlib is not thread-safe; requests draw in worker threads, one figure at a time
 MAX_LEGEND = 12  # beyond this many teams the legend names the highlighted team and the leaders only
 
 
@@ -21,7 +23,7 @@ def market_png(history: list[dict], teams: list[str], highlight: str | None = No
 
     Side by side for a projector; `stacked` (one above the other, the legend below) for a phone's narrow column.
     """
-    with matplotlib.rc_context({"text.parse_math": False, "font.size": 11}):
+    with DRAWING:
         size = (6.0, 8.0) if stacked else (10.0, 4.2)
         figure = Figure(figsize=size, dpi=110, layout="constrained")
         FigureCanvasAgg(figure)
@@ -79,6 +81,9 @@ def _legend(figure, axes, history, teams, highlight, stacked):
         pairs = [(h, name) for h, name in zip(handles, labels) if name in keep]
         handles, labels = [h for h, _ in pairs], [name for _, name in pairs]
     if stacked:
-        figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), frameon=False, fontsize=9)
+        legend = figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), frameon=False,
+                               fontsize=9)
     else:
-        figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
+        legend = figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
+    for text in legend.get_texts():
+        text.set_parse_math(False)  # a team named "$x$" is text, not a formula

@@ -97,7 +97,7 @@ def page(handler):
     async def wrapped(request: Request):
         try:
             return await handler(request)
-        except (StoreError, AuthError) as err:
+        except (StoreError, AuthError, LoyaltyLabError) as err:
             return error_page(request, getattr(err, "status", 400), _sentence(err))
     return wrapped
 

@@ -192,3 +192,14 @@ def test_the_practice_page_grades_only_the_levers_the_challenge_allows(app):
     assert answer.status_code == 200 and 'id="verdict"' in answer.text
     assert "Profit over the run" in answer.text
     assert learner.post("/practice", data={"csrf_token": csrf(learner), "challenge": "../etc"}).status_code == 400
+
+
+def test_the_figure_draws_team_names_as_text_even_with_dollar_signs():
+    from classroom.figures import market_png
+
+    names = ["$x^2$", "a$b", HOSTILE]
+    history = [{"team": name, "month": month, "round": (month + 2) // 3, "market_share": 1 / 3,
+                "cumulative_profit": 10.0 * month * index} for index, name in enumerate(names) for month in range(7)]
+    for stacked in (False, True):
+        png = market_png(history, names, highlight="a$b", stacked=stacked)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
