@@ -12,11 +12,13 @@ claim can win), the worker plays it, and `save_round` writes the new record and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import math
 import secrets
+import threading
 import time
 from dataclasses import asdict
 
@@ -152,7 +154,15 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.writer = self.engine.execution_options(write=True)
         self.pepper = pepper.encode()
+        # SQLite has one writer at a time; queueing here is fairer and faster than SQLite's busy-wait back-off
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         metadata.create_all(self.writer)
+
+    @contextlib.contextmanager
+    def _write(self):
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self._sqlite_writer, self.writer.begin() as db:
+            yield db
 
     def close(self) -> None:
         self.engine.dispose()
@@ -171,7 +181,7 @@ class Store:
         settings = GameSettings(market, rounds, months_per_round, n_customers, seed)
         record = {"version": RECORD_VERSION, "settings": asdict(settings), "teams": [], "rounds": []}
         game_id, code = secrets.token_urlsafe(6), "".join(secrets.choice(JOIN_CODE_LETTERS) for _ in range(6))
-        with self.writer.begin() as db:
+        with self._write() as db:
             db.execute(insert(games).values(id=game_id, join_code=code, record=_dumps(record), rounds_played=0,
                                             status="idle", created=_now()))
         return game_id, code
@@ -181,6 +191,14 @@ class Store:
         with self.engine.connect() as db:
             row = self._game_row(db, game_id)
         return self._game_dict(row)
+
+    def game_by_join_code(self, code: str) -> str | None:
+        """The newest game with this join code (the join page asks only for the code), or None."""
+        if not isinstance(code, str):
+            return None
+        with self.engine.connect() as db:
+            return db.execute(select(games.c.id).where(games.c.join_code == code.strip().upper())
+                              .order_by(games.c.created.desc()).limit(1)).scalar()
 
     def _game_row(self, db, game_id, lock=False):
         query = select(games).where(games.c.id == str(game_id))
@@ -207,7 +225,7 @@ class Store:
         token = secrets.token_urlsafe(24)
         if not isinstance(join_code, str) or not join_code.strip():
             raise InvalidParameter("team", "join_code", join_code, "the join code shown by the instructor (text)")
-        with self.writer.begin() as db:
+        with self._write() as db:
             game = self._game_row(db, game_id, lock=True)
             if not hmac.compare_digest(join_code.strip().upper().encode(),
                                                                          game["join_code"].encode()):
@@ -261,7 +279,7 @@ class Store:
     def submit(self, game_id: str, team_id: str, levers: dict) -> dict:
         """Hand in a strategy (checked like any `Strategy`) for the upcoming round; a new hand-in replaces the last."""
         strategy = Strategy.from_dict(levers, source="strategy").as_dict()
-        with self.writer.begin() as db:
+        with self._write() as db:
             game = self._game_row(db, game_id, lock=True)
             self._team_row(db, game_id, team_id)
             upcoming = self._upcoming_round(game)
@@ -296,7 +314,7 @@ class Store:
         running, the game is over or no team has joined.
         """
         claim = secrets.token_hex(8)
-        with self.writer.begin() as db:
+        with self._write() as db:
             game = self._game_row(db, game_id, lock=True)
             record = json.loads(game["record"])
             if self._status(game) == "running":
@@ -324,7 +342,7 @@ class Store:
 
     def report_progress(self, game_id: str, claim: str, progress: dict) -> bool:
         """The worker's heartbeat with its progress; False when the claim is no longer this worker's."""
-        with self.writer.begin() as db:
+        with self._write() as db:
             return db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim,
                                                   games.c.status == "running")
                               .values(heartbeat=_now(), progress=_dumps(progress))).rowcount == 1
@@ -332,7 +350,7 @@ class Store:
     def save_round(self, game_id: str, claim: str, record: dict, results: dict) -> None:
         """The new record and the round's results, in ONE transaction: a round is stored whole or not at all."""
         number = len(record["rounds"])
-        with self.writer.begin() as db:
+        with self._write() as db:
             saved = db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim,
                                                    games.c.rounds_played == number - 1)
                                .values(record=_dumps(record), rounds_played=number, status="idle", claim=None,
@@ -342,13 +360,13 @@ class Store:
             db.execute(insert(rounds).values(game_id=game_id, round=number, results=_dumps(results), played=_now()))
 
     def fail_round(self, game_id: str, claim: str, message: str) -> None:
-        with self.writer.begin() as db:
+        with self._write() as db:
             db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim)
                        .values(status="failed", claim=None, progress=None, error=message[:2000]))
 
     def recover_interrupted(self) -> int:
         """At start on SQLite (one server per data folder): rounds left running by a killed server can be replayed."""
-        with self.writer.begin() as db:
+        with self._write() as db:
             return db.execute(update(games).where(games.c.status == "running")
                               .values(status="interrupted", claim=None, progress=None)).rowcount
 
