@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
 import jinja2
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -34,7 +33,7 @@ from starlette.routing import Route
 from simulations.errors import LoyaltyLabError
 from simulations.scenarios import list_scenarios, load_scenario
 
-from . import lever_form, storage
+from . import lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
 from .figures import market_png
@@ -170,16 +169,8 @@ async def join(request: Request):
 
 
 def game_by_join_code(store, code: str) -> str | None:
-    """The newest game with this join code (the store's own lookup when it has one)."""
-    if not re.fullmatch(r"[A-Z0-9]{4,16}", code):
-        return None
-    finder = getattr(store, "game_by_join_code", None)
-    if finder is not None:
-        return finder(code)
-    games = storage.games
-    with store.engine.connect() as db:
-        return db.execute(select(games.c.id).where(games.c.join_code == code)
-                          .order_by(games.c.created.desc()).limit(1)).scalar()
+    """The game with this join code (codes are capital letters and digits: anything else is no game)."""
+    return store.game_by_join_code(code) if re.fullmatch(r"[A-Z0-9]{4,16}", code) else None
 
 
 # ------------------------------------------------------------------------------------------------ play (a team)
