@@ -6,6 +6,11 @@ customer has a constant yearly churn probability, drawn from a Beta(alpha, beta)
 customers, so a cohort's retention rises with tenure as the churn-prone leave first. Its polarization
 index 1 / (alpha + beta + 1) says how different customers are (0 = all alike, 1 = each either stays
 forever or leaves at once); published retention curves give about 0.2-0.35.
+
+`fit_retention_curve` calibrates a market to an observed cohort curve by searching a few scenario settings
+(`CALIBRATED_SETTINGS`: how unalike customers are, how often rivals lure them, how actively the dissatisfied
+search), and forecasts the curve's tail from the calibrated market. `loyalty-lab calibrate` does the same from a
+CSV file (`read_curve_csv`) and writes the calibrated market as a scenario file and a figure.
 """
 
 from __future__ import annotations
@@ -223,6 +228,16 @@ def _surrogate_optimum(points, curves, observed, dimensions: int) -> np.ndarray:
     return min(found, key=lambda r: r.fun).x
 
 
+def _nelder_mead(loss, start: np.ndarray):
+    """Nelder-Mead in the unit cube from `start`, its first simplex `SIMPLEX_STEP` wide, pointing inwards."""
+    from scipy.optimize import minimize
+
+    steps = [SIMPLEX_STEP * np.eye(len(start))[i] * (-1 if start[i] > 0.5 else 1) for i in range(len(start))]
+    simplex = np.vstack([start] + [start + step for step in steps])
+    return minimize(loss, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(start),
+                    options={"initial_simplex": simplex, "maxfev": REFINE_EVALUATIONS, "xatol": 0.01, "fatol": 0.05})
+
+
 class RetentionFit:
     """A market calibrated to an observed cohort retention curve (made by `fit_retention_curve`).
 
@@ -296,15 +311,13 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
     """
     import time
 
-    from scipy.optimize import minimize
-
     from .scenarios import load_scenario
 
     start = time.perf_counter()
     observed = check_observed(observed)
     _check_whole("period_months", period_months, 1, 24)
     if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31 - 2000)  # fresh entropy, as Mesa does
     _check_whole("seed", seed, 0, 2**31 - 1 - PREDICT_SEED_OFFSET - PREDICT_SEEDS)
     space = check_settings(settings)
     base = load_scenario(scenario)
@@ -316,22 +329,18 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
     points, curves = _grid_curves(base_with_defaults, space, period_months, periods, seed)
     best_point = _surrogate_optimum(points, curves, observed, len(space))
 
-    search_seeds = [seed + i for i in range(SEARCH_SEEDS)]
-    tried = {}
+    tried: dict = {}  # every simulated candidate of the refinement, by its settings
+    seeds = [seed + i for i in range(SEARCH_SEEDS)]
 
     def loss(unit):
         candidate = _to_settings(unit, space)
         key = tuple(candidate.values())
         if key not in tried:
-            tried[key] = _rmse_points(_pooled_survival(base_with_defaults, periods, period_months, search_seeds,
-                                                       SEARCH_CUSTOMERS, candidate), observed)
+            curve = _pooled_survival(base_with_defaults, periods, period_months, seeds, SEARCH_CUSTOMERS, candidate)
+            tried[key] = _rmse_points(curve, observed)
         return tried[key]
 
-    step = SIMPLEX_STEP
-    simplex = np.vstack([best_point] + [best_point + step * np.eye(len(space))[i] * np.where(best_point[i] > 0.5, -1, 1)
-                                        for i in range(len(space))])
-    result = minimize(loss, best_point, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(space),
-                      options={"initial_simplex": simplex, "maxfev": REFINE_EVALUATIONS, "xatol": 0.01, "fatol": 0.05})
+    result = _nelder_mead(loss, best_point)
     fitted = _to_settings(result.x, space)
     return RetentionFit(fitted, observed, base_with_defaults, period_months, seed, len(points) + len(tried),
                         time.perf_counter() - start)

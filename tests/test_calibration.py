@@ -116,7 +116,7 @@ def test_recovers_the_settings_of_a_curve_the_model_made():
     """A cohort made with proneness_shape 0.6 and lure_rate 0.1 (pooled over seeds the fit never uses) is fitted
     back to within a fifth of its shape (on the log scale the search uses) and 0.025 of its lure rate."""
     truth = {"proneness_shape": 0.6, "lure_rate": 0.1}
-    made = np.mean([cohort_survival("telecom", 8, seed=seed, **truth) for seed in (501, 502)], axis=0)
+    made = np.mean([cohort_survival("telecom", FIT_YEARS, seed=seed, **truth) for seed in (501, 502)], axis=0)
     fit = fit_retention_curve(made, seed=1, settings=list(truth))
     assert set(fit.settings) == set(truth)
     assert abs(np.log(fit.settings["proneness_shape"] / truth["proneness_shape"])) < np.log(1.2), fit.settings
@@ -150,7 +150,6 @@ def test_predict_gives_a_pooled_survival_curve(regular_fit):
     assert len(long) == FORECAST_YEARS + 1 and long[0] == 1.0
     assert all(0.0 <= b <= a <= 1.0 for a, b in zip(long, long[1:]))
     assert fit.predict(3) == long[:4]  # a shorter forecast is the start of the longer one
-    assert len(fit.predict(20)) == 21
     with pytest.raises(InvalidParameter, match="periods"):
         fit.predict(0)
     # the reported error is that of the pooled prediction over the observed years
