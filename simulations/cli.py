@@ -740,6 +740,65 @@ def cmd_classroom(args) -> int:
               "set LOYALTY_LAB_INSTRUCTOR_TOKEN to choose your own)")
     sys.stdout.flush()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+# ---- calibrate (issue 9)
+@command
+def add_calibrate(subparsers):
+    from .calibration import CALIBRATED_SETTINGS, CURVE_FORMAT
+
+    p = _sub(subparsers, "calibrate", "fit a market to a real cohort retention curve and forecast its tail", textwrap.dedent(f"""
+        Calibrate a market to an observed cohort retention curve (the share of a cohort of new customers still
+        there after each period), then forecast the curve beyond the data. The fit searches the scenario
+        settings {', '.join(CALIBRATED_SETTINGS)} (see simulations.calibration) and takes one to a few minutes.
+        Writes MARKET_calibrated.yaml (the fitted market as a scenario file, usable wherever a market is asked
+        for) and calibration.png (observed, fitted and forecast curves).""").strip() + "\n\n" + CURVE_FORMAT, f"""
+        {PROG} calibrate curve.csv
+        {PROG} calibrate curve.csv --market retail_bank --out bank_fit --seed 7
+        {PROG} calibrate curve.csv --horizon 15 --force""")
+    p.add_argument("curve", metavar="CURVE.csv", help="the observed curve: period,survival rows (see above)")
+    p.add_argument("--market", default="telecom", metavar="MARKET",
+                   help="the market to calibrate, or a scenario YAML file (default: telecom)")
+    p.add_argument("--period-months", type=_whole_number(1, 24), default=12, metavar="M",
+                   help="months per period of the curve (default: 12, yearly)")
+    p.add_argument("--horizon", type=_whole_number(1, 50), default=None, metavar="P",
+                   help="forecast up to period P (default: the curve's last period + 5)")
+    p.add_argument("--seed", type=_whole_number(0, 2**31 - 2000), default=1, metavar="S",
+                   help="the fit's seed (default: 1)")
+    _add_out(p, "calibrate-MARKET")
+    p.set_defaults(handler=cmd_calibrate)
+
+
+def cmd_calibrate(args) -> int:
+    """Fit a market to a curve file: the fitted settings and forecast on screen, a scenario file and a figure."""
+    import matplotlib.pyplot as plt
+
+    from . import calibration
+
+    market, scenario = _scenario(args.market)
+    observed = calibration.read_curve_csv(args.curve)
+    periods = len(observed) - 1
+    horizon = args.horizon or periods + 5
+    target = args.out or f"calibrate-{scenario['name']}"
+    with _output(args, target) as folder:
+        fit = calibration.fit_retention_curve(observed, market, args.period_months, seed=args.seed)
+        forecast = fit.predict(max(horizon, periods))
+        name = f"{scenario['name']}_calibrated"
+        written = [folder / f"{name}.yaml", folder / "calibration.png"]
+        written[0].write_text(calibration.calibrated_scenario_yaml(fit, Path(args.curve).name, name), encoding="utf-8")
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        calibration.plot_calibration(fit, horizon, ax=ax)
+        fig.tight_layout()
+        fig.savefig(written[1], dpi=120)
+        plt.close(fig)
+    print(f"Calibrated {scenario['name']} to {args.curve} ({periods} periods of {args.period_months} months, "
+          f"seed {args.seed}) in {fit.seconds:.0f} s:")
+    for key, value in fit.settings.items():
+        print(f"  {key:<16} {value:.4g}   (was {scenario[key]:g})")
+    print(f"Fit error: {fit.rmse:.2f} percentage points (RMSE over periods 1-{periods}).\n")
+    print("period  observed  model")
+    for period in range(max(horizon, periods) + 1):
+        seen = f"{observed[period]:8.1%}" if period <= periods else " " * 8
+        print(f"{period:>6}  {seen}  {forecast[period]:5.1%}" + ("  forecast" if period > periods else ""))
+    _wrote(target, written)
     return 0
 
 

@@ -1,0 +1,199 @@
+"""Calibration of a market to cohort retention curves: input checks, known answers, the forecast, the command line.
+
+The fits run on one xdist worker so that they share the cached grid of simulated cohorts (a fit's coarse grid
+depends on the market, the settings searched, the curve's length and the seed, not on the curve itself).
+"""
+
+import numpy as np
+import pytest
+import yaml
+
+from simulations import load_scenario
+from simulations.calibration import (CALIBRATED_SETTINGS, cohort_survival, fit_retention_curve, read_curve_csv,
+                                     sbg_survival)
+from simulations.cli import main
+from simulations.errors import BadInput, InvalidParameter, UnknownField
+
+pytestmark = pytest.mark.xdist_group("calibration")
+
+# Fader & Hardie's (2007) "regular" subscribers: polarization 1 / (alpha + beta + 1) = 0.35, 63% kept in year 1
+REGULAR = (0.704, 1.182)
+# a curve at the other end of published polarization: 0.20, with 75% kept in year 1
+LESS_POLARIZED = (1.0, 3.0)
+FIT_YEARS, FORECAST_YEARS = 7, 12
+
+
+def _points(a, b) -> float:
+    """Largest gap between two survival curves, in percentage points."""
+    return float(100 * np.max(np.abs(np.asarray(a) - np.asarray(b))))
+
+
+@pytest.fixture(scope="module")
+def regular_fit():
+    truth = sbg_survival(*REGULAR, FORECAST_YEARS)
+    return truth, fit_retention_curve(truth[:FIT_YEARS + 1], seed=1)
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("observed, field", [
+    ([0.9, 0.8, 0.7, 0.6], "observed[0]"),               # must start at 1.0
+    ([1.0, 0.8, 0.85, 0.6], "observed[2]"),              # survival never rises
+    ([1.0, 0.8, 0.7, 1.5], "observed[3]"),               # a share, not a percentage
+    ([1.0, 0.8, float("nan"), 0.5], "observed[2]"),
+    ([1.0, 0.8, 0.7], "observed"),                       # fewer than 3 periods
+    ("1.0, 0.8, 0.7, 0.6", "observed"),
+    ([[1.0, 0.8], [0.7, 0.6]], "observed"),
+])
+def test_bad_curves_are_named_by_field_with_what_is_allowed(observed, field):
+    with pytest.raises(InvalidParameter) as caught:
+        fit_retention_curve(observed)
+    assert caught.value.field == field
+    assert "allowed:" in str(caught.value) and caught.value.allowed
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"period_months": 0}, "period_months"),
+    ({"seed": -1}, "seed"),
+    ({"settings": "lure_rate"}, "settings"),
+    ({"settings": {"lure_rate": (0.3, 0.1)}}, "lure_rate"),
+    ({"settings": {"proneness_shape": (0.01, 2.0)}}, "proneness_shape"),
+])
+def test_bad_options_are_named(kwargs, field):
+    with pytest.raises(InvalidParameter) as caught:
+        fit_retention_curve([1.0, 0.7, 0.6, 0.55], **kwargs)
+    assert caught.value.field == field
+
+
+def test_an_unknown_setting_gets_did_you_mean():
+    with pytest.raises(UnknownField, match="did you mean 'lure_rate'"):
+        fit_retention_curve([1.0, 0.7, 0.6, 0.55], settings=["lure_rat"])
+
+
+def test_the_default_search_is_the_documented_one():
+    assert list(CALIBRATED_SETTINGS) == ["proneness_shape", "lure_rate", "search_rate"]
+    for name, (low, high, scale) in CALIBRATED_SETTINGS.items():
+        load_scenario("telecom", **{name: low})  # each range lies within what a scenario allows
+        load_scenario("telecom", **{name: high})
+        assert scale in ("log", "linear")
+
+
+# ---------------------------------------------------------------------------------------------- curve files
+@pytest.mark.parametrize("text", [
+    "period,survival\n1,0.7\n2,0.6\n3,0.55\n",
+    "survival,period\n1.0,0\n0.7,1\n0.6,2\n0.55,3\n",
+    "0,1\n1,0.7\n\n2,0.6\n3,0.55\n",
+    "\ufeffPeriod,Survival\r\n1,0.7\r\n2,0.6\r\n3,0.55\r\n",
+])
+def test_curve_files_with_or_without_header_and_period_0(tmp_path, text):
+    path = tmp_path / "curve.csv"
+    path.write_text(text, encoding="utf-8")
+    assert read_curve_csv(path).tolist() == [1.0, 0.7, 0.6, 0.55]
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("period,survival\n1,70\n2,60\n3,55\n", ["line 2", "'70'", "write 63% as 0.63"]),
+    ("period,survival\n1,0.7\n2,0.75\n3,0.55\n", ["line 3", "never rises", "at most 0.7"]),
+    ("period,survival\n1,0.7\n3,0.6\n4,0.55\n", ["line 3", "not the next period", "allowed: 2"]),
+    ("year,share\n1,0.7\n2,0.6\n3,0.55\n", ["line 1", "'period' and 'survival'"]),
+    ("period,survival\n1,0.7\n2,0.6\n", ["has 2 rows", "3 to 50 periods"]),
+    ("period,survival\n1,0.7\n2,lots\n3,0.5\n", ["line 3", "two numbers"]),
+    ("0,0.9\n1,0.7\n2,0.6\n3,0.5\n", ["line 1", "1.0"]),
+])
+def test_bad_curve_files_name_the_line_and_what_is_allowed(tmp_path, text, fragments):
+    path = tmp_path / "curve.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BadInput) as caught:
+        read_curve_csv(path)
+    message = str(caught.value)
+    assert "allowed:" in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+# ---------------------------------------------------------------------------------------------- known answers
+@pytest.mark.slow
+def test_recovers_the_settings_of_a_curve_the_model_made():
+    """A cohort made with proneness_shape 0.6 and lure_rate 0.1 (pooled over seeds the fit never uses) is fitted
+    back to within a fifth of its shape (on the log scale the search uses) and 0.025 of its lure rate."""
+    truth = {"proneness_shape": 0.6, "lure_rate": 0.1}
+    made = np.mean([cohort_survival("telecom", FIT_YEARS, seed=seed, **truth) for seed in (501, 502)], axis=0)
+    fit = fit_retention_curve(made, seed=1, settings=list(truth))
+    assert set(fit.settings) == set(truth)
+    assert abs(np.log(fit.settings["proneness_shape"] / truth["proneness_shape"])) < np.log(1.2), fit.settings
+    assert abs(fit.settings["lure_rate"] - truth["lure_rate"]) < 0.025, fit.settings
+    assert fit.rmse < 1.0
+
+
+@pytest.mark.slow
+def test_fits_a_polarized_sbg_curve_and_forecasts_its_tail(regular_fit):
+    """Fitted on the first 7 years of a 12-year sBG curve (polarization 0.35), the calibrated model is within
+    2 points RMSE over those years and forecasts years 8-12 within 3 points (the issue's goal)."""
+    truth, fit = regular_fit
+    assert fit.rmse <= 2.0
+    forecast = fit.predict(FORECAST_YEARS)
+    assert _points(forecast[FIT_YEARS + 1:], truth[FIT_YEARS + 1:]) <= 3.0
+    assert fit.settings["proneness_shape"] < load_scenario("telecom")["proneness_shape"] * 4  # a polarized market
+
+
+@pytest.mark.slow
+def test_fits_a_less_polarized_sbg_curve_and_forecasts_its_tail():
+    truth = sbg_survival(*LESS_POLARIZED, FORECAST_YEARS)
+    fit = fit_retention_curve(truth[:FIT_YEARS + 1], seed=1)
+    assert fit.rmse <= 2.0
+    assert _points(fit.predict(FORECAST_YEARS)[FIT_YEARS + 1:], truth[FIT_YEARS + 1:]) <= 3.0
+
+
+@pytest.mark.slow
+def test_predict_gives_a_pooled_survival_curve(regular_fit):
+    _, fit = regular_fit
+    long = fit.predict(FORECAST_YEARS)
+    assert len(long) == FORECAST_YEARS + 1 and long[0] == 1.0
+    assert all(0.0 <= b <= a <= 1.0 for a, b in zip(long, long[1:]))
+    assert fit.predict(3) == long[:4]  # a shorter forecast is the start of the longer one
+    with pytest.raises(InvalidParameter, match="periods"):
+        fit.predict(0)
+    # the reported error is that of the pooled prediction over the observed years
+    assert fit.rmse == pytest.approx(100 * np.sqrt(np.mean((np.array(long[1:FIT_YEARS + 1])
+                                                            - fit.observed[1:]) ** 2)))
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+@pytest.mark.slow
+def test_calibrate_command_end_to_end(tmp_path, monkeypatch, capsys, regular_fit):
+    truth, fit = regular_fit
+    monkeypatch.chdir(tmp_path)
+    rows = "\n".join(f"{year},{float(share)!r}" for year, share in enumerate(truth[1:FIT_YEARS + 1], 1))
+    (tmp_path / "curve.csv").write_text(f"period,survival\n{rows}\n", encoding="utf-8")
+    assert main(["calibrate", "curve.csv", "--market", "TELECOM", "--out", "fit", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "lure_rate" in out and "forecast" in out and "Wrote to fit/" in out
+    written = tmp_path / "fit" / "telecom_calibrated.yaml"
+    text = written.read_text(encoding="utf-8")
+    assert text.startswith("# The 'telecom' market calibrated") and "curve.csv" in text.splitlines()[0]
+    scenario = load_scenario(str(written))  # a scenario file the model accepts
+    assert scenario["name"] == "telecom_calibrated"
+    fitted = {k: v for k, v in yaml.safe_load(text).items() if k in CALIBRATED_SETTINGS}
+    assert fitted == pytest.approx(fit.settings, abs=1e-6)  # same curve, same seed: same fit
+    png = tmp_path / "fit" / "calibration.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+
+    # the same folder again: refused without --force, before anything is fitted
+    assert main(["calibrate", "curve.csv", "--out", "fit"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["calibrate", "missing.csv"], ["missing.csv", "cannot be read"]),
+    (["calibrate", "bad.csv"], ["bad.csv line 2", "never rises"]),
+    (["calibrate", "bad.csv", "--market", "telcom"], ["did you mean 'telecom'"]),
+    (["calibrate", "bad.csv", "--seed", "x"], ["--seed", "'x'"]),
+])
+def test_calibrate_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.csv").write_text("1,0.7\n2,0.8\n3,0.6\n", encoding="utf-8")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    for fragment in fragments:
+        assert fragment in err
+    assert not any(p.name.startswith("calibrate-") for p in tmp_path.iterdir())  # nothing written
