@@ -12,10 +12,18 @@ from collections import Counter
 
 import pytest
 
-from conftest import BOOK, CHAPTERS, ROOT, is_myst_notebook, toc_pages
+from conftest import BOOK, ROOT, is_myst_notebook, toc_pages
 from exercises import load_quiz
 
 MIN_EXERCISES, MIN_QUESTIONS, MIN_FIGURES = 2, 6, 2
+# Every chapter in reading order, as _toc.yml lists them. The file names keep the order they were written in:
+# ch08 (competing for customers) is read as chapter 7, before the capstone (ch07), which stays last.
+CHAPTERS = [page for page in toc_pages() if re.fullmatch(r"book/ch\d\d_\w+", page)]
+
+
+def test_every_chapter_is_in_the_reading_order_and_the_capstone_is_last():
+    assert sorted(chapter_id(page) for page in CHAPTERS) == [f"ch{n:02d}" for n in range(1, 9)]
+    assert CHAPTERS[-1] == "book/ch07_capstone" and CHAPTERS[-2] == "book/ch08_competing_for_customers"
 
 
 def source(page: str) -> str:
