@@ -1,7 +1,9 @@
 """`LoyaltyMarket`: a customer base under one firm's strategy, or several rival firms', month by month (a Mesa 3 model).
 
 Three homes: the people and their state (`population.py`), the firms with their offers and books
-(`firms.py`), and here the phases of a month, which `step` runs in order:
+(`firms.py`), and here the phases of a month.
+
+A month, in order (see `step`):
   1. every active customer lives the month (`live_month`): experience, complaints and recovery,
      satisfaction and expectations, bonds, cross-selling, money, ladder moves, and the competing
      risks of leaving, some of which take the customer to a rival (`_leave`);
