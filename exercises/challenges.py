@@ -158,7 +158,7 @@ def _check_market(challenge, source):
 
 
 def _check_rivals(challenge, source):
-    """Rivals: a mapping of firm name to strategy, at most 11 of them, none named like the learner's firm."""
+    """Rivals: a mapping of firm name to strategy, one fewer than a market's most firms, none named like the learner's."""
     rivals = challenge["rivals"]
     if not isinstance(rivals, dict):
         raise InvalidParameter(source, "rivals", rivals, "a mapping of rival name: strategy (a preset name or levers)")

@@ -9,6 +9,7 @@ import yaml
 from exercises import GradeResult, challenge_form, grade, list_challenges, load_challenge
 from exercises.challenges import CHALLENGE_DIR, Check, score, validate_challenge
 from simulations import LoyaltyLabError, LoyaltyMarket, Strategy
+from simulations.firms import MAX_FIRMS
 from simulations.metrics import outcomes
 
 CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_zone_of_affection", "ch05_bonds",
@@ -207,7 +208,7 @@ def test_rival_challenge_grades_the_learners_firm_and_matching_the_price_does_no
     (dict(rivals=["discounter"]), "rivals.*a mapping of rival name"),
     (dict(rivals={"You": "balanced"}), "rivals.*'you'.*learner's firm"),
     (dict(rivals={"cheap": {"price_index": 3}}), "rivals.cheap.*price_index"),
-    (dict(rivals={f"r{i}": "balanced" for i in range(12)}), "rivals.*from 1 to 12 firms"),
+    (dict(rivals={f"r{i}": "balanced" for i in range(MAX_FIRMS)}), f"rivals.*from 1 to {MAX_FIRMS} firms"),
     (dict(goal={"description": "x", "conditions": [{"metric": "market_share", "at_least": 0.5}]}),
      "market_share.*add 'rivals:'"),
     (dict(rivals={"cheap": "balanced"}, goal={"description": "x", "conditions": [{"metric": "profit_lead", "at_least": 0}]}),
