@@ -5,6 +5,9 @@ A challenge is a YAML file in `exercises/challenges/` (one per chapter) with the
     scenario, scenario_overrides           the market (a built-in scenario and any settings changed)
     starting_strategy                      a preset name or a mapping of levers: the baseline
     levers (optional)                      the levers a learner may change; the others stay as the start has them
+    rivals (optional)                      {name: strategy} of rival firms in the SAME market (`LoyaltyMarket(firms=)`):
+                                           the learner's firm, named "you", competes with them for the same
+                                           customers and is graded on its own outcomes (`outcomes(model, firm="you")`)
     goal: {description, conditions}        conditions like {metric: profit, relative_gain_at_least: 0.15};
                                            metrics in METRIC_LABELS, kinds in CONDITION_KINDS
     months, n_customers, seeds, hints      the run, the simulated customers (same seeds for both strategies)
@@ -28,6 +31,7 @@ import ipywidgets as w
 
 from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
 from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, UnknownField
+from simulations.firms import check_firm_names
 from simulations.files import read_yaml
 from simulations.metrics import outcomes
 from simulations.parameters import LEVERS, LEVERS_BY_NAME
@@ -37,9 +41,10 @@ from simulations.widgets import lever_controls
 
 CHALLENGE_DIR = Path(__file__).parent / "challenges"
 CHALLENGE_FIELDS = ("id", "chapter", "title", "teaches", "scenario", "scenario_overrides", "starting_strategy", "levers",
-                    "goal", "months", "n_customers", "seeds", "hints")
-OPTIONAL_FIELDS = ("scenario_overrides", "levers")
-CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 8))
+                    "rivals", "goal", "months", "n_customers", "seeds", "hints")
+OPTIONAL_FIELDS = ("scenario_overrides", "levers", "rivals")
+CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 9))
+LEARNER_FIRM = "you"  # the learner's firm in a challenge with rivals; it comes first in the market's order
 #: How a goal condition compares an outcome: name -> (meaning, needs a baseline)
 CONDITION_KINDS = {
     "at_least": "the outcome is at least this value",
@@ -60,9 +65,13 @@ METRIC_LABELS = {
     **{f"churned_{c}": f"customers lost to {CAUSE_LABELS[c]}" for c in rules.CHURN_CAUSES},
     **{f"profit_{t}": f"profit from {t.capitalize()} customers" for t in rules.TIERS},
     **{f"tier_{t}": f"{t.capitalize()} customers at the end" for t in rules.TIERS},
+    "market_share": "market share at the end", "won_from_rivals": "customers won from rivals",
+    "lost_to_rivals": "customers lost to rivals",
 }
 SHARE_METRICS = {"retention_12m", "mean_satisfaction", "mean_switching_cost", "share_apostle", "share_hostage",
-                 "share_mercenary", "share_defector", "share_true_loyalty", "share_spurious_loyalty"}
+                 "share_mercenary", "share_defector", "share_true_loyalty", "share_spurious_loyalty", "market_share"}
+RIVAL_METRICS = {"market_share", "won_from_rivals", "lost_to_rivals"}  # only a challenge with rivals measures these
+TIER_PROFIT_METRICS = {f"profit_{t}" for t in rules.TIERS}  # a firm's books among rivals keep no profit by tier
 LIMITS = {"months": (12, 120), "n_customers": (100, 20_000), "seeds": (1, 10)}
 
 
@@ -102,10 +111,13 @@ def validate_challenge(data, source="challenge", expected_id=None) -> dict:
     challenge = dict(data)
     challenge.setdefault("scenario_overrides", {})
     challenge.setdefault("levers", [lever.name for lever in LEVERS])
+    challenge.setdefault("rivals", {})
     _check_identity(challenge, source, expected_id)
     _check_market(challenge, source)
     _check_run(challenge, source)
+    _check_rivals(challenge, source)
     challenge["goal"] = _check_goal(challenge["goal"], source)
+    _check_goal_fits_market(challenge, source)
     return challenge
 
 
@@ -143,6 +155,30 @@ def _check_market(challenge, source):
     levers = challenge["levers"]
     if not isinstance(levers, list) or not levers or not all(name in LEVERS_BY_NAME for name in levers):
         raise InvalidParameter(source, "levers", levers, "a list of lever names from " + ", ".join(LEVERS_BY_NAME))
+
+
+def _check_rivals(challenge, source):
+    """Rivals: a mapping of firm name to strategy, one fewer than a market's most firms, none named like the learner's."""
+    rivals = challenge["rivals"]
+    if not isinstance(rivals, dict):
+        raise InvalidParameter(source, "rivals", rivals, "a mapping of rival name: strategy (a preset name or levers)")
+    if any(str(name).lower() == LEARNER_FIRM for name in rivals):
+        raise InvalidParameter(source, "rivals", LEARNER_FIRM, f"any other name ({LEARNER_FIRM!r} is the learner's firm)")
+    _with_source(source, "rivals", lambda: check_firm_names([LEARNER_FIRM, *rivals]))
+    challenge["rivals"] = {name: _with_source(source, f"rivals.{name}", lambda s=strategy: Strategy.coerce(s))
+                           for name, strategy in rivals.items()}
+
+
+def _check_goal_fits_market(challenge, source):
+    """Rival metrics need rivals; profit by tier needs a market of one firm (the books of rivals do not keep it)."""
+    for condition in challenge["goal"]["conditions"]:
+        metric = condition["metric"]
+        if metric in RIVAL_METRICS and not challenge["rivals"]:
+            raise InvalidParameter(source, "goal.conditions.metric", metric, "a metric of a challenge with rivals: "
+                                   "add 'rivals:' or choose one of " + ", ".join(sorted(set(METRIC_LABELS) - RIVAL_METRICS)))
+        if metric in TIER_PROFIT_METRICS and challenge["rivals"]:
+            raise InvalidParameter(source, "goal.conditions.metric", metric, "a metric kept per firm: one of "
+                                   + ", ".join(sorted(set(METRIC_LABELS) - TIER_PROFIT_METRICS)))
 
 
 def _with_source(source, field_name, make):
@@ -200,10 +236,19 @@ def run_outcomes(challenge, strategy, n_customers=None, progress=False, label=""
         seeds = tqdm(seeds, desc=label or "seeds", leave=False)
     runs = []
     for seed in seeds:
-        model = LoyaltyMarket(challenge["scenario"], strategy, n_customers or challenge["n_customers"], seed=seed,
-                              **challenge["scenario_overrides"])
-        runs.append(outcomes(model.run(challenge["months"])))
+        runs.append(_one_run(challenge, strategy, n_customers or challenge["n_customers"], seed))
     return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+
+
+def _one_run(challenge, strategy, n_customers, seed) -> dict:
+    """The outcomes of one seed: of the one firm, or of the learner's firm among the challenge's rivals."""
+    overrides = challenge["scenario_overrides"]
+    if not challenge.get("rivals"):
+        model = LoyaltyMarket(challenge["scenario"], strategy, n_customers, seed=seed, **overrides)
+        return outcomes(model.run(challenge["months"]))
+    firms = {LEARNER_FIRM: strategy, **challenge["rivals"]}
+    model = LoyaltyMarket(challenge["scenario"], firms=firms, n_customers=n_customers, seed=seed, **overrides)
+    return outcomes(model.run(challenge["months"]), firm=LEARNER_FIRM)
 
 
 def coerce_strategy(strategy, start: Strategy | None = None) -> Strategy:
@@ -369,7 +414,7 @@ def score(checks) -> float:
 def feedback(checks, outcome, baseline, passed, challenge) -> list:
     """Sentences that say what happened and why: goal conditions first, then tiers, churn causes, bonds, quadrants."""
     sentences = [c.sentence() for c in checks]
-    for explain in (_money_story, _tier_story, _churn_story, _bond_story, _quadrant_story, _ladder_story):
+    for explain in (_money_story, _rival_story, _tier_story, _churn_story, _bond_story, _quadrant_story, _ladder_story):
         sentence = explain(outcome, baseline)
         if sentence:
             sentences.append(sentence)
@@ -384,7 +429,19 @@ def _money_story(outcome, baseline):
     return f"Revenue changed by {revenue} and costs by {cost} against the starting strategy: profit is the gap between them."
 
 
+def _rival_story(outcome, baseline):
+    if "won_from_rivals" not in outcome:
+        return ""
+    return (f"Against the rivals: market share {outcome['market_share']:.1%} at the end against "
+            f"{baseline['market_share']:.1%}; {outcome['won_from_rivals']:,.0f} customers won from rivals and "
+            f"{outcome['lost_to_rivals']:,.0f} lost to them, against {baseline['won_from_rivals']:,.0f} and "
+            f"{baseline['lost_to_rivals']:,.0f} (a customer switches when a rival's offer would satisfy them more "
+            "than yours does, and their ties to you do not hold them).")
+
+
 def _tier_story(outcome, baseline):
+    if "profit_lead" not in outcome:  # a firm among rivals: its books keep no profit by tier
+        return ""
     changes = {t: outcome[f"profit_{t}"] - baseline[f"profit_{t}"] for t in rules.TIERS}
     moved = sorted((t for t in rules.TIERS if abs(changes[t]) >= 0.02 * abs(baseline["profit"]) + 1), key=lambda t: -abs(changes[t]))
     if not moved:
@@ -461,8 +518,9 @@ def _money(value) -> str:
 
 def _change(value, base, metric) -> str:
     if metric in SHARE_METRICS or metric == "nps":
-        unit = " points" if metric in ("retention_12m", "nps") or metric.startswith("share_") else ""
-        scale = 100 if metric == "retention_12m" or metric.startswith("share_") else 1
+        percent = metric in ("retention_12m", "market_share") or metric.startswith("share_")
+        unit = " points" if percent or metric == "nps" else ""
+        scale = 100 if percent else 1
         return f"{scale * (value - base):+.{1 if scale == 100 or metric == 'nps' else 2}f}{unit}"
     if not base:
         return f"{value - base:+,.0f}"

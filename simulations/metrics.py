@@ -174,11 +174,16 @@ def retention_by_satisfaction(model, months: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def outcomes(model) -> dict:
+def outcomes(model, firm: str | None = None) -> dict:
     """Headline outcomes of a finished run as one flat dict (money summed over the run; counts and shares at the end).
 
     The one place that says what a run achieved: challenges grade these, sweeps and tournaments tabulate them.
+    With `firm` (a name in `model.firms`), the same outcomes for that firm alone, from its books
+    (`model.ledger`) and its own customers, plus `market_share`, `won_from_rivals` and `lost_to_rivals`.
+    The ledger keeps money by firm but not by firm and tier, so a firm's outcomes have no `profit_<tier>`.
     """
+    if firm is not None:
+        return _firm_outcomes(model, firm)
     df = model.datacollector.get_model_vars_dataframe()
     last, summary = df.iloc[-1], model.summary()
     active = max(int(last["active"]), 1)
@@ -191,4 +196,40 @@ def outcomes(model) -> dict:
     result.update({f"share_{q}": last[f"quadrant_{q}"] / active for q in rules.QUADRANTS})
     result.update(share_true_loyalty=last["loyalty_true"] / active, share_spurious_loyalty=last["loyalty_spurious"] / active,
                   upper_rungs=int(last["stage_client"] + last["stage_advocate"]), advocates=int(last["stage_advocate"]))
+    return result
+
+
+def _firm_outcomes(model, firm: str) -> dict:
+    """`outcomes` for one firm: its ledger (money, acquired, churned by cause) and its customers now (the rest)."""
+    if firm not in model.firms:
+        raise ValueError(f"outcomes: firm {firm!r} is not in this market; allowed: {', '.join(model.firms)}")
+    i, p, ledger = model.firms.index(firm), model.people, model.ledger
+    everyone = np.flatnonzero(model.active_mask())
+    seats = everyone[p.firm[everyone] == i]
+    views = _customer_views(model, seats)
+
+    def share(mask):  # of this firm's customers
+        return float(np.count_nonzero(mask)) / max(len(seats), 1)
+
+    stages = p.stage[seats]
+    result = {
+        "profit": float(ledger.profit[i]), "revenue": float(ledger.revenue[i]), "cost": float(ledger.cost[i]),
+        "retention_12m": float(ledger.retention_12m()[i]),
+        "mean_satisfaction": float(p.satisfaction[seats].mean()) if len(seats) else float("nan"),
+        "nps": rules.net_promoter_score(rules.recommend_score(p.satisfaction[seats])),
+        "active": len(seats), "acquired": int(ledger.acquired[i]), "churned": int(ledger.churned[i].sum()),
+    }
+    result.update({f"churned_{cause}": int(n) for cause, n in zip(rules.CHURN_CAUSES, ledger.churned[i])})
+    result.update({f"tier_{tier}": int(np.count_nonzero(p.tier[seats] == k)) for k, tier in enumerate(rules.TIERS)})
+    result.update(mean_switching_cost=float(p.switching[seats].mean()) if len(seats) else 0.0,
+                  mean_products=float(p.products[seats].mean()) if len(seats) else 0.0)
+    result.update({f"share_{q}": share(views["quadrant"] == k) for k, q in enumerate(rules.QUADRANTS)})
+    loyalty = rules.DICK_BASU_TYPES
+    result.update(share_true_loyalty=share(views["dick_basu"] == loyalty.index("true")),
+                  share_spurious_loyalty=share(views["dick_basu"] == loyalty.index("spurious")),
+                  upper_rungs=int(np.count_nonzero((stages == rules.STAGES.index("client"))
+                                                   | (stages == rules.STAGES.index("advocate")))),
+                  advocates=int(np.count_nonzero(stages == rules.STAGES.index("advocate"))))
+    result.update(market_share=len(seats) / max(len(everyone), 1), won_from_rivals=int(ledger.won[i]),
+                  lost_to_rivals=int(ledger.lost[i]))
     return result

@@ -12,10 +12,18 @@ from collections import Counter
 
 import pytest
 
-from conftest import BOOK, CHAPTERS, ROOT, is_myst_notebook, toc_pages
+from conftest import BOOK, ROOT, is_myst_notebook, toc_pages
 from exercises import load_quiz
 
 MIN_EXERCISES, MIN_QUESTIONS, MIN_FIGURES = 2, 6, 2
+# Every chapter in reading order, as _toc.yml lists them. The file names keep the order they were written in:
+# ch08 (competing for customers) is read as chapter 7, before the capstone (ch07), which stays last.
+CHAPTERS = [page for page in toc_pages() if re.fullmatch(r"book/ch\d\d_\w+", page)]
+
+
+def test_every_chapter_is_in_the_reading_order_and_the_capstone_is_last():
+    assert sorted(chapter_id(page) for page in CHAPTERS) == [f"ch{n:02d}" for n in range(1, 9)]
+    assert CHAPTERS[-1] == "book/ch07_capstone" and CHAPTERS[-2] == "book/ch08_competing_for_customers"
 
 
 def source(page: str) -> str:
@@ -148,3 +156,31 @@ def test_every_glossary_term_is_linked_from_some_page():
     used = linked_terms()
     unused = [" / ".join(entry) for entry in glossary_entries() if not any(n.lower() in used for n in entry)]
     assert not unused, f"{len(unused)} glossary terms are linked from no page: {unused}"
+
+
+# ------------------------------------------------------------------------------------------ the instructor's commands
+def instructor_commands() -> list[tuple[str, str]]:
+    """Every `loyalty-lab ...` line in a text block of the instructor guide, with its page (comments after # dropped)."""
+    found = []
+    for path in sorted((BOOK / "instructor").glob("*.md")):
+        blocks = re.findall(r"```text\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+        text = "\n".join(blocks).replace("\\\n", " ")
+        found += [(path.stem, line.split(" #")[0].strip()) for line in text.splitlines() if line.startswith("loyalty-lab ")]
+    return found
+
+
+def test_the_instructor_guide_plans_the_game_with_commands_that_exist():
+    """The session plans and the walk-through type only commands and options the command line accepts (parsed, not run)."""
+    import shlex
+
+    from simulations.cli import build_parser
+
+    commands = instructor_commands()
+    used = {command.split()[1] + (" " + command.split()[2] if command.split()[1] == "game" else "") for _, command in commands}
+    assert {"game new", "game play", "game status", "check"} <= used
+    parser = build_parser()
+    for page, command in commands:
+        try:
+            parser.parse_args(shlex.split(command)[1:])
+        except SystemExit:
+            pytest.fail(f"{page}.md: {command!r} is not a valid loyalty-lab command")

@@ -8,10 +8,12 @@ import yaml
 
 from exercises import GradeResult, challenge_form, grade, list_challenges, load_challenge
 from exercises.challenges import CHALLENGE_DIR, Check, score, validate_challenge
-from simulations import LoyaltyLabError, Strategy
+from simulations import LoyaltyLabError, LoyaltyMarket, Strategy
+from simulations.firms import MAX_FIRMS
+from simulations.metrics import outcomes
 
 CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_zone_of_affection", "ch05_bonds",
-              "ch06_stop_the_leak", "ch07_capstone"]
+              "ch06_stop_the_leak", "ch07_capstone", "ch08_compete"]
 
 # Found by running the model (three seeds, the challenges' own sizes); each is only a change of the levers the
 # challenge lets the learner move, on top of its starting strategy.
@@ -26,12 +28,14 @@ REFERENCE = {
                                service_platinum=0.8, service_gold=0.7, service_iron=0.5, service_lead=0.3),
     "ch07_capstone": dict(service_platinum=0.9, service_gold=0.8, service_iron=0.5, service_lead=0.3, product_quality=0.9,
                           frontline_care=0.8, feedback_channel=0.6, cross_sell=0.8, targeting_precision=0.8),
+    "ch08_compete": dict(product_quality=0.7, frontline_care=0.8, feedback_channel=0.7, staying_in_touch=0.7,
+                         cross_sell=0.8, structural_bond=0.6),
 }
 
 
 def test_one_challenge_per_chapter():
     assert list_challenges() == CHALLENGES
-    assert [load_challenge(c)["chapter"] for c in CHALLENGES] == [f"ch{n:02d}" for n in range(1, 8)]
+    assert [load_challenge(c)["chapter"] for c in CHALLENGES] == [f"ch{n:02d}" for n in range(1, 9)]
 
 
 @pytest.mark.parametrize("challenge_id", CHALLENGES)
@@ -186,3 +190,60 @@ def test_form_shows_a_message_not_a_traceback(monkeypatch):
     monkeypatch.setattr(form, "strategy", lambda: {"service_gold": 7})
     assert form.submit() is None
     assert "Not graded" in form.message.value and "service_gold" in form.message.value
+
+
+# ------------------------------------------------------------------ a challenge among rivals, and one firm's outcomes
+def test_rival_challenge_grades_the_learners_firm_and_matching_the_price_does_not_pay():
+    """ch08_compete: matching the discounter's price takes share back but gives the profit away (seeds 11-13)."""
+    match = grade("ch08_compete", {"price_index": 0.88})
+    assert not match.passed
+    assert match.outcome["market_share"] > match.baseline["market_share"] + 0.05
+    assert match.outcome["profit"] < 0.5 * match.baseline["profit"]
+    text = match.to_text()
+    assert "Against the rivals" in text and "Market share at the end" in text and "points" in text
+    assert "Profit by tier" not in text  # a firm's books among rivals keep no profit by tier
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(rivals=["discounter"]), "rivals.*a mapping of rival name"),
+    (dict(rivals={"You": "balanced"}), "rivals.*'you'.*learner's firm"),
+    (dict(rivals={"cheap": {"price_index": 3}}), "rivals.cheap.*price_index"),
+    (dict(rivals={f"r{i}": "balanced" for i in range(MAX_FIRMS)}), f"rivals.*from 1 to {MAX_FIRMS} firms"),
+    (dict(goal={"description": "x", "conditions": [{"metric": "market_share", "at_least": 0.5}]}),
+     "market_share.*add 'rivals:'"),
+    (dict(rivals={"cheap": "balanced"}, goal={"description": "x", "conditions": [{"metric": "profit_lead", "at_least": 0}]}),
+     "profit_lead.*a metric kept per firm"),
+])
+def test_bad_rivals_name_the_field(changes, message):
+    with pytest.raises(LoyaltyLabError, match=message):
+        validate_challenge(_challenge_data(**changes), source="challenge file test.yaml", expected_id="ch03_tiering")
+
+
+def test_outcomes_of_the_only_firm_equal_the_market_outcomes():
+    model = LoyaltyMarket("telecom", "balanced", n_customers=800, seed=3).run(14)
+    market, firm = outcomes(model), outcomes(model, firm="firm")
+    assert set(market) - set(firm) == {f"profit_{t}" for t in ("platinum", "gold", "iron", "lead")}
+    assert set(firm) - set(market) == {"market_share", "won_from_rivals", "lost_to_rivals"}
+    assert {key: firm[key] for key in market if key in firm} == {key: market[key] for key in market if key in firm}
+    assert firm["market_share"] == 1.0 and firm["won_from_rivals"] == firm["lost_to_rivals"] == 0
+
+
+def test_outcomes_of_rival_firms_add_up_to_the_market():
+    model = LoyaltyMarket("telecom", firms={"a": "balanced", "b": "neglect", "c": "bonding"}, n_customers=900, seed=3).run(14)
+    market, firms = outcomes(model), [outcomes(model, firm=name) for name in model.firms]
+    for key in ("profit", "revenue", "cost", "active", "acquired", "churned", "churned_competitor", "churned_indifference",
+                "tier_gold", "upper_rungs", "advocates"):
+        assert sum(f[key] for f in firms) == pytest.approx(market[key]), key
+    assert sum(f["won_from_rivals"] for f in firms) == sum(f["lost_to_rivals"] for f in firms) > 0
+    assert sum(f["market_share"] for f in firms) == pytest.approx(1.0)
+    table = model.firm_table().set_index("firm")
+    for name, firm in zip(model.firms, firms):
+        assert firm["acquired"] == firm["active"] + firm["churned"]  # the ledger's identity, per firm
+        assert firm["profit"] == pytest.approx(table.loc[name, "profit"]) and firm["nps"] == table.loc[name, "nps"]
+    assert firms[1]["mean_satisfaction"] < firms[0]["mean_satisfaction"]  # the neglectful firm's own customers
+
+
+def test_outcomes_of_an_unknown_firm_name_it():
+    model = LoyaltyMarket("telecom", firms={"a": "balanced", "b": "balanced"}, n_customers=200, seed=1).run(2)
+    with pytest.raises(ValueError, match="'c'.*allowed: a, b"):
+        outcomes(model, firm="c")
