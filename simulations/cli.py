@@ -577,6 +577,9 @@ def cmd_game_play(args) -> int:
     paths, ignored = _team_paths(args.team_files) if args.team_files else ([], [])
     if not paths and not game.teams:
         raise BadInput("TEAM_FILES", "", "is empty before the first round", "the teams' strategy files: they make the teams")
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:  # a mistyped path must not become a new team
+        raise BadInput("TEAM_FILES", missing[0], "does not exist", "existing strategy files or folders of them")
     submissions = {}
     for path in paths:
         team = path.stem

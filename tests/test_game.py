@@ -106,6 +106,8 @@ def test_game_play_refuses_a_stranger_and_a_missing_folder(tmp_path, monkeypatch
     assert run_cli("game", "play", "g", "red.yaml", "blue.yaml")[0] == 0
     code, _, err = run_cli("game", "play", "g", "purple.yaml")
     assert code == 2 and "'purple'" in err and "blue, red" in err
+    code, _, err = run_cli("game", "play", "g", "nothere/")
+    assert code == 2 and "nothere" in err and "does not exist" in err  # a mistyped path is not a new team
     code, _, err = run_cli("game", "play", "nowhere", "red.yaml")
     assert code == 2 and "game.json" in err
     code, _, err = run_cli("game", "new", "telecom", "--out", "g")
