@@ -38,6 +38,7 @@ MODE_VARIABLE = "LOYALTY_LAB_EXPLORABLES"  # set to "interactive" by the book's 
 INTERACTIVE = "interactive"
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier only: nothing is fetched
 BAND_MONTHS = 12  # retention by satisfaction band follows the customers over the last year of the run
+YOU = "you"  # the reader's firm, in a chapter whose market has rival firms
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Explorable:
     months: int = 36
     seeds: tuple[int, ...] = (1, 2)
     bands: bool = False  # measure retention by satisfaction band over the last BAND_MONTHS
+    rivals: dict = field(default_factory=dict)  # rival firms in the same market: the reader's firm is "you"
 
     def grid(self) -> list[dict]:
         """Every point of the grid, as {axis name: value}."""
@@ -173,11 +175,21 @@ EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
          Axis("scenario", "market", ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
         (_CHURN,),
         ("profit", "profit over 36 months (thousands)", _K), "dashboard"),
+    Explorable(
+        "ch08", "Your firm against a balanced rival", "telecom",
+        (Axis("price_index", "your price index", evenly(0.85, 1.15, 0.05), 1.0),
+         Axis("frontline_care", "your frontline care", _UNIT, 0.5)),
+        (Panel("Customers won from and lost to the rival over the run", (("won_from_rivals", "won from the rival"),
+                                                                        ("lost_to_rivals", "lost to the rival")),
+               "customers"),
+         Panel("Your profit in each year (thousands)", (("profit_year_1", "year 1"), ("profit_year_2", "year 2"),
+                                                        ("profit_year_3", "year 3")), "profit (thousands)", _K)),
+        ("market_share", "your market share", 1.0), "dashboard", rivals={"rival": "balanced"}),
 )}
 
 
 def explorable_spec(chapter: str) -> Explorable:
-    """The declared explorable of a chapter ("ch01" ... "ch07"), or a clear error naming what is allowed."""
+    """The declared explorable of a chapter ("ch01" ... "ch08"), or a clear error naming what is allowed."""
     if chapter not in EXPLORABLES:
         raise InvalidParameter("explorable", "chapter", chapter, "one of " + ", ".join(EXPLORABLES))
     return EXPLORABLES[chapter]
@@ -197,8 +209,10 @@ def _market(spec: Explorable, point: dict, n_customers: int, seed: int) -> Loyal
         else:
             levers.update({lever: point[axis.name] for lever in axis.targets()})
     strategy = Strategy.preset(preset).replace(**levers)
-    return LoyaltyMarket(scenario=point.get("scenario", spec.scenario), strategy=strategy, n_customers=n_customers,
-                         seed=seed, **settings)
+    scenario = point.get("scenario", spec.scenario)
+    if spec.rivals:
+        return LoyaltyMarket(scenario, firms={YOU: strategy, **spec.rivals}, n_customers=n_customers, seed=seed, **settings)
+    return LoyaltyMarket(scenario=scenario, strategy=strategy, n_customers=n_customers, seed=seed, **settings)
 
 
 def _measures(spec: Explorable, model: LoyaltyMarket) -> dict:
@@ -212,11 +226,12 @@ def _measures(spec: Explorable, model: LoyaltyMarket) -> dict:
         model.run(spec.months)
     df = model.datacollector.get_model_vars_dataframe()
     last = df.iloc[-1]
-    measured.update(metrics.outcomes(model))
+    measured.update(metrics.outcomes(model, firm=YOU if spec.rivals else None))
     measured.update({f"stage_{s}": float(last[f"stage_{s}"]) for s in rules.STAGES})
+    profit = df[f"profit[{YOU}]"] if spec.rivals else df["profit"]
     for year in range(spec.months // 12):
         in_year = (df["month"] > 12 * year) & (df["month"] <= 12 * (year + 1))
-        measured[f"profit_year_{year + 1}"] = float(df.loc[in_year, "profit"].sum())
+        measured[f"profit_year_{year + 1}"] = float(profit[in_year].sum())
     return measured
 
 
@@ -254,7 +269,7 @@ def compute_explorable(chapter: str, n_customers: int | None = None, seeds=None)
     """Run the chapter's grid and return what the page needs: the rows, the axes, a Vega-Lite spec and a caption.
 
     Args:
-        chapter: "ch01" ... "ch07" (see EXPLORABLES).
+        chapter: "ch01" ... "ch08" (see EXPLORABLES).
         n_customers, seeds: override the declared run size (the tests use smaller runs).
     """
     spec = explorable_spec(chapter)
