@@ -148,3 +148,26 @@ def test_every_glossary_term_is_linked_from_some_page():
     used = linked_terms()
     unused = [" / ".join(entry) for entry in glossary_entries() if not any(n.lower() in used for n in entry)]
     assert not unused, f"{len(unused)} glossary terms are linked from no page: {unused}"
+
+
+# ------------------------------------------------------------------------------------------ reading order, figures
+def test_each_lab_comes_right_after_its_chapter():
+    pages = toc_pages()
+    for number, chapter in enumerate(CHAPTERS, start=1):
+        lab = f"book/labs/lab{number:02d}"
+        assert lab in pages, f"{lab} is not in _toc.yml"
+        assert pages.index(lab) == pages.index(chapter) + 1, f"{lab} does not follow {chapter}: {pages}"
+
+
+def figure_cells(text: str) -> list[str]:
+    """The YAML header of every code cell that declares a myst-nb figure."""
+    headers = re.findall(r"```\{code-cell\}[^\n]*\n---\n(.*?)\n---\n", text, re.S)
+    return [header for header in headers if re.search(r"^\s*figure:", header, re.M)]
+
+
+@pytest.mark.parametrize("page", [p for p in toc_pages() if (ROOT / f"{p}.md").exists()])
+def test_figure_cells_hide_their_code_instead_of_removing_it(page):
+    for header in figure_cells(source(page)):
+        name = re.search(r"name: (\S+)", header)
+        assert "hide-input" in header and "remove-input" not in header, \
+            f"{page}: figure {name and name.group(1)} must be tagged hide-input (its code one click away)"
