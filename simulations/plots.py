@@ -178,6 +178,8 @@ def dashboard_figure(df, bands=None, fig=None):
         axes[2, 0].set_xlabel("month")
         axes[2, 0].set_ylabel("mean satisfaction")
     plot_quadrants(df, axes[2, 1])
+    for ax in (axes[1, 0], axes[2, 0]):  # category names ("Platinum", "very dissatisfied") overlap at half width
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
     return fig
 
 

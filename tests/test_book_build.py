@@ -92,11 +92,34 @@ def test_launch_and_repository_buttons_match_the_configured_repository(built_boo
 
 
 def test_front_page_says_what_a_reader_can_do(built_book):
-    text = re.sub(r"<[^>]+>", " ", (built_book.html / "index.html").read_text(encoding="utf-8"))
+    text = re.sub(r"<[^>]+>", " ", (built_book.html / "book" / "index.html").read_text(encoding="utf-8"))
     text = " ".join(text.split())
     assert ".ipynb" in text and "pip install ." in text
     if not repository_url():
         assert "no launch button" in text and "not public" in text, "the front page must say why there is no launch button"
+
+
+def test_front_page_links_the_course_package_that_the_book_ships(built_book):
+    """The wheel a reader can pip install without the repository: linked, present, complete, with its dependencies."""
+    import zipfile
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    name = f"loyalty_lab-{project['version']}-py3-none-any.whl"
+    front = (built_book.html / "book" / "index.html").read_text(encoding="utf-8")
+    assert f'href="../course/{name}"' in front, f"the front page does not link {name} (version changed?)"
+    wheel = built_book.html / "course" / name
+    assert wheel.exists(), f"{wheel} is linked but missing"
+    with zipfile.ZipFile(wheel) as archive:
+        files = set(archive.namelist())
+        metadata_file = next(f for f in files if f.endswith(".dist-info/METADATA"))
+        requires = [line.split(":", 1)[1].strip() for line in archive.read(metadata_file).decode().splitlines()
+                    if line.startswith("Requires-Dist:")]
+    assert {"simulations/model.py", "exercises/challenges.py", "exercises/quiz_schema.json"} <= files
+    assert any(f.startswith("simulations/scenarios/") and f.endswith(".yaml") for f in files)
+    assert any(f.startswith("exercises/challenges/") and f.endswith(".yaml") for f in files)
+    declared = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in project["dependencies"]}
+    shipped = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in requires if "extra ==" not in r}
+    assert declared == shipped, f"the wheel's dependencies {sorted(shipped)} differ from pyproject's {sorted(declared)}"
 
 
 def test_binder_environment_installs_the_pinned_set_and_the_course():

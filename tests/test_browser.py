@@ -177,8 +177,11 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+LABS = [f"book/labs/lab{n:02d}" for n in range(1, 8)]
+
+
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-@pytest.mark.parametrize("path", CHAPTERS)
+@pytest.mark.parametrize("path", CHAPTERS + LABS)
 def test_figure_labels_are_readable_on_desktop_and_phone(open_page, path, viewport):
     """Each figure is shown at >= 85 CSS px per figure inch, with >= 1.5 image pixels per CSS pixel.
 

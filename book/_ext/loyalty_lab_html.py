@@ -15,6 +15,9 @@ What it does, and why:
   PNG's path), and a width of 96 CSS pixels per figure inch, so matplotlib's points come out at their nominal size
   (10 pt = 13 px) and wider figures shrink to the column; on a phone they keep that width and scroll sideways
   (book/_static/loyalty_lab.css).
+- The course package ships with the book: `course/loyalty_lab-<version>-py3-none-any.whl`, built from the
+  repository at build time, so a reader with only the book (and a downloaded notebook) can `pip install` it, in
+  Colab too (the front page links it).
 - sphinx-thebe registers its inline configuration script once per reading pass, so a page could declare
   `const THEBE_JS_URL` twice ("Identifier 'THEBE_JS_URL' has already been declared"): each page keeps one copy of
   every script.
@@ -24,6 +27,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -57,7 +63,28 @@ def _write_atomically(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; a web server must be able to read it
     os.replace(temporary, path)
+
+
+def with_cached_outputs(app, notebook: dict) -> dict:
+    """The notebook with the outputs of its cached execution, when myst-nb wrote it without them.
+
+    With `execute_notebooks: cache`, myst-nb writes a page that it took from the cache without its outputs: the
+    download would lose its figures on every build but the first. jupyter-cache gives them back.
+    """
+    if any(cell.get("outputs") for cell in notebook["cells"]) or not app.config["nb_execution_cache_path"]:
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache_path = Path(app.srcdir) / app.config["nb_execution_cache_path"]  # relative to the book's root
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(
+            nbformat.from_dict(notebook))
+    except KeyError:  # no cached execution matches this notebook's code
+        return notebook
+    return json.loads(nbformat.writes(merged))
 
 
 def offer_notebook_download(app, pagename, templatename, context, doctree):
@@ -69,7 +96,7 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if app.builder.format != "html" or not executed.exists():
         return
-    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    notebook = with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8")))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     _write_atomically(target, json.dumps(without_build_checks(notebook), indent=1, ensure_ascii=False) + "\n")
     context["ipynb_source"] = f"{pagename}.ipynb"
@@ -104,6 +131,45 @@ def describe_and_size_figures(app, doctree, docname):
             inches = _figure_inches(path) if path and path.suffix.lower() == ".png" else None
             if inches and "width" not in image:
                 image["width"] = f"{round(inches * CSS_PX_PER_FIGURE_INCH)}px"
+
+
+# ------------------------------------------------------------------------------------------ the course package
+COURSE_FOLDER = "course"  # in the HTML output: <outdir>/course/<wheel>
+PACKAGE_FILES = ("pyproject.toml", "README.md", "simulations", "exercises")  # what building the wheel reads
+
+
+def build_course_wheel(root: Path, target: Path) -> Path:
+    """Build the course's wheel from a copy of its package files (pip would write build/ into the repository).
+
+    Tried first with this environment's setuptools (no network); then in pip's isolated build environment,
+    which fetches setuptools from the package index.
+    """
+    with tempfile.TemporaryDirectory(prefix="loyalty_lab_wheel_") as scratch:
+        source = Path(scratch) / "source"
+        source.mkdir()
+        for name in PACKAGE_FILES:
+            if (root / name).is_dir():
+                shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(root / name, source / name)
+        wheels = Path(scratch) / "wheels"
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                   "-w", str(wheels), str(source)]
+        done = subprocess.run([*command, "--no-build-isolation"], capture_output=True, text=True)
+        if done.returncode != 0:
+            done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"building the course wheel failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        (wheel,) = wheels.glob("*.whl")
+        target.mkdir(parents=True, exist_ok=True)
+        for old in target.glob("*.whl"):
+            old.unlink()
+        return Path(shutil.copy2(wheel, target / wheel.name))
+
+
+def ship_course_wheel(app, exception):
+    if exception is None and app.builder.format == "html":
+        build_course_wheel(Path(app.srcdir), Path(app.outdir) / COURSE_FOLDER)
 
 
 # ------------------------------------------------------------------------------------------ scripts
@@ -149,4 +215,5 @@ def setup(app):
     app.connect("html-page-context", offer_notebook_download, priority=500)
     app.connect("html-page-context", offer_notebook_download, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=100)
+    app.connect("build-finished", ship_course_wheel)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
