@@ -72,8 +72,10 @@ def test_dependencies_are_ranges_not_pins():
 SMOKE = textwrap.dedent("""
     import simulations, exercises
     from simulations import LoyaltyMarket
-    from exercises import grade
+    from exercises import grade, list_challenges, load_quiz
+    from exercises.quizzes import quiz_schema
     model = LoyaltyMarket(scenario="telecom", strategy="balanced", n_customers=300, seed=3).run(12)
+    assert quiz_schema() and load_quiz("ch01")["questions"] and list_challenges()  # data files were installed
     result = grade("ch01_first_look", {"product_quality": 0.8})
     print("FROM", simulations.__file__, exercises.__file__)
     print("ACTIVE", model.summary()["active"])
@@ -111,3 +113,19 @@ def test_pip_install_in_a_fresh_venv_runs_a_market_and_grades_a_challenge(tmp_pa
                          cwd=tmp_path, timeout=300)
     assert cli.returncode == 0, cli.stderr[-2000:]
     assert "usage: loyalty-lab" in cli.stdout and "grade" in cli.stdout
+
+
+def test_every_data_file_of_the_packages_is_installed():
+    """Files other than Python in simulations/ and exercises/ reach a pip install only through package-data."""
+    from fnmatch import fnmatch
+
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    missing = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*"):
+            relative = path.relative_to(ROOT / package).as_posix()
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in relative or path.name == "README.md":
+                continue
+            if not any(fnmatch(relative, pattern) for pattern in package_data.get(package, [])):
+                missing.append(f"{package}/{relative}")
+    assert not missing, f"not in [tool.setuptools.package-data], so missing from an install: {missing}"
