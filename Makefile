@@ -19,7 +19,9 @@ $(STAMP): requirements.txt pyproject.toml tools/install_solara_assets.sh
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip check
 	tools/install_solara_assets.sh $(VENV)
+	tools/install_explorable_assets.sh
 	touch $(STAMP)
+$(STAMP): tools/install_explorable_assets.sh tools/explorables/package-lock.json  # the explorables' chart library (npm)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going

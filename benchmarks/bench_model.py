@@ -3,15 +3,20 @@
 Run on demand (never as a timed test):  .venv/bin/python benchmarks/bench_model.py
 Targets (issue 2): the full model at least a third of the toy's customer-months per second;
 2,000 customers over 36 months in under half a second (so a slider feels live).
+Targets (issue 7), run with --scale: at 100,000 customers at least 0.10 of a bare numpy loop's
+customer-months per second, timed side by side; at 1,000,000 customers at most 1 KB per customer
+(peak traced memory of set-up and a month); set-up no slower than two months of running.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import tracemalloc
 
 import mesa
+import numpy as np
 
 from simulations import LoyaltyMarket
 
@@ -60,7 +65,40 @@ def peak_memory_mb(make, months):
     return peak / 2**20
 
 
+def bare_numpy_speed(n, months):
+    """Customer-months per second of the least a vectorised model can do: one random update per customer per month."""
+    rng = np.random.default_rng(0)
+    satisfaction = np.full(n, 0.5)
+    start = time.perf_counter()
+    for _ in range(months):
+        satisfaction = 0.9 * satisfaction + 0.1 * rng.random(n)
+    return n * months / (time.perf_counter() - start)
+
+
+def scale():
+    n, months = 100_000, 24
+    start = time.perf_counter()
+    model = LoyaltyMarket("telecom", "balanced", n, seed=1)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    model.run(months)
+    run = time.perf_counter() - start
+    full, bare = n * months / run, bare_numpy_speed(n, months)
+    print(f"100,000 customers: set-up {setup:.2f} s, {months} months {run:.2f} s ({run / months:.3f} s a month); "
+          f"set-up / two months = {setup / (2 * run / months):.2f}  (target <= 1)")
+    print(f"  full model {full:,.0f} customer-months/s, bare numpy loop {bare:,.0f}: ratio {full / bare:.3f}  (target >= 0.10)")
+    n = 1_000_000
+    tracemalloc.start()
+    model = LoyaltyMarket("telecom", "balanced", n, seed=1).run(1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"1,000,000 customers: peak traced memory {peak / 2**20:,.0f} MB = {peak / n:,.0f} bytes per customer  (target <= 1024)")
+
+
 def main():
+    if "--scale" in sys.argv:
+        scale()
+        return
     print(f"{'model':8s} {'customers':>9s} {'months':>6s} {'init s':>8s} {'run s':>8s} {'customer-months/s':>18s} {'peak MB':>8s}")
     speeds = {}
     for n, months in ((2000, 60), (10000, 60), (2000, 36)):

@@ -8,12 +8,17 @@ Run on demand, never as a timed test:
 Prints the wall-clock time per number of workers, the speed-up over one worker, and checks that the
 leaderboards are identical (the number of workers must change the speed, never the result).
 Target on the 2-core reference machine: under two minutes.
+
+Also times `loyalty-lab check` on the same team files, as a team or instructor runs it (a new process, so
+Python's start-up is included). Target: a few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,6 +45,21 @@ def team_strategies(n_teams: int, seed: int = 2024) -> dict[str, Strategy]:
                 levers[lever.name] = round(float(rng.uniform(lever.min, lever.max)), 2)
         teams[f"team_{len(teams) + 1:02d}"] = Strategy(**levers)
     return teams
+
+
+def check_time(folder: str, n_files: int, target: float = 5.0) -> float:
+    """Wall-clock time of `python -m simulations.cli check FOLDER` (best of three), printed against the target."""
+    measured = []
+    for _ in range(3):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "simulations.cli", "check", folder], capture_output=True, text=True)
+        measured.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"check failed on the benchmark's own files:\n{done.stdout}{done.stderr}")
+    best = min(measured)
+    print(f"check: {n_files} files in {best:.2f} s (best of {', '.join(f'{t:.2f}' for t in measured)}); "
+          f"target (under {target:g} s): {'met' if best < target else 'NOT met'}")
+    return best
 
 
 def main(argv=None) -> int:
@@ -77,6 +97,7 @@ def main(argv=None) -> int:
         print("  leaderboards identical across worker counts: yes")
         print(f"  load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"  target (under 120 s): {'met' if max(times.values()) < 120 else 'NOT met'}")
+        check_time(tmp, args.teams)
     return 0
 
 

@@ -281,8 +281,8 @@ def _ratio(achieved, required, met) -> float:
 class GradeResult:
     """The verdict on a strategy: pass or fail, a score, both sets of outcomes, and feedback in the course's terms.
 
-    `score` is the average share of each goal condition reached (100 when all are met) plus, once the goal
-    is met, the percentage points by which the first (main) condition's metric beat what was asked.
+    `score` is the average share of each goal condition reached, from 0 to 100: 100 when every condition
+    is met, at most 99 otherwise.
     """
 
     challenge_id: str
@@ -354,15 +354,15 @@ def scaled(condition, size) -> dict:
 
 
 def score(checks) -> float:
-    """Average attainment of the conditions (x100), plus how far the main condition beat its target once all are met."""
+    """Average attainment of the conditions, x100: 100 exactly when every condition is met, at most 99 otherwise.
+
+    The scale ends at 100 (a bonus for beating the main target once pushed it to "100.6"); by how much a
+    strategy beat each target is told in the feedback sentences instead.
+    """
+    if all(c.met for c in checks):
+        return 100.0
     base = 100.0 * sum(c.attainment for c in checks) / len(checks)
-    if not all(c.met for c in checks):
-        return round(min(base, 99.0), 1)
-    main = checks[0]
-    scale = abs(main.baseline) or 1.0
-    extra = {"relative_gain_at_least": (main.value - main.baseline) / scale - main.target,
-             "relative_cut_at_least": (main.baseline - main.value) / scale - main.target}.get(main.kind, 0.0)
-    return round(base + 100.0 * max(extra, 0.0), 1)
+    return round(min(base, 99.0), 1)
 
 
 # ------------------------------------------------------------------ feedback in the course's terms

@@ -23,6 +23,10 @@ from simulations.errors import LoyaltyLabError
 QUIZ_DIR = Path(__file__).with_name("quizzes")
 SCHEMA_PATH = Path(__file__).with_name("quiz_schema.json")
 CHAPTER_PATTERN = re.compile(r"^ch\d{2}$")
+# A 'many' question must say so (the schema asks for the phrase); "Choose two" must then mean two.
+CHOOSE_COUNT = re.compile(r"[Cc]hoose (two|three|four|five|six)\b")
+SELECT_ALL = re.compile(r"select all that apply", re.I)
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 # jupyterquiz's names for our two question types
 JUPYTERQUIZ_TYPES = {"single": "multiple_choice", "many": "many_choice"}
@@ -97,7 +101,7 @@ def validate_quiz(bank, source="quiz") -> dict:
 
     Rules: every question has an id, a concept, a type (single or many), at least two answers, at
     least one correct answer and feedback for every answer; a single-answer question has exactly one
-    correct answer; ids are unique and start with the bank's chapter; the chapter matches the file name.
+    correct answer; a many-answer question says so in its text ("Select all that apply", "Choose two"); ids are unique and start with the bank's chapter; the chapter matches the file name.
 
     Returns:
         The bank, unchanged, when it is valid.
@@ -140,6 +144,13 @@ def _check_rules(bank, source):
         if question["type"] == "single" and correct != 1:
             raise QuizError(source, qid, "answers", f"{correct} answers marked correct",
                             "exactly one correct answer in a 'single' question (use type: many for several)")
+        told = CHOOSE_COUNT.search(question["question"])
+        if question["type"] == "single" and (told or SELECT_ALL.search(question["question"])):
+            raise QuizError(source, qid, "question", question["question"],
+                            "no 'Select all that apply' or 'Choose two' in a 'single' question (use type: many)")
+        if question["type"] == "many" and told and NUMBER_WORDS[told.group(1)] != correct:
+            raise QuizError(source, qid, "answers", f"{correct} answers marked correct",
+                            f"{NUMBER_WORDS[told.group(1)]}, as the question says '{told.group(0)}'")
 
 
 def _field_name(path) -> str:

@@ -1,8 +1,13 @@
-"""`loyalty-lab`: the instructor's command line (scenarios, single runs, strategy files, grading, sweeps, tournaments).
+"""`loyalty-lab`: the instructor's command line (scenarios, single runs, strategy files, checks, grading, sweeps,
+tournaments).
 
 Run `loyalty-lab --help` or `loyalty-lab COMMAND --help`. Also `python -m simulations.cli`.
 This module only parses arguments, checks them and prints; the work is in `simulations.workshop`.
 Bad input ends with one line naming the field, the value and what is allowed, and exit code 2.
+
+Each subcommand is one self-contained block below: a function decorated with `@command` that declares the
+subcommand's parser, and the handler it points to. A new subcommand is a new block; nothing else changes.
+Output folders are built beside their target and renamed into place (`simulations.files.atomic_folder`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .errors import InvalidParameter, LoyaltyLabError, UnknownField
+from .errors import BadInput, InvalidParameter, LoyaltyLabError, did_you_mean, match_name
+from .files import atomic_folder, atomic_write_text
+from .game import LIMITS, Game, GameSettings, Rejected, load_game, save_game
+from .markets import resolve_market
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
 from .scenarios import list_scenarios, load_scenario
+from .scoring import SCORE_FORMULAS, SCORE_METHODS
 from .strategy import PRESET_DESCRIPTIONS, PRESETS, Strategy
 
 PROG = "loyalty-lab"
@@ -23,7 +32,8 @@ HELP_WIDTH = 78  # fixed, so the help text (and the book's command-line appendix
 
 DESCRIPTION = """\
 Loyalty Lab's command line: run simulated customer bases, sweep a lever,
-grade a strategy and hold team tournaments on identical simulated markets.
+check and grade strategy files and hold team tournaments on identical
+simulated markets.
 
 Run 'loyalty-lab COMMAND --help' for the options and examples of each command."""
 
@@ -63,16 +73,13 @@ def _vary_item(text: str) -> tuple[str, list]:
     if not sep or not name or not values.strip():
         raise argparse.ArgumentTypeError(
             f"{text!r} is not allowed; allowed: LEVER=V1,V2,... for example frontline_care=0.2,0.5,0.8")
-    spec = LEVERS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name)
-    if spec is None:
-        raise argparse.ArgumentTypeError(str(UnknownField("sweep", name, list(LEVERS_BY_NAME) + list(SETTINGS_BY_NAME))))
-    parsed = []
-    for raw in values.split(","):
-        raw = raw.strip()
-        try:
-            parsed.append(spec.check(raw if spec.choices else _number(raw, spec), "sweep"))
-        except LoyaltyLabError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
+    try:
+        name = match_name(name, list(LEVERS_BY_NAME) + list(SETTINGS_BY_NAME), "sweep", value=values)
+        spec = LEVERS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name)
+        parsed = [spec.check(raw.strip() if spec.choices else _number(raw.strip(), spec), "sweep")
+                  for raw in values.split(",")]
+    except LoyaltyLabError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     return name, parsed
 
 
@@ -85,34 +92,32 @@ def _number(raw: str, spec):
 
 
 # ---------------------------------------------------------------------------------------------- shared checks
-def _scenario(name: str) -> dict:
-    """The validated scenario (raises UnknownScenario with the list of markets)."""
-    return load_scenario(name)
+def _scenario(name: str) -> tuple[str, dict]:
+    """(the market as the model takes it, the validated scenario); names match whatever their case.
+
+    Raises UnknownScenario with the list of markets and "did you mean"; a strategy file or a folder given where
+    the market belongs is named as such (the market was forgotten).
+    """
+    market = resolve_market(name)
+    return market, load_scenario(market)
 
 
 def _strategy(value: str | None) -> tuple[Strategy, str]:
     """A preset name or a YAML strategy file -> (Strategy, a name for it)."""
     if value is None:
         return Strategy(), "balanced"
-    if value in PRESETS:
-        return Strategy.preset(value), value
+    if value.lower() in PRESETS:
+        return Strategy.preset(value), value.lower()
     path = Path(value)
     if not path.is_file():
-        raise LoyaltyLabError(f"--strategy: {value!r} is neither a preset nor a file; allowed: a YAML strategy file "
-                              f"or one of {', '.join(PRESETS)}")
+        raise BadInput("--strategy", value, "is neither a preset nor a file",
+                       f"a YAML strategy file or one of {', '.join(PRESETS)}")
     return Strategy.from_file(path), path.stem
 
 
-def _output_folder(path: str, force: bool) -> Path:
-    """The output folder, created if needed; one that already holds files is only reused with --force."""
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise LoyaltyLabError(f"--out: {path!r} is a file, not a folder; allowed: a folder name")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise LoyaltyLabError(f"--out: folder {path!r} already exists and is not empty; allowed: a new folder name, "
-                              "or add --force to overwrite the files this command writes")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _output(args, default: str):
+    """The command's output folder, built aside and renamed into place at the end (see `atomic_folder`)."""
+    return atomic_folder(args.out or default, force=args.force, note=f"written by {PROG} {args.command}")
 
 
 def _progress() -> bool:
@@ -120,12 +125,82 @@ def _progress() -> bool:
     return sys.stderr.isatty()
 
 
-def _wrote(folder: Path, paths) -> None:
+def _wrote(folder, paths) -> None:
     names = ", ".join(Path(p).name for p in paths)
     print(f"\nWrote to {folder}/: {names}")
 
 
-# ---------------------------------------------------------------------------------------------- commands
+def _team_paths(items: list[str]) -> tuple[list[Path], list[str]]:
+    """Team files as given; a folder stands for every .yaml/.yml file in it (sorted). Also the other files of those
+    folders, which are ignored (a team's `red.yaml.txt` must not vanish without a word)."""
+    paths, ignored = [], []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            found = [p for p in files if p.suffix.lower() in (".yaml", ".yml")]
+            if not found:
+                raise BadInput("TEAM_FILES", item, "is a folder that holds no .yaml file",
+                               "strategy files or folders of them")
+            paths += found
+            ignored += [str(p) for p in files if p not in found]
+        else:
+            paths.append(path)
+    return paths, ignored
+
+
+def _fill(text: str) -> str:
+    """Re-wrap each paragraph to the help width; paragraphs with indented lines (lists) are kept as written."""
+    paragraphs = textwrap.dedent(text).strip().split("\n\n")
+    return "\n\n".join(p if any(line.startswith(" ") for line in p.splitlines()) else textwrap.fill(" ".join(p.split()), HELP_WIDTH)
+                       for p in paragraphs)
+
+
+def _sub(subparsers, name: str, summary: str, description: str, examples: str):
+    return subparsers.add_parser(
+        name, help=summary, description=_fill(description),
+        epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "), formatter_class=_formatter)
+
+
+def _add_size(parser, seeds_default=None):
+    parser.add_argument("--customers", type=_whole_number(10, 1_000_000), default=2000, metavar="N",
+                        help="customers at the start of each market (default: 2000)")
+    parser.add_argument("--months", type=_whole_number(1, 1200), default=36, metavar="M",
+                        help="months to simulate (default: 36)")
+    if seeds_default is not None:
+        parser.add_argument("--seeds", type=_whole_number(1, 1000), default=seeds_default, metavar="K",
+                            help=f"markets (seeds) per setting or team (default: {seeds_default})")
+        parser.add_argument("--first-seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S",
+                            help="first seed; the seeds are S, S+1, ..., S+K-1 (default: 1)")
+        parser.add_argument("--workers", type=_whole_number(1, 64), default=2, metavar="W",
+                            help="processes to run in parallel; results do not depend on it (default: 2)")
+
+
+def _add_out(parser, default: str):
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {default})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an earlier output folder entirely (none of its files is kept)")
+
+
+# ---------------------------------------------------------------------------------------------- the commands
+COMMANDS = []  # functions that each add one subcommand, in the order of the help
+
+
+def command(add):
+    """Register a function that adds one subcommand (its parser and handler) to the tool."""
+    COMMANDS.append(add)
+    return add
+
+
+# ---- scenarios
+@command
+def add_scenarios(subparsers):
+    p = _sub(subparsers, "scenarios", "list the markets with a one-line description each",
+             "List the built-in markets (scenarios) with their competitive intensity and a one-line description.",
+             f"{PROG} scenarios")
+    p.set_defaults(handler=cmd_scenarios)
+
+
 def cmd_scenarios(args) -> int:
     """Print every market with its competitive intensity and a one-line description."""
     rows = [load_scenario(name) for name in list_scenarios()]
@@ -137,28 +212,48 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
+# ---- run
+@command
+def add_run(subparsers):
+    p = _sub(subparsers, "run", "one run of a market under a strategy: summary, monthly CSV, figures", """
+        Run one simulated market under one strategy. Prints a summary table and writes to the output folder:
+        monthly.csv (one row a month), customers.csv (one row per customer at the end), strategy.yaml
+        (the strategy used) and figures: dashboard.png, churn_by_cause.png, whale_curve.png, profit.png.
+        The same seed gives the same run. Market names match whatever their case.""", f"""
+        {PROG} run telecom
+        {PROG} run retail_bank --strategy bonding --months 60 --seed 7
+        {PROG} run utility --strategy my_team.yaml --customers 5000 --force""")
+    p.add_argument("scenario", metavar="SCENARIO", help=f"a market ({', '.join(list_scenarios())}) or a scenario YAML file")
+    p.add_argument("--strategy", metavar="FILE|PRESET",
+                   help=f"a YAML strategy file or a preset ({', '.join(PRESETS)}); default: balanced")
+    _add_size(p)
+    p.add_argument("--seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S", help="the market's seed (default: 1)")
+    _add_out(p, "run-SCENARIO")
+    p.set_defaults(handler=cmd_run)
+
+
 def cmd_run(args) -> int:
     """One run: summary on screen; monthly CSV, customer CSV, strategy file and figures in the output folder."""
     from tqdm.auto import tqdm
 
     from .model import LoyaltyMarket
 
-    scenario = _scenario(args.scenario)
+    market, scenario = _scenario(args.scenario)
     strategy, strategy_name = _strategy(args.strategy)
-    folder = _output_folder(args.out or f"run-{scenario['name']}", args.force)
-    model = LoyaltyMarket(scenario=args.scenario, strategy=strategy, n_customers=args.customers, seed=args.seed)
-    for _ in tqdm(range(args.months), desc="months", unit="month", disable=not _progress(), file=sys.stderr):
-        model.step()
-    monthly = model.datacollector.get_model_vars_dataframe()
-
-    written = [folder / "monthly.csv", folder / "customers.csv", folder / "strategy.yaml"]
-    monthly.to_csv(written[0], index=False)
-    customers = model.customer_table()
-    customers.to_csv(written[1], index=False)
-    strategy.to_file(written[2])
-    written += _save_run_figures(model, monthly, customers, folder)
+    target = args.out or f"run-{scenario['name']}"
+    with _output(args, target) as folder:
+        model = LoyaltyMarket(scenario=market, strategy=strategy, n_customers=args.customers, seed=args.seed)
+        for _ in tqdm(range(args.months), desc="months", unit="month", disable=not _progress(), file=sys.stderr):
+            model.step()
+        monthly = model.datacollector.get_model_vars_dataframe()
+        written = [folder / "monthly.csv", folder / "customers.csv", folder / "strategy.yaml"]
+        monthly.to_csv(written[0], index=False)
+        customers = model.customer_table()
+        customers.to_csv(written[1], index=False)
+        strategy.to_file(written[2])
+        written += _save_run_figures(model, monthly, customers, folder)
     print(run_summary_text(model.summary(), strategy_name, args))  # after writing: a closed pipe loses no file
-    _wrote(folder, written)
+    _wrote(target, written)
     return 0
 
 
@@ -203,175 +298,9 @@ def run_summary_text(summary: dict, strategy_name: str, args) -> str:
     return "\n".join([head, ""] + [f"  {k:<{width}}  {v:>12}" for k, v in rows])
 
 
-def cmd_new_strategy(args) -> int:
-    """Write a commented strategy template (every lever, its range and meaning)."""
-    path = Path(args.file)
-    if path.exists() and not args.force:
-        raise LoyaltyLabError(f"FILE: {args.file!r} already exists; allowed: a new file name, or add --force to overwrite it")
-    if not path.parent.is_dir():
-        raise LoyaltyLabError(f"FILE: folder {str(path.parent)!r} does not exist; allowed: a file in an existing folder")
-    header = (f"# Your team's strategy for Loyalty Lab. Change the numbers after the colons; keep the names.\n"
-              f"# Lines starting with # are comments. Check the file with: {PROG} run telecom --strategy {path.name}\n")
-    path.write_text(header + Strategy.preset(args.preset).to_yaml(), encoding="utf-8")
-    print(f"Wrote {path} (starting from the {args.preset} preset). Edit the values, then try:\n"
-          f"  {PROG} run telecom --strategy {path}")
-    return 0
-
-
-def cmd_grade(args) -> int:
-    """Grade a strategy against a challenge; exit 0 on pass, 1 on fail."""
-    try:
-        from exercises import grade, list_challenges
-    except (ImportError, AttributeError):
-        raise LoyaltyLabError("grade: the course challenges (exercises.challenges) are not available in "
-                              "this installation of Loyalty Lab") from None
-    known = list_challenges()
-    if args.challenge not in known:
-        raise LoyaltyLabError(f"CHALLENGE: {args.challenge!r} is not a challenge; allowed: {', '.join(known)}")
-    path = Path(args.file)
-    if not path.is_file() and args.file not in PRESETS:
-        raise LoyaltyLabError(f"FILE: {args.file!r} is not a file; allowed: a YAML strategy file "
-                              f"(write one with '{PROG} new-strategy FILE') or a preset ({', '.join(PRESETS)})")
-    result = grade(args.challenge, str(path) if path.is_file() else args.file, n_customers=args.customers,
-                             progress=_progress())
-    print(result.to_text())
-    return 0 if result.passed else 1
-
-
-def cmd_sweep(args) -> int:
-    """A grid of runs: tidy CSV, summary CSV and a figure with the seed spread."""
-    from . import workshop
-
-    vary = {}
-    for name, values in args.vary:
-        if name in vary:
-            raise LoyaltyLabError(f"--vary: {name!r} is given twice; allowed: each lever once, values separated by commas")
-        vary[name] = values
-    scenario = _scenario(args.scenario)
-    strategy, strategy_name = _strategy(args.strategy)
-    folder = _output_folder(args.out or f"sweep-{scenario['name']}", args.force)
-    seeds = workshop.seed_list(args.seeds, args.first_seed)
-    df = workshop.sweep(args.scenario, vary, seeds=seeds, workers=args.workers, n_customers=args.customers,
-                        months=args.months, progress=_progress(), strategy=strategy)
-    written = workshop.save_sweep(df, folder)
-    print(f"Sweep on {scenario['name']} from the {strategy_name} strategy: {len(df)} runs "
-          f"({len(df) // len(seeds)} settings x {len(seeds)} seeds), {args.customers:,} customers, {args.months} months")
-    print("Mean over seeds (± one standard deviation):\n")
-    print(sweep_text(workshop.summarise_sweep(df, list(vary)), list(vary)))
-    _wrote(folder, written)
-    return 0
-
-
-def sweep_text(table, varied: list[str]) -> str:
-    """The sweep's summary (mean ± sd over seeds) as a plain-text table."""
-    import pandas as pd
-
-    shown = table[varied].copy()
-    formats = {"profit": "{:,.0f}", "retention_12m": "{:.1%}", "mean_satisfaction": "{:.3f}", "nps": "{:+.1f}"}
-    for outcome, f in formats.items():
-        shown[outcome] = [f"{f.format(m)} ± {f.format(s).lstrip('+')}" for m, s in zip(table[outcome], table[f"{outcome}_sd"])]
-    return pd.DataFrame(shown).to_string(index=False)
-
-
-def _team_paths(items: list[str]) -> tuple[list[Path], list[str]]:
-    """Team files as given; a folder stands for every .yaml/.yml file in it (sorted). Also the other files of those
-    folders, which are ignored (a team's `red.yaml.txt` must not vanish without a word)."""
-    paths, ignored = [], []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-            found = [p for p in files if p.suffix in (".yaml", ".yml")]
-            if not found:
-                raise LoyaltyLabError(f"TEAM_FILES: folder {item!r} holds no .yaml file; allowed: strategy files or "
-                                      "folders of them")
-            paths += found
-            ignored += [str(p) for p in files if p not in found]
-        else:
-            paths.append(path)
-    return paths, ignored
-
-
-def cmd_tournament(args) -> int:
-    """Every team on the same seeds: leaderboard on screen, CSV and PNG; a debrief per team; who was left out."""
-    from . import workshop
-
-    scenario = _scenario(args.scenario)
-    teams, ignored = _team_paths(args.team_files)
-    folder = _output_folder(args.out or f"tournament-{scenario['name']}", args.force)
-    seeds = workshop.seed_list(args.seeds, args.first_seed)
-    result = workshop.tournament(args.scenario, teams, seeds=seeds, n_customers=args.customers, months=args.months,
-                                 workers=args.workers, progress=_progress())
-    written = workshop.save_tournament(result, folder)
-    print(result.to_text())
-    if ignored:
-        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
-    _wrote(folder, written)
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------- the parser
-def _add_size(parser, seeds_default=None):
-    parser.add_argument("--customers", type=_whole_number(10, 1_000_000), default=2000, metavar="N",
-                        help="customers at the start of each market (default: 2000)")
-    parser.add_argument("--months", type=_whole_number(1, 1200), default=36, metavar="M",
-                        help="months to simulate (default: 36)")
-    if seeds_default is not None:
-        parser.add_argument("--seeds", type=_whole_number(1, 1000), default=seeds_default, metavar="K",
-                            help=f"markets (seeds) per setting or team (default: {seeds_default})")
-        parser.add_argument("--first-seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S",
-                            help="first seed; the seeds are S, S+1, ..., S+K-1 (default: 1)")
-        parser.add_argument("--workers", type=_whole_number(1, 64), default=2, metavar="W",
-                            help="processes to run in parallel; results do not depend on it (default: 2)")
-
-
-def _add_out(parser, default: str):
-    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: {default})")
-    parser.add_argument("--force", action="store_true", help="write into an output folder that already holds files")
-
-
-def _fill(text: str) -> str:
-    """Re-wrap each paragraph to the help width; paragraphs with indented lines (lists) are kept as written."""
-    paragraphs = textwrap.dedent(text).strip().split("\n\n")
-    return "\n\n".join(p if any(line.startswith(" ") for line in p.splitlines()) else textwrap.fill(" ".join(p.split()), HELP_WIDTH)
-                       for p in paragraphs)
-
-
-def _sub(subparsers, name: str, summary: str, description: str, examples: str):
-    return subparsers.add_parser(
-        name, help=summary, description=_fill(description),
-        epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "), formatter_class=_formatter)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The `loyalty-lab` parser with its six subcommands."""
-    parser = _Parser(prog=PROG, description=DESCRIPTION, formatter_class=_formatter,
-                     epilog=f"examples:\n  {PROG} scenarios\n  {PROG} run telecom --strategy balanced")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser,
-                                       title="commands")
-    levers = ", ".join(LEVERS_BY_NAME)
-
-    p = _sub(subparsers, "scenarios", "list the markets with a one-line description each",
-             "List the built-in markets (scenarios) with their competitive intensity and a one-line description.",
-             f"{PROG} scenarios")
-    p.set_defaults(handler=cmd_scenarios)
-
-    p = _sub(subparsers, "run", "one run of a market under a strategy: summary, monthly CSV, figures", """
-        Run one simulated market under one strategy. Prints a summary table and writes to the output folder:
-        monthly.csv (one row a month), customers.csv (one row per customer at the end), strategy.yaml
-        (the strategy used) and figures: dashboard.png, churn_by_cause.png, whale_curve.png, profit.png.
-        The same seed gives the same run.""", f"""
-        {PROG} run telecom
-        {PROG} run retail_bank --strategy bonding --months 60 --seed 7
-        {PROG} run utility --strategy my_team.yaml --customers 5000 --force""")
-    p.add_argument("scenario", metavar="SCENARIO", help=f"a market ({', '.join(list_scenarios())}) or a scenario YAML file")
-    p.add_argument("--strategy", metavar="FILE|PRESET",
-                   help=f"a YAML strategy file or a preset ({', '.join(PRESETS)}); default: balanced")
-    _add_size(p)
-    p.add_argument("--seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S", help="the market's seed (default: 1)")
-    _add_out(p, "run-SCENARIO")
-    p.set_defaults(handler=cmd_run)
-
+# ---- new-strategy
+@command
+def add_new_strategy(subparsers):
     presets = "\n".join(textwrap.fill(text, HELP_WIDTH, initial_indent=f"  {name:<9} ", subsequent_indent=" " * 12)
                         for name, text in PRESET_DESCRIPTIONS.items())
     p = _sub(subparsers, "new-strategy", "write a commented strategy file for a team to edit", textwrap.dedent("""
@@ -386,6 +315,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(handler=cmd_new_strategy)
 
+
+def cmd_new_strategy(args) -> int:
+    """Write a commented strategy template (every lever, its range and meaning)."""
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        raise BadInput("FILE", args.file, "already exists", "a new file name, or add --force to overwrite it")
+    if not path.parent.is_dir():
+        raise BadInput("FILE", args.file, f"is in a folder that does not exist ({str(path.parent)!r})",
+                       "a file in an existing folder")
+    header = (f"# Your team's strategy for Loyalty Lab. Change the numbers after the colons; keep the names.\n"
+              f"# Lines starting with # are comments. Check the file with: {PROG} check {path.name}\n")
+    atomic_write_text(path, header + Strategy.preset(args.preset).to_yaml())
+    print(f"Wrote {path} (starting from the {args.preset} preset). Edit the values, then check it:\n"
+          f"  {PROG} check {path}")
+    return 0
+
+
+# ---- check
+@command
+def add_check(subparsers):
+    p = _sub(subparsers, "check", "check strategy files without running anything: every error of every file", """
+        Check teams' strategy files in a second, without running a market: every error of every file is listed
+        (unknown levers with "did you mean", values out of range, a lever given twice, an empty file), so a team
+        fixes its file in one go. A folder stands for every .yaml file in it. Writes nothing.
+        Exit code 0 if every file is good, 2 if any file has an error.""", f"""
+        {PROG} check red.yaml
+        {PROG} check teams/
+        {PROG} check teams/*.yaml""")
+    p.add_argument("team_files", nargs="+", metavar="TEAM_FILES", help="YAML strategy files, or folders of them")
+    p.set_defaults(handler=cmd_check)
+
+
+def cmd_check(args) -> int:
+    """Read every strategy file; print 'ok' or each of its errors; exit 2 if any file is bad."""
+    paths, ignored = _team_paths(args.team_files)
+    bad = 0
+    for path in paths:
+        try:
+            Strategy.from_file(path)
+        except LoyaltyLabError as err:
+            bad += 1
+            problems = err.errors
+            print(f"{path}: {len(problems)} error{'s' if len(problems) > 1 else ''}")
+            for problem in problems:
+                print(f"  - {str(problem).removeprefix(f'{path}: ')}")
+        else:
+            print(f"{path}: ok")
+    if ignored:
+        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
+    good = len(paths) - bad
+    print(f"\n{good} of {len(paths)} file{'s' if len(paths) > 1 else ''} ok."
+          + (" Fix the errors above, then check again." if bad else ""))
+    return 2 if bad else 0
+
+
+# ---- grade
+@command
+def add_grade(subparsers):
     p = _sub(subparsers, "grade", "grade a strategy file against a course challenge", """
         Grade a strategy against one of the course's challenges: the strategy is run on the challenge's simulated
         customers and compared with the challenge's goal; the feedback is the same as in a notebook.
@@ -398,6 +385,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="customers per market (default: the challenge's own)")
     p.set_defaults(handler=cmd_grade)
 
+
+def cmd_grade(args) -> int:
+    """Grade a strategy against a challenge; exit 0 on pass, 1 on fail."""
+    try:
+        from exercises import grade, list_challenges
+    except (ImportError, AttributeError):
+        raise BadInput("CHALLENGE", args.challenge, "cannot be graded: the course challenges (exercises.challenges) are "
+                       "not available in this installation of Loyalty Lab", "an installation with the exercises") from None
+    known = list_challenges()
+    if args.challenge not in known:
+        raise BadInput("CHALLENGE", args.challenge, f"is not a challenge{did_you_mean(args.challenge, known)}",
+                       ", ".join(known))
+    path = Path(args.file)
+    if not path.is_file() and args.file not in PRESETS:
+        raise BadInput("FILE", args.file, "is not a file", f"a YAML strategy file (write one with '{PROG} "
+                       f"new-strategy FILE') or a preset ({', '.join(PRESETS)})")
+    result = grade(args.challenge, str(path) if path.is_file() else args.file, n_customers=args.customers,
+                   progress=_progress())
+    print(result.to_text())
+    return 0 if result.passed else 1
+
+
+# ---- sweep
+@command
+def add_sweep(subparsers):
+    levers = ", ".join(LEVERS_BY_NAME)
     p = _sub(subparsers, "sweep", "a grid of runs over one or more levers, several seeds each", f"""
         Run every combination of the values given with --vary, each on K seeds, in parallel processes.
         A name to vary is a strategy lever ({levers})
@@ -417,24 +430,279 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out(p, "sweep-SCENARIO")
     p.set_defaults(handler=cmd_sweep)
 
+
+def cmd_sweep(args) -> int:
+    """A grid of runs: tidy CSV, summary CSV and a figure with the seed spread."""
+    from . import workshop
+
+    vary = {}
+    for name, values in args.vary:
+        if name in vary:
+            raise BadInput("--vary", name, "is given twice", "each lever once, values separated by commas")
+        vary[name] = values
+    market, scenario = _scenario(args.scenario)
+    strategy, strategy_name = _strategy(args.strategy)
+    seeds = workshop.seed_list(args.seeds, args.first_seed)
+    target = args.out or f"sweep-{scenario['name']}"
+    with _output(args, target) as folder:
+        df = workshop.sweep(market, vary, seeds=seeds, workers=args.workers, n_customers=args.customers,
+                            months=args.months, progress=_progress(), strategy=strategy)
+        written = workshop.save_sweep(df, folder)
+    print(f"Sweep on {scenario['name']} from the {strategy_name} strategy: {len(df)} runs "
+          f"({len(df) // len(seeds)} settings x {len(seeds)} seeds), {args.customers:,} customers, {args.months} months")
+    print("Mean over seeds (± one standard deviation):\n")
+    print(sweep_text(workshop.summarise_sweep(df, list(vary)), list(vary)))
+    _wrote(target, written)
+    return 0
+
+
+def sweep_text(table, varied: list[str]) -> str:
+    """The sweep's summary (mean ± sd over seeds) as a plain-text table."""
+    import pandas as pd
+
+    shown = table[varied].copy()
+    formats = {"profit": "{:,.0f}", "retention_12m": "{:.1%}", "mean_satisfaction": "{:.3f}", "nps": "{:+.1f}"}
+    for outcome, f in formats.items():
+        shown[outcome] = [f"{f.format(m)} ± {f.format(s).lstrip('+')}" for m, s in zip(table[outcome], table[f"{outcome}_sd"])]
+    return pd.DataFrame(shown).to_string(index=False)
+
+
+# ---- tournament
+@command
+def add_tournament(subparsers):
     p = _sub(subparsers, "tournament", "every team's strategy on the same markets: leaderboard and debriefs", """
         Run every team's strategy file on the same K markets (the same seeds: the same starting customers and
         social network for every team, so differences come from the strategies). Prints the leaderboard and
-        writes leaderboard.csv, leaderboard.md, leaderboard.png, runs.csv (every run), left_out.csv, and a
-        one-page debrief per team (debrief_TEAM.md and debrief_TEAM.png). A team is named after its file.
-        A malformed or out-of-range file is reported with the field and the reason; the other teams play on.
+        writes leaderboard.csv, leaderboard.md, leaderboard.png (titled with market, round and seeds), runs.csv
+        (every run), left_out.csv, and a one-page debrief per team (debrief_TEAM.md and debrief_TEAM.png).
+        A team is named after its file. A malformed or out-of-range file is reported with every error in it;
+        the other teams play on. Check files beforehand with 'loyalty-lab check'.""" + f"""
 
-        Composite score = 0.4 x profit + 0.2 x 12-month retention + 0.2 x mean satisfaction + 0.2 x NPS,
-        each outcome averaged over the seeds and rescaled to 0-100 from the lowest to the highest team.""", f"""
+        Composite {SCORE_FORMULAS['rank']}.
+
+        With --score minmax, each outcome is instead rescaled to 0-100 between the lowest and the highest team,
+        so one extreme team squeezes the others together.""", f"""
         {PROG} tournament telecom teams/*.yaml
-        {PROG} tournament telecom teams/ --seeds 5 --workers 2 --out final
+        {PROG} tournament telecom teams/ --seeds 5 --workers 2 --out round1
+        {PROG} tournament telecom teams/ --first-seed 101 --out round2
         {PROG} tournament coffee_chain red.yaml blue.yaml --customers 1000""")
-    p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file")
+    p.add_argument("scenario", metavar="SCENARIO", help="a market or a scenario YAML file (it comes first)")
     p.add_argument("team_files", nargs="+", metavar="TEAM_FILES",
                    help="teams' YAML strategy files, or folders of them")
     _add_size(p, seeds_default=5)
+    p.add_argument("--score", choices=SCORE_METHODS, default="rank",
+                   help="how outcomes become points: rank (default) or minmax")
+    p.add_argument("--round", metavar="LABEL", dest="round_label",
+                   help="the round's name in the leaderboard's title (default: the output folder's name)")
     _add_out(p, "tournament-SCENARIO")
     p.set_defaults(handler=cmd_tournament)
+
+
+def cmd_tournament(args) -> int:
+    """Every team on the same seeds: leaderboard on screen, CSV and PNG; a debrief per team; who was left out."""
+    from . import workshop
+
+    market, scenario = _scenario(args.scenario)
+    teams, ignored = _team_paths(args.team_files)
+    seeds = workshop.seed_list(args.seeds, args.first_seed)
+    target = args.out or f"tournament-{scenario['name']}"
+    with _output(args, target) as folder:
+        result = workshop.tournament(market, teams, seeds=seeds, n_customers=args.customers, months=args.months,
+                                     workers=args.workers, progress=_progress(), score=args.score,
+                                     round_label=args.round_label or Path(target).name)
+        written = workshop.save_tournament(result, folder)
+    print(result.to_text())
+    if ignored:
+        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
+    _wrote(target, written)
+    return 0
+
+
+# ---- game (issue 8)
+@command
+def add_game(subparsers):
+    p = _sub(subparsers, "game", "teams' firms compete for the same customers over rounds: new, play, status", """
+        A game is ONE simulated market in which every team runs a firm: a customer belongs to one firm at a time,
+        a rival's lure is that rival's actual offer, and a switch is one team's loss and another's gain. It is
+        played in rounds: teams hand in strategy files between rounds, and customers, money and history carry on.
+        The game folder holds game.json (settings and every round's strategies: replaying it gives identical
+        results), standings.csv, standings.png (market share and cumulative profit by month, rounds marked) and
+        per round the standings and one debrief per team. The folder is rewritten atomically: an interrupted
+        'play' leaves it exactly as it was, and the round can be played again.""", f"""
+        {PROG} game new telecom --out game1 --rounds 4 --months-per-round 6
+        {PROG} game play game1 teams/
+        {PROG} game play game1 teams/red.yaml teams/blue.yaml
+        {PROG} game status game1""")
+    steps = p.add_subparsers(dest="game_command", metavar="STEP", required=True, parser_class=_Parser, title="steps")
+    new = _sub(steps, "new", "start a game folder", "Start a game: the market, rounds, months per round, customers and seed.",
+               f"{PROG} game new telecom --out game1 --rounds 4 --months-per-round 6 --customers 2000 --seed 1")
+    new.add_argument("scenario", metavar="MARKET", help="a market or a scenario YAML file")
+    new.add_argument("--out", required=True, metavar="DIR", help="the game folder to create")
+    new.add_argument("--rounds", type=_whole_number(*LIMITS["rounds"]), default=4, metavar="N", help="rounds (default: 4)")
+    new.add_argument("--months-per-round", type=_whole_number(*LIMITS["months_per_round"]), default=6, metavar="M",
+                     help="months each round runs (default: 6)")
+    new.add_argument("--customers", type=_whole_number(*LIMITS["n_customers"]), default=2000, metavar="N",
+                     help="customers at the start, shared equally among the teams (default: 2000)")
+    new.add_argument("--seed", type=_whole_number(*LIMITS["seed"]), default=1, metavar="S", help="the market's seed (default: 1)")
+    new.add_argument("--force", action="store_true", help="replace an earlier game folder")
+    new.set_defaults(handler=cmd_game_new)
+    play = _sub(steps, "play", "play the next round with the teams' files",
+                "Play the next round. A team is named after its file's stem; the first round's files make the teams. "
+                "A team that hands in nothing, or a file with errors, keeps its last strategy (balanced in round 1) "
+                "and is told why.", f"{PROG} game play game1 teams/")
+    play.add_argument("folder", metavar="DIR", help="the game folder")
+    play.add_argument("team_files", nargs="*", metavar="TEAM_FILES", help="teams' YAML strategy files, or folders of them")
+    play.set_defaults(handler=cmd_game_play)
+    status = _sub(steps, "status", "where a game stands", "Show the settings, the rounds played and the standings.",
+                  f"{PROG} game status game1")
+    status.add_argument("folder", metavar="DIR", help="the game folder")
+    status.set_defaults(handler=cmd_game_status)
+
+
+def cmd_game_new(args) -> int:
+    market, _ = _scenario(args.scenario)
+    game = Game(GameSettings(market, args.rounds, args.months_per_round, args.customers, args.seed))
+    with atomic_folder(args.out, force=args.force, note=f"written by {PROG} game") as folder:
+        save_game(game, folder)
+    print(f"New game in {args.out}/: {market}, {args.rounds} rounds of {args.months_per_round} months, "
+          f"{args.customers:,} customers, seed {args.seed}.\nNext: {PROG} game play {args.out} TEAM_FILES")
+    return 0
+
+
+def cmd_game_play(args) -> int:
+    game = load_game(args.folder)
+    if game.finished:
+        raise BadInput("DIR", args.folder, f"is a finished game ({game.rounds_played} of {game.settings.rounds} rounds)",
+                       "a game with rounds left (start another with 'loyalty-lab game new')")
+    paths, ignored = _team_paths(args.team_files) if args.team_files else ([], [])
+    if not paths and not game.teams:
+        raise BadInput("TEAM_FILES", "", "is empty before the first round", "the teams' strategy files: they make the teams")
+    submissions = {}
+    for path in paths:
+        team = path.stem
+        if game.teams and team not in game.teams:
+            raise BadInput("TEAM_FILES", str(path), f"names team {team!r}, which is not in this game",
+                           f"files named after the game's teams: {', '.join(game.teams)}")
+        try:
+            submissions[team] = Strategy.from_file(path)
+        except LoyaltyLabError as err:
+            submissions[team] = Rejected("; ".join(str(e) for e in err.errors))
+    result = game.play_round(submissions)
+    with atomic_folder(args.folder, force=True, note=f"written by {PROG} game") as folder:
+        save_game(game, folder)
+    print(f"Round {result.round} of {game.settings.rounds} played on {game.settings.market}.\n")
+    print(_standings_text(game))
+    for team, note in result.notes.items():
+        print(f"  {team}: {note}")
+    if ignored:
+        print(f"Ignored (not .yaml or .yml): {', '.join(ignored)}.")
+    print(f"\nWrote {args.folder}/: game.json, standings.csv, standings.png, round-{result.round}/ (standings, debriefs)")
+    return 0
+
+
+def cmd_game_status(args) -> int:
+    game = load_game(args.folder)
+    s = game.settings
+    print(f"Game in {args.folder}/: {s.market}, {game.rounds_played} of {s.rounds} rounds played "
+          f"({s.months_per_round} months each), {s.n_customers:,} customers, seed {s.seed}.")
+    print(f"Teams: {', '.join(game.teams) if game.teams else 'none yet (the first round makes them)'}\n")
+    if game.results:
+        print(_standings_text(game))
+    return 0
+
+
+def _standings_text(game) -> str:
+    board = game.standings()
+    shown = board.assign(score=board["score"].map("{:.1f}".format), market_share=board["market_share"].map("{:.1%}".format),
+                         profit=board["profit"].map("{:,.0f}".format), retention_12m=board["retention_12m"].map("{:.0%}".format),
+                         mean_satisfaction=board["mean_satisfaction"].map("{:.2f}".format), nps=board["nps"].map("{:+.0f}".format))
+    return shown[["rank", "team", "score", "market_share", "profit", "retention_12m", "mean_satisfaction", "nps",
+                  "won_from_rivals", "lost_to_rivals"]].to_string(index=False)
+
+
+# ---- sensitivity (issue 9)
+@command
+def add_sensitivity(subparsers):
+    from . import sensitivity
+
+    def samples(text: str) -> int:
+        try:
+            return sensitivity.check_samples(int(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: {sensitivity.SAMPLES_ALLOWED}") from None
+
+    p = _sub(subparsers, "sensitivity", "Sobol indices: which levers move an outcome, runs spread over Dask", f"""
+        Global sensitivity analysis: vary the chosen levers (or numeric scenario settings) together over their
+        whole allowed ranges, or over name=low:high, and measure how much of an outcome's variance each one
+        explains alone (first-order Sobol index S1) and with its interactions (total index ST), with SALib.
+        The model runs N x (levers + 2) times, each run with its own seed derived from --seed and its index,
+        so the indices do not depend on where the runs happen: a local Dask cluster of --workers processes
+        (0: in this process), or a running Dask cluster given by --scheduler (see the README). Writes
+        sensitivity.csv (lever, outcome, S1, S1_conf, ST, ST_conf) and sensitivity.png.
+
+        An outcome is any number a run reports, e.g. profit, retention_12m, mean_satisfaction, nps,
+        churned_competitor or profit_lead (a wrong name lists them all).""", f"""
+        {PROG} sensitivity telecom --levers frontline_care,price_index,cross_sell
+        {PROG} sensitivity telecom --levers frontline_care,price_index=0.9:1.1 \\
+            --outcome profit,retention_12m --samples 128 --workers 2
+        {PROG} sensitivity utility --levers product_quality,price_index \\
+            --outcome retention_12m --scheduler tcp://127.0.0.1:8786""")
+    p.add_argument("scenario", metavar="MARKET", help="a market or a scenario YAML file")
+    p.add_argument("--levers", required=True, metavar="A,B,...",
+                   help="two or more levers or numeric scenario settings, each optionally name=low:high")
+    p.add_argument("--outcome", default="profit", metavar="NAME[,NAME]", help="outcome(s) to explain (default: profit)")
+    p.add_argument("--samples", type=samples, default=sensitivity.DEFAULT_SAMPLES, metavar="N",
+                   help=f"Sobol' samples, {sensitivity.SAMPLES_ALLOWED} (default: {sensitivity.DEFAULT_SAMPLES})")
+    p.add_argument("--seed", type=_whole_number(0, 2**31 - 1), default=1, metavar="S", help="the analysis seed (default: 1)")
+    p.add_argument("--customers", type=_whole_number(10, 1_000_000), default=sensitivity.DEFAULT_CUSTOMERS, metavar="N",
+                   help=f"customers in each simulated market (default: {sensitivity.DEFAULT_CUSTOMERS})")
+    p.add_argument("--months", type=_whole_number(1, 1200), default=sensitivity.DEFAULT_MONTHS, metavar="M",
+                   help=f"months of each run (default: {sensitivity.DEFAULT_MONTHS})")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--workers", type=_whole_number(0, sensitivity.MAX_WORKERS), default=None, metavar="K",
+                   help="local worker processes when no --scheduler is given (default: the core count; 0: no Dask)")
+    _add_out(p, "sensitivity-MARKET")
+    p.set_defaults(handler=cmd_sensitivity)
+
+
+def cmd_sensitivity(args) -> int:
+    """Sobol indices of outcomes to levers, the model runs on Dask: CSV, bar chart and a table on screen."""
+    import time
+
+    from . import sensitivity
+
+    market, scenario = _scenario(args.scenario)
+    factors = sensitivity.parse_factors(args.levers)
+    outcomes = sensitivity.check_outcomes([name.strip() for name in args.outcome.split(",")])
+    folder = sensitivity.check_output_folder(args.out or f"sensitivity-{scenario['name']}", args.force)
+    runs = args.samples * (len(factors) + 2)
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else "in this process" if workers == 0
+             else f"on a local Dask cluster of {workers} worker process{'es' if workers > 1 else ''}")
+    start = time.perf_counter()
+    table = sensitivity.sobol_indices(market, factors, outcomes, samples=args.samples, seed=args.seed,
+                                      n_customers=args.customers, months=args.months, scheduler=args.scheduler,
+                                      workers=args.workers, progress=_progress())
+    elapsed = time.perf_counter() - start
+    written = sensitivity.save_sensitivity(table, folder, force=args.force)
+    print(f"Sobol indices on {scenario['name']}: {len(factors)} levers, N = {args.samples}, {runs:,} model runs "
+          f"({args.customers:,} customers x {args.months} months, seed {args.seed})\n{where}, in {elapsed:.1f} s.")
+    print("S1 = first-order index, ST = total index, ± = 95% confidence half-width:\n")
+    print(sensitivity.indices_text(table))
+    _wrote(folder, written)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- the parser
+def build_parser() -> argparse.ArgumentParser:
+    """The `loyalty-lab` parser with every registered subcommand."""
+    parser = _Parser(prog=PROG, description=DESCRIPTION, formatter_class=_formatter,
+                     epilog=f"examples:\n  {PROG} scenarios\n  {PROG} run telecom --strategy balanced\n"
+                            f"  {PROG} check teams/")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser,
+                                       title="commands")
+    for add in COMMANDS:
+        add(subparsers)
     return parser
 
 
@@ -460,11 +728,15 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted; no output folder was changed", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as shell tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as err:  # a file that cannot be written (read-only, full disk): one line, not a traceback
+        print(f"{PROG}: error: {err.filename or 'a file'}: cannot be written ({err.strerror or err}); allowed: "
+              "a place you can write to", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

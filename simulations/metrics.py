@@ -14,7 +14,7 @@ def _customer_views(model, seats):
     attitude = rules.relative_attitude(p.satisfaction[seats], p.social[seats], p.customization[seats])
     patronage = p.share_of_wallet[seats]
     stay_12m = (1 - p.voluntary_hazard[seats]) ** 12
-    points_tie = rules.points_bond(p.points[seats], p.spend[seats], model._programme["lock_in"])
+    points_tie = rules.points_bond(p.points[seats], p.spend[seats], model.firm_book.programme_of("lock_in", p.firm[seats]))
     return {
         "attitude": attitude,
         "patronage": patronage,
@@ -35,16 +35,21 @@ def _counts(codes, names, prefix):
 def month_record(model) -> dict:
     """Everything the data collector stores for the current month, as one flat dict.
 
-    Churn and acquisition columns are cumulative counts; money columns are this month's.
+    Churn and acquisition columns are cumulative counts; money columns are this month's. In a market of
+    rival firms (`LoyaltyMarket(firms=...)`) each firm also has columns named `metric[firm]`: active,
+    market_share, new_customers (this month, from the pool), won_from_rivals and lost_to_rivals
+    (cumulative), churned (cumulative, all causes, lost_to_rivals included), revenue and profit (this
+    month), cumulative_profit, mean_satisfaction and retention_12m; acquired (cumulative, won_from_rivals
+    included), so that for every firm and month acquired = active + churned.
     """
-    p, m, totals = model.people, model._month, model.totals
+    p, m, totals = model.people, model.ledger.month, model.totals
     seats = np.flatnonzero(model.active_mask())
     views = _customer_views(model, seats)
-    revenue, cost = m["revenue"], m["cost"]
+    revenue, cost = float(m["revenue"].sum()), float(m["cost"].sum())
     record = {
         "month": model.month,
         "active": len(seats),
-        "new_customers": m["new_customers"],
+        "new_customers": int(m["new_customers"].sum()),
         "acquired": totals["acquired"],
         **{f"churned_{cause}": totals["churned"][cause] for cause in rules.CHURN_CAUSES},
         "churned": sum(totals["churned"].values()),
@@ -55,7 +60,7 @@ def month_record(model) -> dict:
         "revenue": revenue,
         "cost": cost,
         "profit": revenue - cost,
-        "acquisition_cost": m["acquisition_cost"],
+        "acquisition_cost": float(m["acquisition_cost"].sum()),
         "cumulative_profit": totals["profit"],
         "complaints": m["complaints"],
         "recovered": m["recovered"],
@@ -71,7 +76,31 @@ def month_record(model) -> dict:
         **_counts(views["quadrant"], rules.QUADRANTS, "quadrant"),
         **_counts(views["motive"], rules.LOYALTY_MOTIVES, "motive"),
     }
+    if model.rivals_are_real:
+        record.update(_firm_columns(model, seats))
     return record
+
+
+def _firm_columns(model, seats) -> dict:
+    """The per-firm columns of the monthly record (see `month_record`)."""
+    p, ledger, m = model.people, model.ledger, model.ledger.month
+    firm = p.firm[seats]
+    counts = np.bincount(firm, minlength=len(model.firms))
+    satisfaction = np.bincount(firm, p.satisfaction[seats], minlength=len(model.firms)) / np.maximum(counts, 1)
+    retention = ledger.retention_12m()
+    columns = {}
+    for i, name in enumerate(model.firms):
+        columns.update({
+            f"active[{name}]": int(counts[i]), f"market_share[{name}]": counts[i] / max(len(seats), 1),
+            f"new_customers[{name}]": int(m["new_customers"][i]), f"acquired[{name}]": int(ledger.acquired[i]),
+            f"won_from_rivals[{name}]": int(ledger.won[i]),
+            f"lost_to_rivals[{name}]": int(ledger.lost[i]), f"churned[{name}]": int(ledger.churned[i].sum()),
+            f"revenue[{name}]": float(m["revenue"][i]), f"profit[{name}]": float(m["revenue"][i] - m["cost"][i]),
+            f"cumulative_profit[{name}]": float(ledger.profit[i]),
+            f"mean_satisfaction[{name}]": float(satisfaction[i]) if counts[i] else float("nan"),
+            f"retention_12m[{name}]": float(retention[i]),
+        })
+    return columns
 
 
 def customer_table(model) -> pd.DataFrame:
@@ -81,6 +110,7 @@ def customer_table(model) -> pd.DataFrame:
     views = _customer_views(model, seats)
     return pd.DataFrame({
         "seat": seats,
+        "firm": np.array(model.firms)[p.firm[seats]],
         "stage": np.array(rules.STAGES)[p.stage[seats]],
         "tier": np.array(rules.TIERS)[p.tier[seats]],
         "satisfaction": p.satisfaction[seats],

@@ -1,74 +1,52 @@
-"""`LoyaltyMarket`: a customer base under a firm's strategy, month by month (a Mesa 3 model).
+"""`LoyaltyMarket`: a customer base under one firm's strategy, or several rival firms', month by month (a Mesa 3 model).
+
+Three homes: the people and their state (`population.py`), the firms with their offers and books
+(`firms.py`), and here the phases of a month.
 
 A month, in order (see `step`):
   1. every active customer lives the month (`live_month`): experience, complaints and recovery,
-     satisfaction and expectations, bonds, cross-selling, money, ladder moves, and the competing churn risks;
-  2. word of mouth: advocates refer neighbours on the social network, very unhappy customers warn them;
-  3. acquisition: the campaign turns suspects into prospects, targeting disqualifies poor fits, prospects convert;
-  4. people move on: lost and disqualified people become suspects again after a year; newcomers take
+     satisfaction and expectations, bonds, cross-selling, money, ladder moves, and the competing
+     risks of leaving, some of which take the customer to a rival (`_leave`);
+  2. word of mouth: advocates refer neighbours to their firm, very unhappy customers warn theirs off;
+  3. acquisition: each firm's campaign turns suspects into its prospects, targeting disqualifies poor
+     fits, prospects buy (`_acquire`);
+  4. people move on: the lost and disqualified become suspects again after a year; newcomers take
      the seats of those who died or moved away;
   5. tiers are reviewed from profitability every `tier_review_months`;
   6. the data collector records the month.
+
+With one firm (`strategy=`), rivals are the abstract rest of the market: their offer is worth
+`competitor_standard`, and a customer who leaves for one is simply lost. With several (`firms=`),
+each rival is real: a customer weighs a particular rival's offer and, if they switch, becomes that
+rival's customer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 import mesa
 import numpy as np
+import pandas as pd
 
 from . import rules
 from .agents import Customer
 from .errors import InvalidParameter
+from .firms import Firms, Ledger
 from .metrics import customer_table, month_record
+from .population import NO_FIRM, People, draw_newcomers, small_world_network
 from .scenarios import load_scenario
-from .strategy import Strategy
 
 COOLOFF_MONTHS = 12  # how long the lost and the disqualified stay out of reach before they are suspects again
+DEATH, MOVED = rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")  # causes that free a seat for a newcomer
+SINGLE_FIRM = "firm"  # the name of the firm when a market is built with `strategy=`
 
-
-@dataclass
-class People:
-    """The state of every seat in the market, one numpy array per attribute (structure of arrays)."""
-
-    stage: np.ndarray
-    tier: np.ndarray
-    good_fit: np.ndarray
-    offer_fit: np.ndarray
-    spend: np.ndarray
-    cost_to_serve: np.ndarray
-    price_sensitivity: np.ndarray
-    quality_sensitivity: np.ndarray
-    expectation: np.ndarray
-    satisfaction: np.ndarray
-    share_of_wallet: np.ndarray
-    tenure: np.ndarray
-    stage_months: np.ndarray
-    products: np.ndarray
-    points: np.ndarray
-    social: np.ndarray
-    customization: np.ndarray
-    structural: np.ndarray
-    neglect: np.ndarray
-    switching: np.ndarray
-    voluntary_hazard: np.ndarray
-    profit: np.ndarray
-    profit_ema: np.ndarray
-    referred: np.ndarray
-    warned: np.ndarray
-    churn_cause: np.ndarray
-    incarnation: np.ndarray
-
-    @classmethod
-    def empty(cls, n: int) -> "People":
-        ints = {"stage", "tier", "tenure", "stage_months", "products", "warned", "churn_cause", "incarnation"}
-        bools = {"good_fit", "referred"}
-        arrays = {}
-        for f in fields(cls):
-            dtype = np.int64 if f.name in ints else bool if f.name in bools else np.float64
-            arrays[f.name] = np.zeros(n, dtype=dtype)
-        return cls(**arrays)
+# The ways out, as competing risks: (cause recorded, whether the customer goes to a rival's offer).
+# A customer who searched because they were unhappy goes to the rival they found, but names what made
+# them unhappy (rules.reasons_for_searching).
+EXITS = (("death", False), ("moved", False), ("other_relationships", False), ("competitor", True), ("product", True),
+         ("indifference", True), ("product", False), ("indifference", False))
+EXIT_CAUSE = np.array([rules.CHURN_CAUSES.index(cause) for cause, _ in EXITS])
+EXIT_TO_RIVAL = np.array([to_rival for _, to_rival in EXITS])
+VOLUNTARY_EXITS = slice(3, None)
 
 
 class LoyaltyMarket(mesa.Model):
@@ -76,117 +54,165 @@ class LoyaltyMarket(mesa.Model):
 
     Args:
         scenario: a market name from `list_scenarios()`, a YAML path, or a dict of settings.
-        strategy: a `Strategy`, a preset name ('balanced', 'neglect', 'tiered', 'bonding') or None (balanced).
-        n_customers: customers at the start; the market also holds `pool_ratio` suspects per customer.
+        strategy: the one firm's strategy: a `Strategy`, a preset name ('balanced', 'neglect', 'tiered',
+            'bonding'), a dict of levers, or None (balanced).
+        n_customers: customers at the start (shared equally among the firms); the market also holds
+            `pool_ratio` suspects per customer.
         seed: seed for the model's random generators; the same seed gives the same run.
         engine: 'numpy' (default) updates every customer at once; 'agents' lets each Customer agent
             live its month in turn (slower, same rules, for reading and teaching).
+        firms: instead of `strategy`, rival firms in one market: {name: strategy, ...}, 1 to 12 of them.
         **scenario_overrides: any scenario setting by name, e.g. `competitive_intensity=0.1`.
     """
 
-    def __init__(self, scenario="telecom", strategy=None, n_customers=2000, seed=None, engine="numpy",
+    def __init__(self, scenario="telecom", strategy=None, n_customers=2000, seed=None, engine="numpy", firms=None,
                  **scenario_overrides):
         super().__init__(seed=seed)
         self.scenario = load_scenario(scenario, **scenario_overrides)
-        self.strategy = Strategy.coerce(strategy)
+        if firms is not None and strategy is not None:
+            raise InvalidParameter("model", "firms", "given with strategy", "either strategy= (one firm) or firms=")
+        if firms is not None and not isinstance(firms, dict):
+            raise InvalidParameter("model", "firms", type(firms).__name__, "a dict of firm name: strategy")
+        self.rivals_are_real = firms is not None
+        self.firm_book = Firms(firms if firms is not None else {SINGLE_FIRM: strategy})
         if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or not 10 <= n_customers <= 1_000_000:
             raise InvalidParameter("model", "n_customers", n_customers, "a whole number from 10 to 1000000")
         if engine not in ("numpy", "agents"):
             raise InvalidParameter("model", "engine", engine, "one of numpy, agents")
         self.n_customers, self.engine, self.month = int(n_customers), engine, 0
-        self._programme = rules.PROGRAMMES[self.strategy.loyalty_programme]
-        s = self.strategy
-        self._service_by_tier = np.array([s.service_platinum, s.service_gold, s.service_iron, s.service_lead])
 
         n_people = self.n_customers + int(round(self.scenario["pool_ratio"] * self.n_customers))
         self.people = People.empty(n_people)
-        self.neighbours = self._small_world_network(n_people)
-        self._draw_newcomers(np.arange(n_people))
+        self.neighbours = small_world_network(self.rng, n_people, self.scenario["network_degree"],
+                                              self.scenario["network_rewiring"])
+        draw_newcomers(self.people, np.arange(n_people), self.scenario, self.rng)
         self._make_initial_customers(self.n_customers)
-        self.customers = Customer.create_agents(self, n_people, list(range(n_people)))
+        self._customers = None
+        if engine == "agents":
+            self.customers  # the agents engine steps them, so they exist from the start
 
-        self.totals = {"acquired": self.n_customers, "churned": dict.fromkeys(rules.CHURN_CAUSES, 0),
-                       "revenue": 0.0, "cost": 0.0, "profit": 0.0}
-        self._retention_history: list[float] = []
-        self._begin_month_totals()
+        self.ledger = Ledger(len(self.firm_book), self.active_by_firm())
         starting = np.flatnonzero(self.active_mask())
         self._account(starting)  # a first month's profit places customers in tiers
         self._review_tiers()
         self._update_switching(starting)
         self.churn_hazards(starting)  # so that month 0 already says who is loyal
-        self._begin_month_totals()  # month 0 is the starting state: no money has moved yet
+        self.ledger.begin_month(np.zeros(len(self.firm_book)), self.active_by_firm())  # month 0: no money has moved yet
         self._record = month_record(self)
         self.datacollector = mesa.DataCollector(model_reporters={key: _reporter(key) for key in self._record})
         self.datacollector.collect(self)
 
-    # ------------------------------------------------------------------ set-up
-    def _small_world_network(self, n: int) -> np.ndarray:
-        """Each person's neighbours: a ring lattice with random long ties (Watts & Strogatz 1998)."""
-        k = self.scenario["network_degree"]
-        offsets = np.concatenate([np.arange(1, k // 2 + 1), -np.arange(1, k // 2 + 1)])
-        neighbours = (np.arange(n)[:, None] + offsets[None, :]) % n
-        rewire = self.rng.random(neighbours.shape) < self.scenario["network_rewiring"]
-        neighbours[rewire] = self.rng.integers(0, n, rewire.sum())
-        return neighbours
+    # ------------------------------------------------------------------ the firms
+    @property
+    def firms(self) -> tuple[str, ...]:
+        """The firms' names, in the order given (('firm',) for a one-firm market)."""
+        return self.firm_book.names
 
-    def _draw_newcomers(self, seats: np.ndarray):
-        """Fresh people in `seats`: suspects with their own spend, costs, sensitivities and expectations."""
-        sc, p, n = self.scenario, self.people, len(seats)
-        good_fit = self.rng.random(n) < sc["good_fit_share"]
-        p.good_fit[seats] = good_fit
-        # poor fits buy little and cost more: they are the disqualified prospects of Griffin's ladder
-        p.spend[seats] = sc["spend_median"] * np.exp(sc["spend_sigma"] * self.rng.standard_normal(n)) * np.where(good_fit, 1.0, 0.5)
-        p.cost_to_serve[seats] = (sc["cost_to_serve_median"] * np.exp(sc["cost_to_serve_sigma"] * self.rng.standard_normal(n))
-                                  * np.where(good_fit, 1.0, 1.3))
-        # how well the offer suits this person's needs: a lasting part of what they get, worse for poor fits
-        p.offer_fit[seats] = 0.08 * self.rng.standard_normal(n) - np.where(good_fit, 0.0, 0.1)
-        p.price_sensitivity[seats] = _beta(self.rng, sc["price_sensitivity_mean"], n)
-        p.quality_sensitivity[seats] = _beta(self.rng, sc["quality_sensitivity_mean"], n)
-        p.expectation[seats] = rules.clip01(sc["expectation_mean"] + sc["expectation_sd"] * self.rng.standard_normal(n))
-        p.stage[seats], p.stage_months[seats], p.warned[seats], p.referred[seats] = rules.SUSPECT, 0, 0, False
-        p.churn_cause[seats], p.satisfaction[seats], p.profit[seats], p.profit_ema[seats] = -1, 0.0, 0.0, 0.0
+    @property
+    def strategy(self):
+        """The strategy of the first firm (the only one in a one-firm market)."""
+        return self.firm_book.strategies[0]
 
-    def _start_as_customers(self, seats: np.ndarray):
-        """People in `seats` buy for the first time: a fresh relationship on the first rung."""
+    def set_strategy(self, firm: str, strategy) -> None:
+        """Change `firm`'s strategy from the next month on (a Strategy, preset name or dict of levers)."""
+        self.firm_book.set_strategy(firm, strategy)
+
+    def active_by_firm(self) -> np.ndarray:
+        """Each firm's number of customers now."""
         p = self.people
+        return np.bincount(p.firm[self.active_mask()], minlength=len(self.firm_book)).astype(np.int64)
+
+    def firm_table(self) -> pd.DataFrame:
+        """One row per firm: customers, market share, money (cumulative), retention, satisfaction, NPS, customers won and lost."""
+        p, ledger = self.people, self.ledger
+        active = self.active_mask()
+        counts = self.active_by_firm()
+        rows = []
+        for i, name in enumerate(self.firms):
+            mine = active & (p.firm == i)
+            rows.append({
+                "firm": name, "active": int(counts[i]), "market_share": counts[i] / max(counts.sum(), 1),
+                "profit": float(ledger.profit[i]), "revenue": float(ledger.revenue[i]),
+                "retention_12m": float(ledger.retention_12m()[i]),
+                "mean_satisfaction": float(p.satisfaction[mine].mean()) if mine.any() else float("nan"),
+                "nps": rules.net_promoter_score(rules.recommend_score(p.satisfaction[mine])),
+                "won_from_rivals": int(ledger.won[i]), "lost_to_rivals": int(ledger.lost[i]),
+            })
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ set-up
+    def _start_as_customers(self, seats: np.ndarray, firm, weigh_risks: bool = True):
+        """People in `seats` buy from `firm` (an index or an array of them) for the first time: a fresh relationship.
+
+        `weigh_risks=False` skips their switching costs and hazards, for callers that set them afterwards.
+        """
+        p = self.people
+        p.firm[seats] = firm
         p.stage[seats], p.tier[seats], p.tenure[seats], p.stage_months[seats] = rules.FIRST_TIME, rules.IRON, 0, 0
         p.satisfaction[seats], p.neglect[seats], p.products[seats], p.points[seats] = 0.7, 0.3, 1, 0.0
         p.social[seats] = p.customization[seats] = p.structural[seats] = 0.0
         p.share_of_wallet[seats] = 0.5
         p.incarnation[seats] += 1
-        self._update_switching(seats)
-        self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
+        if weigh_risks:
+            self._update_switching(seats)
+            self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
 
     def _make_initial_customers(self, n: int):
-        """The starting base: `n` people with some history (tenure, products, rung) already behind them."""
-        seats = self.rng.choice(len(self.people.stage), size=n, replace=False)
-        self._start_as_customers(seats)
-        p = self.people
+        """The starting base: `n` people with some history (tenure, products, rung), shared equally among the firms."""
+        seats = self.rng.permutation(len(self.people.stage))[:n]
+        # switching costs and hazards are weighed once the base is complete (see __init__)
+        self._start_as_customers(seats, self.rng.permutation(np.arange(n) % len(self.firm_book)), weigh_risks=False)
+        p, sc = self.people, self.scenario
         p.tenure[seats] = self.rng.geometric(1 / 24, n) - 1
+        # the starting base is what earlier years left: long-standing customers are the less prone ones
+        p.proneness[seats] = rules.survivor_proneness(self.rng, sc["proneness_shape"], n, p.tenure[seats])
         p.satisfaction[seats] = rules.clip01(0.7 + 0.1 * self.rng.standard_normal(n))
-        p.products[seats] = 1 + self.rng.binomial(self.scenario["max_products"] - 1, np.minimum(p.tenure[seats] / 60, 0.5))
-        p.stage[seats] = np.select([p.tenure[seats] < 2, p.tenure[seats] < 12], [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
+        p.products[seats] = 1 + self.rng.binomial(sc["max_products"] - 1, np.minimum(p.tenure[seats] / 60, 0.5))
+        satisfied = p.satisfaction[seats] >= 0.6
+        p.stage[seats] = np.select([p.tenure[seats] < 2, (p.tenure[seats] < 12) | ~satisfied],
+                                   [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
         p.stage[seats] = np.where((p.stage[seats] == rules.CLIENT) & (p.satisfaction[seats] >= 0.85), rules.ADVOCATE, p.stage[seats])
         p.share_of_wallet[seats] = rules.share_of_wallet_target(p.satisfaction[seats], 0.0, p.price_sensitivity[seats],
-                                                                self.strategy.price_index, self.scenario["wallet_floor"])
+                                                                self.firm_book.of("price_index", p.firm[seats]),
+                                                                sc["wallet_floor"])
+
+    def make_cohort(self) -> np.ndarray:
+        """Turn today's customers into one cohort acquired this month; returns their seats.
+
+        Each is a first-time customer with a newcomer's proneness (nobody has been sorted yet), so the
+        cohort's survival shows how a market's customers sort themselves over the years. Their
+        `incarnation` marks them: someone who leaves and is later won back is a new incarnation.
+        """
+        seats = np.flatnonzero(self.active_mask())
+        self._start_as_customers(seats, self.people.firm[seats])
+        self.people.proneness[seats] = rules.churn_proneness(self.rng, self.scenario["proneness_shape"], len(seats))
+        self.churn_hazards(seats)
+        return seats
+
+    @property
+    def customers(self):
+        """Every seat as a Mesa `Customer` agent, created on first use (the numpy engine never needs them)."""
+        if self._customers is None:
+            self._customers = Customer.create_agents(self, len(self.people.stage), list(range(len(self.people.stage))))
+        return self._customers
 
     # ------------------------------------------------------------------ the month
     def step(self):
         """One month: customers live it, word spreads, new customers arrive, people move on, tiers are reviewed."""
         self.month += 1
-        self._begin_month_totals()
-        active = np.flatnonzero(self.active_mask())
-        self._month["active_at_start"] = len(active)
+        sc = self.scenario
+        self.ledger.begin_month(np.full(len(self.firm_book), sc["fixed_cost"] * self.n_customers / len(self.firm_book)),
+                                self.active_by_firm())
         if self.engine == "agents":
-            self.agents_by_type[Customer].shuffle_do("step")
+            self.customers.shuffle_do("step")
         else:
-            self.live_month(active)
+            self.live_month(np.flatnonzero(self.active_mask()))
         self._word_of_mouth()
         self._acquire()
         self._move_on()
-        if self.month % self.scenario["tier_review_months"] == 0:
+        if self.month % sc["tier_review_months"] == 0:
             self._review_tiers()
-        self._close_month()
+        self.ledger.close_month()
         self._record = month_record(self)
         self.datacollector.collect(self)
 
@@ -203,167 +229,213 @@ class LoyaltyMarket(mesa.Model):
 
         The rules, in order: experience -> complaints and recovery -> satisfaction and expectations ->
         neglect and bonds -> cross-selling -> money -> share of wallet and switching costs -> the ladder
-        -> competing churn risks. Every random draw comes from the model's generator.
+        -> competing risks of leaving. Every random draw comes from the model's generator.
         """
-        p, s, sc, prog = self.people, self.strategy, self.scenario, self._programme
-        ci, n = sc["competitive_intensity"], len(seats)
+        p, f, sc = self.people, self.firm_book, self.scenario
+        firm, n = p.firm[seats], len(seats)
+        care, price = f.of("frontline_care", firm), f.of("price_index", firm)
         draws = self.rng.random((6, n))
         luck = 0.08 * self.rng.standard_normal(n)
 
-        got = rules.perceived_quality(self._service_by_tier[p.tier[seats]], s.product_quality, s.frontline_care,
+        got = rules.perceived_quality(f.service(firm, p.tier[seats]), f.of("product_quality", firm), care,
                                       p.quality_sensitivity[seats], p.offer_fit[seats] + luck)
-        value = rules.perceived_value(got, s.price_index, p.price_sensitivity[seats], prog["value"] * s.reward_rate)
+        value = rules.perceived_value(got, price, p.price_sensitivity[seats],
+                                      f.programme_of("value", firm) * f.of("reward_rate", firm))
         expectation = p.expectation[seats]
 
         complains = draws[0] < rules.complaint_probability(value, expectation)
-        recovered = complains & (draws[1] < rules.recovery_probability(s.feedback_channel, s.frontline_care))
+        recovered = complains & (draws[1] < rules.recovery_probability(f.of("feedback_channel", firm), care))
         satisfaction = rules.cumulative_satisfaction(p.satisfaction[seats], rules.transaction_satisfaction(value, expectation))
         satisfaction = np.where(complains, rules.satisfaction_after_complaint(satisfaction, recovered), satisfaction)
         p.satisfaction[seats] = satisfaction
-        p.expectation[seats] = rules.adapt_expectation(expectation, value, sc["competitor_standard"], ci)
-        p.neglect[seats] = rules.update_neglect(p.neglect[seats], s.frontline_care, s.staying_in_touch, complains & ~recovered)
+        p.expectation[seats] = rules.adapt_expectation(expectation, value, sc["competitor_standard"], sc["competitive_intensity"])
+        p.neglect[seats] = rules.update_neglect(p.neglect[seats], care, f.of("staying_in_touch", firm), complains & ~recovered)
 
-        p.social[seats] = rules.grow_bond(p.social[seats], rules.clip01(s.social_bond + prog["social"]))
-        p.customization[seats] = rules.grow_bond(p.customization[seats], s.customization_bond)
-        p.structural[seats] = rules.grow_bond(p.structural[seats], s.structural_bond)
-        p.products[seats] += draws[2] < rules.cross_sell_probability(s.cross_sell, satisfaction, p.products[seats], sc["max_products"])
+        p.social[seats] = rules.grow_bond(p.social[seats], rules.clip01(f.of("social_bond", firm) + f.programme_of("social", firm)))
+        p.customization[seats] = rules.grow_bond(p.customization[seats], f.of("customization_bond", firm))
+        p.structural[seats] = rules.grow_bond(p.structural[seats], f.of("structural_bond", firm))
+        p.products[seats] += draws[2] < rules.cross_sell_probability(f.of("cross_sell", firm), satisfaction, p.products[seats],
+                                                                     sc["max_products"])
 
         revenue = self._account(seats)
-        p.points[seats] = p.points[seats] * (11 / 12) + s.reward_rate * revenue  # a twelfth is redeemed each month
+        p.points[seats] = p.points[seats] * (11 / 12) + f.of("reward_rate", firm) * revenue  # a twelfth is redeemed each month
         points_tie = self._update_switching(seats)
-        wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats], s.price_index,
+        wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats], price,
                                                      sc["wallet_floor"])
         p.share_of_wallet[seats] += 0.2 * (wallet_target - p.share_of_wallet[seats])
 
-        bought_again = draws[3] < rules.repeat_purchase_probability(satisfaction, s.staying_in_touch, s.frontline_care)
+        bought_again = draws[3] < rules.repeat_purchase_probability(satisfaction, f.of("staying_in_touch", firm), care)
         p.stage[seats] = rules.ladder_step(p.stage[seats], satisfaction, p.products[seats], p.tenure[seats], bought_again)
         p.tenure[seats] += 1
 
-        hazards = self.churn_hazards(seats)
-        cause = rules.choose_cause(hazards, draws[4], draws[5])
-        self._month["complaints"] += int(complains.sum())
-        self._month["recovered"] += int(recovered.sum())
-        self._churn(seats[cause >= 0], cause[cause >= 0])
+        rival = self._rival_heard_of(seats)
+        hazards = self.churn_hazards(seats, rival)
+        leaves = draws[4] < rules.total_hazard(*hazards)
+        # only the few who leave need a way out: about 2% a month, so stacking the hazards over everyone would be waste
+        way_out = rules.choose_cause([np.broadcast_to(h, n)[leaves] for h in hazards], np.zeros(leaves.sum()), draws[5][leaves])
+        self.ledger.month["complaints"] += int(complains.sum())
+        self.ledger.month["recovered"] += int(recovered.sum())
+        self._leave(seats[leaves], way_out, rival[leaves])
+
+    def _rival_heard_of(self, seats: np.ndarray) -> np.ndarray:
+        """For each customer in `seats`, the rival firm whose offer reaches them this month (-1: the rest of the market).
+
+        A rival is heard of in proportion to its advertising budget and its share of customers (word of
+        mouth), never one's own firm; names and order play no part.
+        """
+        n_firms = len(self.firm_book)
+        if not self.rivals_are_real or n_firms == 1:
+            return np.full(len(seats), NO_FIRM, dtype=np.int8)
+        weight = self.firm_book.visibility(self.active_by_firm())
+        others = np.tile(weight, (n_firms, 1))
+        np.fill_diagonal(others, 0.0)
+        cumulative = np.cumsum(others, axis=1) / others.sum(axis=1, keepdims=True)  # row f: rivals of firm f
+        u = self.rng.random(len(seats))
+        rival = (u[:, None] >= cumulative[self.people.firm[seats]]).sum(axis=1)
+        return np.minimum(rival, n_firms - 1).astype(np.int8)
 
     def _update_switching(self, seats: np.ndarray) -> np.ndarray:
         """Store the switching costs of the customers in `seats`; returns their points bond (a part of it)."""
-        p = self.people
-        points_tie = rules.points_bond(p.points[seats], p.spend[seats], self._programme["lock_in"])
-        p.switching[seats] = rules.switching_cost(p.products[seats], self.scenario["max_products"], points_tie, p.social[seats],
-                                                  p.customization[seats], p.structural[seats], self.scenario["contract_lock_in"])
+        p, sc = self.people, self.scenario
+        points_tie = rules.points_bond(p.points[seats], p.spend[seats], self.firm_book.programme_of("lock_in", p.firm[seats]))
+        p.switching[seats] = rules.switching_cost(p.products[seats], sc["max_products"], points_tie, p.social[seats],
+                                                  p.customization[seats], p.structural[seats], sc["contract_lock_in"])
         return points_tie
 
-    def churn_hazards(self, seats: np.ndarray) -> tuple:
-        """This month's competing churn hazards of the customers in `seats`, in CHURN_CAUSES order.
+    def churn_hazards(self, seats: np.ndarray, rival=None) -> tuple:
+        """This month's competing risks of leaving for the customers in `seats`, one per way out in EXITS.
 
-        Also stores the voluntary part (competitor, product, indifference), which says who is loyal
-        in Jones & Sasser's sense.
+        `rival`: the rival firm each customer hears of (see `_rival_heard_of`; -1 or None for the rest of
+        the market, whose offer is worth `competitor_standard`). Also stores the voluntary part, which
+        says who is loyal in Jones & Sasser's sense.
         """
-        p, s, sc = self.people, self.strategy, self.scenario
-        ci = sc["competitive_intensity"]
+        p, f, sc = self.people, self.firm_book, self.scenario
+        ci, prone, satisfaction, switching = sc["competitive_intensity"], p.proneness[seats], p.satisfaction[seats], p.switching[seats]
+        rival_value = np.full(len(seats), sc["competitor_standard"])
+        if rival is not None and self.rivals_are_real:
+            real = rival >= 0
+            rival_value[real] = f.newcomer_value(rival[real], p.quality_sensitivity[seats][real], p.price_sensitivity[seats][real])
+        preference = rules.rival_preference(satisfaction, p.expectation[seats], rival_value)
+        lured = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, sc["lure_rate"], 0.0, prone), preference, switching)
+        searched = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, 0.0, sc["search_rate"]), preference, switching)
+        gap = rules.product_disappointment(f.of("product_quality", p.firm[seats]), p.expectation[seats])
+        # an unhappy customer who went looking names what made them unhappy (Keaveney 1995), not the rival
+        blame_product, blame_neglect, blame_rival = rules.reasons_for_searching(gap, p.neglect[seats])
         hazards = (
             np.full(len(seats), sc["death_rate"]),
-            np.full(len(seats), sc["move_rate"]),
-            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"]),
-            rules.hazard_competitor(ci, p.price_sensitivity[seats], s.price_index, p.satisfaction[seats], p.switching[seats],
-                                    sc["lure_rate"], sc["affection_threshold"]),
-            rules.hazard_product(rules.product_disappointment(s.product_quality, p.expectation[seats]), ci, p.switching[seats],
-                                 sc["product_churn_rate"]),
-            rules.hazard_indifference(p.neglect[seats], ci, p.switching[seats], sc["indifference_rate"]),
+            rules.hazard_moving(sc["move_rate"], prone),
+            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"], prone),
+            rules.clip01(lured + blame_rival * searched),
+            rules.clip01(blame_product * searched),
+            rules.clip01(blame_neglect * searched),
+            rules.hazard_product(gap, ci, switching, sc["product_churn_rate"], prone),
+            rules.hazard_indifference(p.neglect[seats], ci, switching, sc["indifference_rate"], prone),
         )
-        p.voluntary_hazard[seats] = rules.total_hazard(*hazards[3:])
+        p.voluntary_hazard[seats] = rules.total_hazard(*hazards[VOLUNTARY_EXITS])
         return hazards
 
     def _account(self, seats: np.ndarray) -> np.ndarray:
-        """This month's revenue and cost of each customer in `seats`; adds them to the month's totals."""
-        p, s, sc, prog = self.people, self.strategy, self.scenario, self._programme
-        revenue = (p.spend[seats] * p.share_of_wallet[seats] * s.price_index
-                   * (1 + sc["product_spend_step"] * (p.products[seats] - 1)))
-        goods = revenue / s.price_index * (1 - sc["gross_margin"])
+        """This month's revenue and cost of each customer in `seats`; adds them to their firms' books."""
+        p, f, sc = self.people, self.firm_book, self.scenario
+        firm = p.firm[seats]
+        price, reward_rate = f.of("price_index", firm), f.of("reward_rate", firm)
+        revenue = p.spend[seats] * p.share_of_wallet[seats] * price * (1 + sc["product_spend_step"] * (p.products[seats] - 1))
+        goods = revenue / price * (1 - sc["gross_margin"])
+        bonds = f.of("social_bond", firm) ** 2 + f.of("customization_bond", firm) ** 2 + f.of("structural_bond", firm) ** 2
         cost = (goods + p.cost_to_serve[seats]
-                + rules.lever_cost(self._service_by_tier[p.tier[seats]], sc["service_unit_cost"])
-                + rules.lever_cost(s.product_quality, sc["quality_cost_share"]) * revenue
-                + rules.lever_cost(s.frontline_care, sc["care_unit_cost"])
-                + rules.lever_cost(s.feedback_channel, sc["channel_unit_cost"])
-                + rules.lever_cost(s.staying_in_touch, sc["contact_unit_cost"])
-                + rules.lever_cost(s.cross_sell, sc["contact_unit_cost"])  # cross-selling is outbound contact too
-                + rules.lever_cost(np.array([s.social_bond, s.customization_bond, s.structural_bond]), sc["bond_unit_cost"]).sum()
-                + prog["overhead"] * sc["programme_overhead"]
-                + 0.8 * s.reward_rate * revenue)  # about a fifth of points are never redeemed (breakage)
+                + rules.lever_cost(f.service(firm, p.tier[seats]), sc["service_unit_cost"])
+                + rules.lever_cost(f.of("product_quality", firm), sc["quality_cost_share"]) * revenue
+                + rules.lever_cost(f.of("frontline_care", firm), sc["care_unit_cost"])
+                + rules.lever_cost(f.of("feedback_channel", firm), sc["channel_unit_cost"])
+                + rules.lever_cost(f.of("staying_in_touch", firm), sc["contact_unit_cost"])
+                + rules.lever_cost(f.of("cross_sell", firm), sc["contact_unit_cost"])  # cross-selling is outbound contact too
+                + sc["bond_unit_cost"] * bonds
+                + f.programme_of("overhead", firm) * sc["programme_overhead"]
+                + 0.8 * reward_rate * revenue)  # about a fifth of points are never redeemed (breakage)
         profit = revenue - cost
         p.profit[seats] = profit
         p.profit_ema[seats] = np.where(p.profit_ema[seats] == 0.0, profit, 0.8 * p.profit_ema[seats] + 0.2 * profit)
-        self._month["revenue"] += float(revenue.sum())
-        self._month["cost"] += float(cost.sum())
-        np.add.at(self._month["profit_by_tier"], p.tier[seats], profit)
+        self.ledger.add_money(firm, revenue, cost, p.tier[seats], profit)
         return revenue
 
-    def _churn(self, seats: np.ndarray, causes: np.ndarray):
-        """Customers in `seats` leave for `causes` (indices into CHURN_CAUSES)."""
+    def _leave(self, seats: np.ndarray, way_out: np.ndarray, rival: np.ndarray):
+        """Customers in `seats` leave by `way_out` (indices into EXITS); those who go to a real rival become its customers."""
         p = self.people
-        p.stage[seats], p.stage_months[seats], p.churn_cause[seats] = rules.LOST, 0, causes
-        for code in np.unique(causes):
-            self._month["churned"][rules.CHURN_CAUSES[code]] += int((causes == code).sum())
+        causes = EXIT_CAUSE[way_out]
+        to_rival = EXIT_TO_RIVAL[way_out] & (rival >= 0)
+        self.ledger.add_exits(p.firm[seats], causes, to_rival, np.maximum(rival, 0))
+        p.churn_cause[seats] = causes
+        p.stage[seats], p.stage_months[seats] = rules.LOST, 0
+        if to_rival.any():
+            self._start_as_customers(seats[to_rival], rival[to_rival])
+        p.firm[seats[~to_rival]] = NO_FIRM
 
     # ------------------------------------------------------------------ the market around the customers
     def _word_of_mouth(self):
-        """Advocates bring neighbours in as referred prospects; very unhappy customers warn theirs off.
+        """Advocates bring neighbours in as referred prospects of their firm; very unhappy customers warn theirs off.
 
         Unhappy customers tell more people than happy ones (Anderson 1998), hence the higher warning rate.
         """
         p, sc = self.people, self.scenario
         active = self.active_mask()
-        praised = self._pass_word(np.flatnonzero(p.stage == rules.ADVOCATE), sc["referral_rate"])
-        newly = praised[(p.stage[praised] == rules.SUSPECT) & (p.warned[praised] == 0)]
-        p.stage[newly], p.stage_months[newly], p.referred[newly] = rules.PROSPECT, 0, True
+        speakers, praised = self._pass_word(np.flatnonzero(p.stage == rules.ADVOCATE), sc["referral_rate"])
+        fresh = (p.stage[praised] == rules.SUSPECT) & (p.warned[praised] == 0)
+        newly, their_firm = praised[fresh], p.firm[speakers[fresh]]
+        p.stage[newly], p.stage_months[newly], p.referred[newly], p.prospect_firm[newly] = rules.PROSPECT, 0, True, their_firm
         p.expectation[newly] = rules.praised_expectation(p.expectation[newly])
-        self._month["referrals"] = len(newly)
+        self.ledger.month["referrals"] = len(newly)
 
-        warned = self._pass_word(np.flatnonzero(active & (p.satisfaction < 0.3)), min(1.0, 2 * sc["referral_rate"]))
+        _, warned = self._pass_word(np.flatnonzero(active & (p.satisfaction < 0.3)), min(1.0, 2 * sc["referral_rate"]))
         p.warned[warned] = COOLOFF_MONTHS
         listeners = warned[active[warned]]
         p.satisfaction[listeners] = rules.warned_satisfaction(p.satisfaction[listeners])
 
-    def _pass_word(self, speakers: np.ndarray, rate: float) -> np.ndarray:
-        """Seats of the neighbours that `speakers` talk to this month (each speaks with chance `rate`)."""
+    def _pass_word(self, speakers: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+        """(the speakers who speak this month, each with chance `rate`; the neighbour each of them talks to)."""
         speakers = speakers[self.rng.random(len(speakers)) < rate]
-        return self.neighbours[speakers, self.rng.integers(0, self.neighbours.shape[1], len(speakers))]
+        return speakers, self.neighbours[speakers, self.rng.integers(0, self.neighbours.shape[1], len(speakers))]
 
     def _acquire(self):
-        """The campaign reaches suspects; targeting disqualifies poor fits; prospects buy, wait or lapse."""
-        p, s, sc = self.people, self.strategy, self.scenario
-        reach = int(round(s.acquisition_budget * sc["max_contact_rate"] * self.n_customers))
+        """Each firm's campaign reaches suspects (firms in a random order each month); targeting disqualifies poor fits;
+        prospects buy from the firm they are considering, wait or lapse."""
+        p, f, sc = self.people, self.firm_book, self.scenario
         suspects = np.flatnonzero((p.stage == rules.SUSPECT) & (p.warned == 0))
-        reached = self.rng.choice(suspects, size=min(reach, len(suspects)), replace=False)
-        self._month["acquisition_cost"] = len(reached) * sc["acquisition_contact_cost"] * (0.75 + 0.5 * s.targeting_precision)
-        spotted = ~p.good_fit[reached] & (self.rng.random(len(reached)) < s.targeting_precision)
-        p.stage[reached], p.stage_months[reached], p.referred[reached] = rules.PROSPECT, 0, False
-        p.stage[reached[spotted]] = rules.DISQUALIFIED
+        self.rng.shuffle(suspects)
+        taken = 0
+        for i in self.rng.permutation(len(f)):
+            budget, precision = f.levers["acquisition_budget"][i], f.levers["targeting_precision"][i]
+            reach = int(round(budget * sc["max_contact_rate"] * self.n_customers / len(f)))
+            reached = suspects[taken:taken + reach]
+            taken += len(reached)
+            self.ledger.month["acquisition_cost"][i] = len(reached) * sc["acquisition_contact_cost"] * (0.75 + 0.5 * precision)
+            spotted = ~p.good_fit[reached] & (self.rng.random(len(reached)) < precision)
+            p.stage[reached], p.stage_months[reached], p.referred[reached], p.prospect_firm[reached] = rules.PROSPECT, 0, False, i
+            p.stage[reached[spotted]] = rules.DISQUALIFIED
 
         prospects = np.flatnonzero(p.stage == rules.PROSPECT)
-        price_pull = rules.clip01(1 - 1.5 * p.price_sensitivity[prospects] * (s.price_index - 1))
-        offer_pull = 1 + 3 * self._programme["value"] * s.reward_rate  # rewards attract newcomers too
+        firm = p.prospect_firm[prospects]
+        price_pull = rules.clip01(1 - 1.5 * p.price_sensitivity[prospects] * (f.of("price_index", firm) - 1))
+        offer_pull = 1 + 3 * f.programme_of("value", firm) * f.of("reward_rate", firm)  # rewards attract newcomers too
         chance = rules.clip01(np.where(p.referred[prospects], sc["referral_conversion"], sc["conversion_rate"]) * price_pull * offer_pull)
         draws = self.rng.random((2, len(prospects)))
         buys = (draws[0] < chance) & (p.warned[prospects] == 0)
         lapses = ~buys & ((draws[1] < 0.1) | (p.warned[prospects] > 0))
-        self._start_as_customers(prospects[buys])
+        self._start_as_customers(prospects[buys], firm[buys])
         p.stage[prospects[lapses]] = rules.SUSPECT
-        self._month["new_customers"] = int(buys.sum())
+        self.ledger.month["new_customers"] += np.bincount(firm[buys], minlength=len(f))
 
     def _move_on(self):
         """Newcomers take the seats of the dead and the moved; the lost and disqualified return to the pool after a cool-off."""
         p = self.people
         p.stage_months += 1
-        p.warned = np.maximum(p.warned - 1, 0)
-        left_the_market = [rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")]
-        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & np.isin(p.churn_cause, left_the_market)
-        self._draw_newcomers(np.flatnonzero(gone))
-        back = np.isin(p.stage, (rules.LOST, rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
+        p.warned = np.maximum(p.warned - 1, 0).astype(np.int8)
+        gone = (p.stage == rules.LOST) & (p.stage_months == 1) & ((p.churn_cause == DEATH) | (p.churn_cause == MOVED))
+        draw_newcomers(p, np.flatnonzero(gone), self.scenario, self.rng)
+        back = ((p.stage == rules.LOST) | (p.stage == rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
         p.stage[back] = rules.SUSPECT
 
     def _review_tiers(self):
-        """Place each customer in the pyramid from recent profitability (Zeithaml, Rust & Lemon 2001)."""
+        """Place each customer in their firm's pyramid from recent profitability (Zeithaml, Rust & Lemon 2001)."""
         p, sc = self.people, self.scenario
         seats = np.flatnonzero(self.active_mask())
         cut = [sc["platinum_cutoff"], sc["gold_cutoff"], sc["iron_cutoff"]]
@@ -373,43 +445,30 @@ class LoyaltyMarket(mesa.Model):
 
     # ------------------------------------------------------------------ book-keeping
     def active_mask(self) -> np.ndarray:
-        """Boolean array over seats: True for customers (first-time up to advocate)."""
-        return (self.people.stage >= rules.FIRST_TIME) & (self.people.stage <= rules.ADVOCATE)
+        """Boolean array over seats: True for customers (first-time up to advocate) of any firm."""
+        return self.people.active_mask()
 
-    def _begin_month_totals(self):
-        self._month = {"revenue": 0.0, "cost": 0.0, "acquisition_cost": 0.0, "new_customers": 0,
-                       "fixed_cost": self.scenario["fixed_cost"] * self.n_customers if self.month else 0.0,
-                       "complaints": 0, "recovered": 0, "active_at_start": 0, "referrals": 0,
-                       "churned": dict.fromkeys(rules.CHURN_CAUSES, 0), "profit_by_tier": np.zeros(len(rules.TIERS))}
-
-    def _close_month(self):
-        m, t = self._month, self.totals
-        m["cost"] += m["acquisition_cost"] + m["fixed_cost"]
-        t["acquired"] += m["new_customers"]
-        for cause, count in m["churned"].items():
-            t["churned"][cause] += count
-        t["revenue"] += m["revenue"]
-        t["cost"] += m["cost"]
-        t["profit"] += m["revenue"] - m["cost"]
-        left = sum(m["churned"].values())
-        self._retention_history.append(1 - left / m["active_at_start"] if m["active_at_start"] else 1.0)
+    @property
+    def totals(self) -> dict:
+        """Market-wide cumulative counts and money: acquired, churned by cause, revenue, cost, profit."""
+        ledger = self.ledger
+        return {"acquired": int(ledger.acquired.sum()),
+                "churned": dict(zip(rules.CHURN_CAUSES, (int(c) for c in ledger.churned.sum(axis=0)))),
+                "revenue": float(ledger.revenue.sum()), "cost": float(ledger.cost.sum()), "profit": float(ledger.profit.sum())}
 
     def retention_12m(self) -> float:
-        """Twelve-month retention: the product of the last twelve monthly retention rates (annualised before month 12)."""
-        history = self._retention_history[-12:]
-        if not history:
-            return float("nan")
-        return float(np.prod(history) ** (12 / len(history)))
+        """Twelve-month retention over all customers: the product of the last twelve monthly rates (annualised before month 12)."""
+        return self.ledger.market_retention_12m()
 
     def summary(self) -> dict:
         """Headline outcomes of the run so far (money totals are over all months run)."""
-        r = self._record
+        r, totals = self._record, self.totals
         return {
             "scenario": self.scenario["name"], "months": self.month, "active": r["active"],
-            "acquired": self.totals["acquired"], "retention_12m": r["retention_12m"],
+            "acquired": totals["acquired"], "retention_12m": r["retention_12m"],
             "mean_satisfaction": r["mean_satisfaction"], "nps": r["nps"],
-            "revenue": self.totals["revenue"], "cost": self.totals["cost"], "profit": self.totals["profit"],
-            "churned": dict(self.totals["churned"]),
+            "revenue": totals["revenue"], "cost": totals["cost"], "profit": totals["profit"],
+            "churned": totals["churned"],
             "tiers": {t: r[f"tier_{t}"] for t in rules.TIERS},
         }
 
@@ -420,9 +479,3 @@ class LoyaltyMarket(mesa.Model):
 
 def _reporter(key):
     return lambda model: model._record[key]
-
-
-def _beta(rng, mean, n, concentration=6.0):
-    """Draws in [0, 1] with the given mean (a Beta distribution), for sensitivities."""
-    mean = min(max(mean, 0.01), 0.99)
-    return rng.beta(mean * concentration, (1 - mean) * concentration, n)

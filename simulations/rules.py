@@ -215,35 +215,79 @@ def repeat_purchase_probability(satisfaction, staying_in_touch, frontline_care, 
     return clip01(base * satisfaction * (0.5 + 0.25 * staying_in_touch + 0.25 * frontline_care) * 2.0)
 
 
-def ladder_step(stage, satisfaction, products, tenure, bought_again, advocate_threshold=0.85, client_tenure=12):
+def ladder_step(stage, satisfaction, products, tenure, bought_again, advocate_threshold=0.85, client_tenure=12,
+                client_satisfaction=0.6):
     """The next rung of the loyalty ladder for active customers (Griffin 1995; Christopher, Payne & Ballantyne 1991).
 
-    first-time -> repeat when they buy again; repeat -> client when cross-sold a second product or after
-    `client_tenure` satisfied months; client -> advocate when highly satisfied; an advocate whose
-    satisfaction falls back goes down to client. Other stages are returned unchanged.
+    first-time -> repeat when they buy again; repeat -> client when satisfied (`client_satisfaction`)
+    and either cross-sold a second product or a customer for `client_tenure` months; client ->
+    advocate when highly satisfied. Going down: an advocate whose satisfaction falls back is a client
+    again, and a client who is no longer satisfied (0.1 below the bar) is merely a repeat customer:
+    Griffin's client has a strong, positive relationship, not just a long one. Other stages are
+    returned unchanged.
     """
-    stage = np.asarray(stage)
-    up_to_client = (np.asarray(products) >= 2) | ((np.asarray(tenure) >= client_tenure) & (satisfaction >= 0.6))
+    stage, satisfaction = np.asarray(stage), np.asarray(satisfaction)
+    up_to_client = (satisfaction >= client_satisfaction) & ((np.asarray(products) >= 2) | (np.asarray(tenure) >= client_tenure))
     return np.select(
         [
             (stage == FIRST_TIME) & bought_again,
             (stage == REPEAT) & up_to_client,
             (stage == CLIENT) & (satisfaction >= advocate_threshold),
+            (stage == CLIENT) & (satisfaction < client_satisfaction - 0.1),
             (stage == ADVOCATE) & (satisfaction < advocate_threshold - 0.1),
         ],
-        [REPEAT, CLIENT, ADVOCATE, CLIENT],
+        [REPEAT, CLIENT, ADVOCATE, REPEAT, CLIENT],
         default=stage,
     )
 
 
-def affection_vulnerability(satisfaction, threshold=0.75, steepness=20.0):
-    """How open a customer is to a rival's offer, by satisfaction (Jones & Sasser 1995).
+def churn_proneness(rng, shape, n):
+    """Each person's lasting proneness to leave: a Gamma-distributed multiplier of their exit hazards, mean 1.
 
-    Only customers in the 'zone of affection' above `threshold` are really safe; merely satisfied
-    ones are nearly as exposed as the dissatisfied. This kink is what makes retention non-linear in
-    satisfaction.
+    Customers differ in lasting ways: some are loyal by disposition, some restless. Under such
+    heterogeneity a cohort sorts itself: the prone leave early, and retention rises with tenure even
+    though nobody's own hazard falls (Fader & Hardie 2007's shifted-beta-geometric model; the
+    'mover-stayer' model of Blumen, Kogan & McCarthy 1955). A smaller `shape` means more polarized
+    customers (variance 1/shape); `shape` is scenario data. `rng` is the model's generator.
     """
-    return 1.0 / (1.0 + np.exp(steepness * (satisfaction - threshold)))
+    return rng.gamma(shape, 1.0 / shape, n)
+
+
+def survivor_proneness(rng, shape, n, months_survived, hazard_scale=1 / 24):
+    """Proneness of people who have already stayed `months_survived` months (the starting base).
+
+    If a person's hazard is proneness x `hazard_scale`, the survivors of T months have proneness
+    Gamma(shape, rate shape + hazard_scale * T): long-standing customers are the less prone ones. The
+    default scale matches the starting base's tenures, drawn with a mean of 24 months.
+    """
+    rate = shape + hazard_scale * np.asarray(months_survived, dtype=float)
+    return rng.gamma(shape, 1.0, n) / rate
+
+
+def rival_exposure(competitive_intensity, satisfaction, lure_rate, search_rate, proneness=1.0):
+    """Monthly chance that a customer weighs a rival's offer seriously.
+
+    Two routes, both in proportion to competitive intensity: rivals' advertising catches the eye of
+    restless customers more often (`lure_rate` x `proneness`), and a dissatisfied customer searches
+    actively, the more the unhappier, whatever their disposition (`search_rate`; Hirschman 1970: exit
+    follows dissatisfaction where alternatives exist; Keaveney 1995 on what triggers switching).
+    """
+    unhappiness = (1.0 - np.asarray(satisfaction)) ** 3
+    return clip01(competitive_intensity * (lure_rate * np.asarray(proneness) + search_rate * unhappiness))
+
+
+def rival_preference(satisfaction, expectation, rival_value, spread=0.03):
+    """Chance that the rival offer a customer meets would satisfy them more than their own firm does.
+
+    Rivals' offers vary around `rival_value` (a logistic spread, in value units). The customer asks how
+    satisfied that offer would leave them, by the same expectation-disconfirmation curve as
+    `transaction_satisfaction`, and compares it with how they feel now. A merely satisfied customer
+    often meets a better offer; a completely satisfied one rarely does. This is where Jones & Sasser's
+    (1995) zone of affection comes from: no threshold, only the distribution of rivals' offers.
+    """
+    feels = np.log(np.clip(satisfaction, 1e-6, 1 - 1e-6) / (1 - np.clip(satisfaction, 1e-6, 1 - 1e-6)))
+    rival_feels = 10.0 * (np.asarray(rival_value) - np.asarray(expectation)) + 1.0  # the logit of transaction_satisfaction
+    return 1.0 / (1.0 + np.exp(-(rival_feels - feels) / (10.0 * spread)))
 
 
 def market_openness(competitive_intensity, floor=0.1):
@@ -251,16 +295,29 @@ def market_openness(competitive_intensity, floor=0.1):
     return floor + (1 - floor) * competitive_intensity
 
 
-def hazard_competitor(competitive_intensity, price_sensitivity, price_index, satisfaction, switching,
-                      lure_rate, threshold=0.75):
-    """Monthly chance of leaving for a rival's lure (Jones & Sasser 1995; Reichheld 1996).
+def hazard_competitor(exposure, preference, switching):
+    """Monthly chance of leaving for a rival (Jones & Sasser 1995; Reichheld 1996).
 
-    The lure grows with competitive intensity and with price sensitivity when the firm prices above
-    the market, falls steeply once the customer is in the zone of affection, and is damped by switching costs.
+    The customer must meet a rival's offer (`rival_exposure`), prefer it (`rival_preference`), and
+    get past the ties that hold them: switching costs absorb that share of the pull.
     """
-    price_push = np.clip(1.0 + 2.5 * price_sensitivity * (price_index - 1.0), 0.0, 3.0)
-    vulnerable = affection_vulnerability(satisfaction, threshold)
-    return clip01(lure_rate * competitive_intensity * price_push * vulnerable * (1 - switching))
+    return clip01(exposure * preference * (1 - switching))
+
+
+def reasons_for_searching(product_gap, neglect, nothing_to_blame=0.1):
+    """Why a customer who searched because they were unhappy says they left: (product, indifference, competitor) shares.
+
+    Customers who switch name what went wrong, not the rival who caught them: in Keaveney's (1995)
+    study of service switching, core-service and service-encounter failures were the most cited
+    reasons and competitors' offers among the least. So an exit that active search set off is put
+    down to the product's shortfall (`product_gap`, see `product_disappointment`) and to the firm's
+    perceived indifference (`neglect`), weighted as their own hazards weigh them (the gap linearly,
+    neglect squared: a little inattention is forgiven); what is left (`nothing_to_blame`) goes to the
+    rival's better offer. The three shares sum to one.
+    """
+    product_gap, felt_neglect = np.asarray(product_gap, dtype=float), np.asarray(neglect, dtype=float) ** 2
+    total = product_gap + felt_neglect + nothing_to_blame
+    return product_gap / total, felt_neglect / total, nothing_to_blame / total
 
 
 def product_disappointment(product_quality, expectation):
@@ -268,30 +325,39 @@ def product_disappointment(product_quality, expectation):
     return clip01(2.5 * (expectation - product_quality))
 
 
-def hazard_product(disappointment, competitive_intensity, switching, product_churn_rate):
+def hazard_product(disappointment, competitive_intensity, switching, product_churn_rate, proneness=1.0):
     """Monthly chance of leaving because the product or service itself disappoints.
 
     Disappointed customers leave if they can: in a near-monopoly they mostly stay as hostages
     (Jones & Sasser 1995).
     """
-    return clip01(product_churn_rate * disappointment * market_openness(competitive_intensity) * (1 - switching))
+    return clip01(product_churn_rate * disappointment * market_openness(competitive_intensity) * (1 - switching) * proneness)
 
 
-def hazard_indifference(neglect, competitive_intensity, switching, indifference_rate):
+def hazard_indifference(neglect, competitive_intensity, switching, indifference_rate, proneness=1.0):
     """Monthly chance of drifting away because the firm seems not to care.
 
     Convex in neglect: a little inattention is forgiven, a firm that never listens is left.
     """
-    return clip01(indifference_rate * neglect ** 2 * market_openness(competitive_intensity) * (1 - switching))
+    return clip01(indifference_rate * neglect ** 2 * market_openness(competitive_intensity) * (1 - switching) * proneness)
 
 
-def hazard_other_relationships(good_fit, other_relationships_rate):
+def hazard_other_relationships(good_fit, other_relationships_rate, proneness=1.0):
     """Monthly chance that needs end or another relationship takes over; three times higher for poor fits.
 
     Customers who never fitted the offer (Griffin's disqualified prospects who were acquired anyway)
-    drift off for reasons no service fixes.
+    drift off for reasons no service fixes; restless people (`proneness`) change habits more often.
     """
-    return clip01(other_relationships_rate * np.where(good_fit, 1.0, 3.0))
+    return clip01(other_relationships_rate * np.where(good_fit, 1.0, 3.0) * proneness)
+
+
+def hazard_moving(move_rate, proneness=1.0):
+    """Monthly chance of moving out of the firm's reach.
+
+    Residential mobility is a lasting trait: some households move often, most rarely (the mover-stayer
+    model of Blumen, Kogan & McCarthy 1955; Goodman 1961), so the same `proneness` scales it.
+    """
+    return clip01(move_rate * np.asarray(proneness))
 
 
 def total_hazard(*hazards):
@@ -314,7 +380,8 @@ def choose_cause(hazards, u_leave, u_cause):
         (an int for scalar draws, an integer array otherwise).
     """
     scalar = np.ndim(u_leave) == 0
-    u_leave, u_cause = np.atleast_1d(u_leave), np.atleast_1d(u_cause)
+    u_leave = np.atleast_1d(u_leave)
+    u_cause = np.minimum(np.atleast_1d(u_cause), 1 - 1e-12)  # a draw of exactly 1 still lands on a cause that has a hazard
     stacked = np.vstack([np.broadcast_to(h, u_leave.shape) for h in hazards])
     share = np.cumsum(stacked, axis=0) / np.maximum(stacked.sum(axis=0), 1e-12)
     cause = np.minimum((u_cause[None, :] >= share).sum(axis=0), len(hazards) - 1)
@@ -350,19 +417,20 @@ def dick_basu_type(attitude, patronage, high_attitude=0.55, high_patronage=0.7):
     Returns indices into DICK_BASU_TYPES: true loyalty (high, high), latent (high attitude, low
     patronage), spurious (low attitude, high patronage), none (low, low).
     """
-    high_att, high_pat = np.asarray(attitude) >= high_attitude, np.asarray(patronage) >= high_patronage
-    return np.select([high_att & high_pat, high_att, high_pat], [0, 1, 2], default=3)
+    low_att, low_pat = np.asarray(attitude) < high_attitude, np.asarray(patronage) < high_patronage
+    return 2 * low_att.astype(np.int8) + low_pat  # the codes are the two answers as bits: cheap every month
 
 
-def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0.85):
+def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0.5):
     """Jones & Sasser's (1995) satisfaction x loyalty quadrants, as indices into QUADRANTS.
 
     Apostles are satisfied and stay, mercenaries are satisfied but leave for a better deal, hostages
     are dissatisfied but stuck, defectors are dissatisfied and go. `stay_probability` is the chance of
-    not leaving of one's own accord over the next twelve months.
+    not leaving of one's own accord over the next twelve months; 'staying' means more likely to stay
+    the year than to leave it, so the share who leave fits the retention rate.
     """
-    sat, stays = np.asarray(satisfaction) >= satisfied, np.asarray(stay_probability) >= loyal
-    return np.select([sat & stays, sat, stays], [0, 1, 2], default=3)
+    unsatisfied, leaves = np.asarray(satisfaction) < satisfied, np.asarray(stay_probability) < loyal
+    return 2 * unsatisfied.astype(np.int8) + leaves  # the codes are the two answers as bits: cheap every month
 
 
 def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, switching, points_bond_value,

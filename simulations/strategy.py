@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .errors import BadFile, LoyaltyLabError, UnknownField
-from .files import read_yaml
+from .errors import (BadFile, BadInput, DuplicateField, InvalidParameter, LoyaltyLabError, ManyErrors, UnknownField,
+                     did_you_mean, match_name)
+from .files import atomic_write_text, read_yaml_with_lines
 from .parameters import LEVERS, LEVERS_BY_NAME
 
 PRESETS = {
@@ -63,20 +64,28 @@ class Strategy:
 
     @classmethod
     def from_dict(cls, levers: dict, source: str = "strategy") -> "Strategy":
-        """Build from a mapping; unknown fields are an error naming the field, not silently ignored."""
+        """Build from a mapping of lever: value; lever names match whatever their case (`Frontline_Care`).
+
+        Every problem is found before anything is raised, so a team fixes its file in one go.
+
+        Raises:
+            UnknownField, InvalidParameter or DuplicateField when there is one problem; `ManyErrors` (whose
+            `.errors` lists them) when there are several. All are `LoyaltyLabError`s naming field, value and allowed.
+        """
         if not isinstance(levers, dict):
-            raise BadFile(source, f"expected a mapping of lever: value, got {type(levers).__name__}")
-        for name in levers:
-            if name not in LEVERS_BY_NAME:
-                raise UnknownField("strategy", str(name), LEVERS_BY_NAME)
-        return cls(**levers)
+            raise BadFile(source, f"expected a mapping of lever: value, got {type(levers).__name__}",
+                          allowed="'lever: value' lines, e.g. frontline_care: 0.7")
+        checked, problems = lever_values(levers)
+        raise_all(source, problems)
+        return cls(**checked)
 
     @classmethod
     def preset(cls, name: str) -> "Strategy":
-        """A named strategy: 'balanced', 'neglect', 'tiered' or 'bonding'."""
-        if name not in PRESETS:
-            raise LoyaltyLabError(f"strategy: {name!r} is not a preset; allowed: {', '.join(PRESETS)}")
-        return cls(**PRESETS[name])
+        """A named strategy: 'balanced', 'neglect', 'tiered' or 'bonding' (any case)."""
+        canonical = {p.lower(): p for p in PRESETS}.get(str(name).strip().lower())
+        if canonical is None:
+            raise InvalidParameter("strategy", "preset", name, f"one of {', '.join(PRESETS)}{did_you_mean(name, PRESETS)}")
+        return cls(**PRESETS[canonical])
 
     @classmethod
     def coerce(cls, strategy) -> "Strategy":
@@ -89,9 +98,8 @@ class Strategy:
             return cls.preset(strategy)
         if isinstance(strategy, dict):
             return cls.from_dict(strategy)
-        raise LoyaltyLabError(
-            f"strategy: {strategy!r} is not allowed; allowed: a Strategy, a preset name ({', '.join(PRESETS)}) or a dict of levers"
-        )
+        raise BadInput("strategy", strategy, "is not allowed",
+                       f"a Strategy, a preset name ({', '.join(PRESETS)}) or a dict of levers")
 
     def replace(self, **levers) -> "Strategy":
         """A copy with some levers changed (validated like a new strategy)."""
@@ -106,17 +114,23 @@ class Strategy:
 
     @classmethod
     def from_file(cls, path) -> "Strategy":
-        """Read a strategy from YAML (safely: a file is data, never code)."""
+        """Read a strategy from YAML (safely: a file is data, never code), reporting every problem at once.
+
+        A file that is empty or holds only comments is refused (it would silently play as the balanced firm),
+        and so is a lever given twice (YAML would silently keep the last value).
+        """
         path = Path(path)
-        data = read_yaml(path)
-        if data is None:
-            data = {}
-        try:
-            return cls.from_dict(data, source=str(path))
-        except LoyaltyLabError as err:
-            if not isinstance(err, BadFile):  # say which file, keep the error's type and fields
-                err.args = (f"{path}: {err}",)
-            raise
+        data, duplicates, lines = read_yaml_with_lines(path, owner="strategy")
+        if data is None or data == {}:
+            raise BadFile(path, "is empty or holds only comments; allowed: at least one 'lever: value' line, "
+                          "e.g. frontline_care: 0.7 (a template: loyalty-lab new-strategy FILE)",
+                          allowed="at least one 'lever: value' line")
+        if not isinstance(data, dict):
+            raise BadFile(path, f"expected a mapping of lever: value, got {type(data).__name__}",
+                          allowed="'lever: value' lines, e.g. frontline_care: 0.7")
+        checked, problems = lever_values(data)
+        raise_all(str(path), _in_file_order(list(duplicates) + problems, lines))
+        return cls(**checked)
 
     def to_yaml(self, comments: bool = True) -> str:
         """The strategy as YAML; with comments, each lever is preceded by its meaning and range."""
@@ -130,6 +144,44 @@ class Strategy:
 
     def to_file(self, path, comments: bool = True) -> Path:
         """Write the strategy as YAML that `from_file` (and the workshop tournament) reads back."""
-        path = Path(path)
-        path.write_text(self.to_yaml(comments), encoding="utf-8")
-        return path
+        return atomic_write_text(path, self.to_yaml(comments))
+
+
+def lever_values(levers: dict) -> tuple[dict, list[LoyaltyLabError]]:
+    """Check every lever of a mapping: (canonical name -> checked value, every problem found).
+
+    Names match whatever their case; two keys that differ only in case name the same lever twice, an error.
+    """
+    checked, spelled, problems = {}, {}, []
+    for name, value in levers.items():
+        try:
+            canonical = match_name(name, LEVERS_BY_NAME, "strategy", value=value)
+            if canonical in spelled:
+                raise DuplicateField("strategy", canonical, value=value,
+                                     where=f"as {spelled[canonical]!r} and as {name!r}")
+            spelled[canonical] = name
+            checked[canonical] = LEVERS_BY_NAME[canonical].check(value, "strategy")
+        except LoyaltyLabError as err:
+            problems.append(err)
+    return checked, problems
+
+
+def _in_file_order(problems: list[LoyaltyLabError], lines: dict[str, int]) -> list[LoyaltyLabError]:
+    """Problems sorted by the line they are about, so a team can work down its file."""
+    by_name = {name.lower(): line for name, line in lines.items()}
+
+    def line_of(problem):
+        return getattr(problem, "line", None) or by_name.get(str(problem.field).lower(), 0)
+
+    return sorted(problems, key=line_of)
+
+
+def raise_all(source: str, problems: list[LoyaltyLabError]) -> None:
+    """Raise nothing, the one problem (its message prefixed with the source), or `ManyErrors` with them all."""
+    if len(problems) == 1:
+        err = problems[0]
+        if not str(err).startswith(f"{source}: ") and source != "strategy":
+            err.args = (f"{source}: {err}",)
+        raise err
+    if problems:
+        raise ManyErrors(source, problems)

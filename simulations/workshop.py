@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from . import rules
-from .errors import InvalidParameter, LoyaltyLabError, UnknownField
+from .errors import InvalidParameter, LoyaltyLabError, match_name
+from .markets import resolve_market
+from .scoring import SCORE_FORMULA, SCORE_FORMULAS, SCORE_METHODS, SCORE_WEIGHTS, check_score, outcome_points  # noqa: F401
 from .metrics import outcomes
 from .model import LoyaltyMarket
 from .parameters import LEVERS, LEVERS_BY_NAME, SETTINGS_BY_NAME
@@ -35,13 +37,6 @@ from .strategy import Strategy
 OUTCOMES = ("profit", "retention_12m", "mean_satisfaction", "nps")
 OUTCOME_LABELS = {"profit": "profit", "retention_12m": "12-month retention", "mean_satisfaction": "mean satisfaction",
                   "nps": "NPS"}
-SCORE_WEIGHTS = {"profit": 40, "retention_12m": 20, "mean_satisfaction": 20, "nps": 20}
-SCORE_FORMULA = (
-    "score = 0.4 x profit + 0.2 x 12-month retention + 0.2 x mean satisfaction + 0.2 x NPS, where each outcome is "
-    "the team's average over the seeds, rescaled to 0-100 between the lowest (0) and the highest (100) team in this "
-    "tournament (all teams get 100 on an outcome where they tie); ties in score are broken by profit, and teams equal "
-    "on both share a rank"
-)
 MAX_WORKERS = 64
 
 
@@ -130,10 +125,11 @@ def check_vary(vary: dict) -> dict[str, list]:
     if not isinstance(vary, dict) or not vary:
         raise InvalidParameter("sweep", "vary", vary, "at least one LEVER=V1,V2,... (a strategy lever or scenario setting)")
     checked = {}
-    for name, values in vary.items():
+    for given, values in vary.items():
+        name = match_name(given, list(LEVERS_BY_NAME) + list(SETTINGS_BY_NAME), "sweep", value=values)
+        if name in checked:
+            raise InvalidParameter("sweep", name, given, "each lever or setting once")
         spec = LEVERS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name)
-        if spec is None:
-            raise UnknownField("sweep", str(name), list(LEVERS_BY_NAME) + list(SETTINGS_BY_NAME))
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
             values = [values]
         values = list(values)
@@ -164,6 +160,7 @@ def sweep(scenario="telecom", vary: dict | None = None, seeds=3, workers: int = 
     vary = check_vary(vary or {})
     seeds = seed_list(seeds)
     base = Strategy.coerce(strategy)
+    scenario = resolve_market(scenario)
     scenario_name = load_scenario(scenario)["name"]
     tasks, keys = [], []
     for combo in itertools.product(*vary.values()):
@@ -217,11 +214,24 @@ class TournamentResult:
     leaderboard: pd.DataFrame
     debriefs: dict[str, dict]
     left_out: list[LeftOut] = field(default_factory=list)
-    score_formula: str = SCORE_FORMULA
+    score: str = "rank"
+    round_label: str | None = None
+
+    @property
+    def score_formula(self) -> str:
+        """The composite score's formula, in words, for the score method used."""
+        return SCORE_FORMULAS[self.score]
+
+    def title(self) -> str:
+        """Market, round and seeds (and the size of each market): the leaderboard figure's title."""
+        round_part = f", {self.round_label}" if self.round_label else ""
+        return (f"{self.scenario}{round_part}, seeds {_seed_text(self.seeds)} "
+                f"({self.n_customers:,} customers, {self.months} months, {self.score} scores)")
 
     def to_text(self) -> str:
         """The leaderboard as a plain-text table, the score's formula and the teams left out."""
-        lines = [f"Tournament on {self.scenario}: {len(self.teams)} teams, seeds {_seed_text(self.seeds)}, "
+        round_part = f" ({self.round_label})" if self.round_label else ""
+        lines = [f"Tournament on {self.scenario}{round_part}: {len(self.teams)} teams, seeds {_seed_text(self.seeds)}, "
                  f"{self.n_customers} customers, {self.months} months", "", leaderboard_text(self.leaderboard), "",
                  f"Composite {self.score_formula}."]
         lines.append(left_out_text(self.left_out))
@@ -280,7 +290,8 @@ def load_teams(team_files) -> tuple[dict[str, Strategy], list[LeftOut]]:
 
 
 def tournament(scenario="telecom", team_files=(), seeds=5, n_customers: int = 2000, months: int = 36,
-               workers: int = 1, progress: bool = False) -> TournamentResult:
+               workers: int = 1, progress: bool = False, score: str = "rank",
+               round_label: str | None = None) -> TournamentResult:
     """Every valid team's strategy on the same simulated markets (the same seeds), then a leaderboard and debriefs.
 
     Teams share seeds, so each seed gives every team the same starting customers and the same social network;
@@ -293,6 +304,8 @@ def tournament(scenario="telecom", team_files=(), seeds=5, n_customers: int = 20
         n_customers, months: size and length of each market.
         workers: processes to run in (1 runs here); the results do not depend on it.
         progress: show a progress bar on stderr.
+        score: how outcomes become points, "rank" (the default) or "minmax" (see `SCORE_FORMULAS`).
+        round_label: a name for this round (e.g. "round 2"), shown in the leaderboard's title.
 
     Returns:
         A `TournamentResult`. Teams whose file is malformed or out of range are in `.left_out` with the
@@ -301,11 +314,15 @@ def tournament(scenario="telecom", team_files=(), seeds=5, n_customers: int = 20
     Raises:
         LoyaltyLabError: no team file could be used, or the scenario is unknown.
     """
+    check_score(score)
+    scenario = resolve_market(scenario)
     scenario_name = load_scenario(scenario)["name"]
     seeds = seed_list(seeds)
     teams, left_out = load_teams(team_files)
     if not teams:
-        raise LoyaltyLabError("tournament: no usable team file; " + left_out_text(left_out))
+        error = LoyaltyLabError("tournament: no usable team file; " + left_out_text(left_out))
+        error.field, error.value, error.allowed = "team_files", [item.file for item in left_out], "at least one valid file"
+        raise error
     tasks = [dict(scenario=scenario, strategy=strategy, seed=seed, n_customers=n_customers, months=months, keep_series=True)
              for strategy in teams.values() for seed in seeds]
     outcomes = run_many(tasks, workers, progress, desc="tournament")
@@ -316,24 +333,28 @@ def tournament(scenario="telecom", team_files=(), seeds=5, n_customers: int = 20
         series[name].append(out.pop("series"))
         rows.append({"team": name, "seed": task["seed"], **out})
     runs = pd.DataFrame(rows)
-    board = leaderboard(runs)
+    board = leaderboard(runs, score)
     debriefs = {name: debrief_data(name, runs, board, teams, series) for name in teams}
-    return TournamentResult(scenario_name, seeds, n_customers, months, teams, runs, board, debriefs, left_out)
+    return TournamentResult(scenario_name, seeds, n_customers, months, teams, runs, board, debriefs, left_out,
+                            score, round_label)
 
 
-def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per team: averages over seeds, spread of profit, the composite score and the rank (see SCORE_FORMULA)."""
+def leaderboard(runs: pd.DataFrame, score: str = "rank") -> pd.DataFrame:
+    """One row per team: averages over seeds, their spread, points per outcome, the composite score and the rank.
+
+    Args:
+        runs: one row per team and seed, with the outcomes of `run_one`.
+        score: "rank" (default) or "minmax"; the formulas are in `SCORE_FORMULAS`.
+    """
     grouped = runs.groupby("team", sort=False)
     board = grouped[list(OUTCOMES) + ["revenue", "cost", "active", "acquired", "churned"]].mean()
     spread = grouped[list(OUTCOMES)].std(ddof=0).fillna(0.0).add_suffix("_sd")
     board = board.join(spread)
-    score = pd.Series(0.0, index=board.index)
+    total = pd.Series(0.0, index=board.index)
     for outcome, weight in SCORE_WEIGHTS.items():
-        low, high = board[outcome].min(), board[outcome].max()
-        scaled = 100 * (board[outcome] - low) / (high - low) if high > low else pd.Series(100.0, index=board.index)
-        board[f"{outcome}_points"] = scaled
-        score += weight / 100 * scaled
-    board["score"] = score
+        board[f"{outcome}_points"] = outcome_points(board[outcome], score)
+        total += weight / 100 * board[f"{outcome}_points"]
+    board["score"] = total
     board = board.reset_index().sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
     # teams with the same score and profit (identical strategies) share a rank: 1, 2, 2, 4
     position = np.arange(1, len(board) + 1)
@@ -486,8 +507,14 @@ def debrief_markdown(data: dict, figure_name: str | None = None, score_formula: 
 
 
 # ---------------------------------------------------------------------------------------------- figures
-def leaderboard_figure(board: pd.DataFrame):
-    """Composite score and the four outcomes per team, best team on top; error bars are ± one sd over seeds."""
+def leaderboard_figure(board: pd.DataFrame, title: str | None = None):
+    """Composite score and the four outcomes per team, best team on top; error bars are ± one sd over seeds.
+
+    Args:
+        board: a leaderboard (see `leaderboard`).
+        title: shown above the panels; the saved figure is titled with market, round and seeds, since it is
+            projected and passed around on its own, far from any caption.
+    """
     import matplotlib.pyplot as plt
 
     n = len(board)
@@ -512,6 +539,8 @@ def leaderboard_figure(board: pd.DataFrame):
         ax.grid(axis="x", alpha=0.3)
         if outcome in ("profit", "nps"):
             ax.axvline(0, color="grey", lw=0.8)
+    if title:
+        fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     return fig
 
@@ -618,7 +647,7 @@ def save_tournament(result: TournamentResult, folder) -> list[Path]:
                           encoding="utf-8")
     pd.DataFrame([vars(item) for item in result.left_out], columns=["team", "file", "field", "reason"]).to_csv(
         written[3], index=False)
-    written.append(_save(leaderboard_figure(result.leaderboard), folder / "leaderboard.png"))
+    written.append(_save(leaderboard_figure(result.leaderboard, result.title()), folder / "leaderboard.png"))
     for team, data in result.debriefs.items():
         stem = f"debrief_{safe_filename(team)}"
         written.append(_save(debrief_figure(data), folder / f"{stem}.png"))

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from exercises import GradeResult, challenge_form, grade, list_challenges, load_challenge
-from exercises.challenges import CHALLENGE_DIR, validate_challenge
+from exercises.challenges import CHALLENGE_DIR, Check, score, validate_challenge
 from simulations import LoyaltyLabError, Strategy
 
 CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_zone_of_affection", "ch05_bonds",
@@ -17,8 +17,8 @@ CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_
 # challenge lets the learner move, on top of its starting strategy.
 REFERENCE = {
     "ch01_first_look": dict(product_quality=0.85, cross_sell=0.5),
-    "ch02_climb_the_ladder": dict(frontline_care=0.8, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
-    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.8, service_iron=0.4, service_lead=0.2),
+    "ch02_climb_the_ladder": dict(frontline_care=0.9, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
+    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.9, service_iron=0.8, service_lead=0.2),
     "ch04_zone_of_affection": dict(product_quality=0.8, frontline_care=0.8, service_platinum=0.8, service_gold=0.8),
     "ch05_bonds": dict(structural_bond=0.7, cross_sell=0.9, customization_bond=0.6, staying_in_touch=0.7,
                        loyalty_programme="cobranded_card", reward_rate=0.03),
@@ -46,10 +46,32 @@ def test_challenge_file_validates(challenge_id):
 def test_reference_passes_and_starting_strategy_fails(challenge_id):
     reference = grade(challenge_id, REFERENCE[challenge_id])
     assert reference.passed, reference.to_text()
-    assert reference.score >= 100
+    assert reference.score == 100
     start = grade(challenge_id, load_challenge(challenge_id)["starting_strategy"])
     assert not start.passed and start.score < 100
     assert start.baseline == reference.baseline  # the same seeds: the same customers for both
+
+
+def passed_check(kind, target, baseline, value):
+    return Check("profit", kind, target, value, baseline, True, 1.0)
+
+
+@pytest.mark.parametrize("main", [
+    passed_check("relative_gain_at_least", 0.10, 1000.0, 1160.0),  # beat a +10% goal by 6 points: once "100.6"
+    passed_check("relative_cut_at_least", 0.20, 50.0, 5.0),         # cut by 90% against 20% asked
+    passed_check("gain_at_least", 0.05, 0.6, 0.9),
+])
+def test_score_is_capped_at_100_however_far_the_goal_is_beaten(main):
+    other = Check("retention_12m", "at_least", 0.7, 0.95, 0.6, True, 1.0)
+    assert score([main, other]) == 100.0
+    assert score([main]) == 100.0
+
+
+def test_score_of_an_unmet_goal_stays_below_100():
+    met = Check("retention_12m", "at_least", 0.7, 0.95, 0.6, True, 1.0)
+    almost = Check("profit", "at_least", 1000.0, 999.0, 0.0, False, 0.999)
+    assert score([met, almost]) == 99.0
+    assert score([Check("profit", "at_least", 1000.0, 500.0, 0.0, False, 0.5)]) == 50.0
 
 
 def test_goals_are_not_met_by_doing_nothing_new():

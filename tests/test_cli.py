@@ -17,7 +17,7 @@ from simulations.parameters import LEVERS
 
 SMALL = ["--customers", "200", "--months", "12"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ["scenarios", "run", "new-strategy", "grade", "sweep", "tournament"]
+COMMANDS = ["scenarios", "run", "new-strategy", "check", "grade", "sweep", "tournament", "game", "sensitivity"]
 
 
 @pytest.fixture(autouse=True)
@@ -102,9 +102,9 @@ def test_run_reads_a_strategy_file(in_tmp, capsys):
     assert Strategy.from_file(in_tmp / "run-utility" / "strategy.yaml").frontline_care == 0.9
 
 
-def test_existing_output_is_kept_without_force(in_tmp, capsys):
+def test_existing_output_is_kept_without_force_and_replaced_whole_with_it(in_tmp, capsys):
     assert main(["run", "telecom", "--seed", "1", "--out", "keep", *SMALL]) == 0
-    (in_tmp / "keep" / "notes.txt").write_text("the instructor's own notes", encoding="utf-8")
+    (in_tmp / "keep" / "stale_debrief.md").write_text("from an earlier run", encoding="utf-8")
     before = _digest(in_tmp / "keep")
     capsys.readouterr()
     assert main(["run", "telecom", "--seed", "2", "--out", "keep", *SMALL]) == 2
@@ -113,7 +113,18 @@ def test_existing_output_is_kept_without_force(in_tmp, capsys):
     assert main(["run", "telecom", "--seed", "2", "--out", "keep", "--force", *SMALL]) == 0
     after = _digest(in_tmp / "keep")
     assert after["monthly.csv"] != before["monthly.csv"]
-    assert after["notes.txt"] == before["notes.txt"]  # --force replaces what the command writes, nothing else
+    assert "stale_debrief.md" not in after  # --force replaces the earlier output entirely: nothing stale is left
+    assert set(after) == set(before) - {"stale_debrief.md"}
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["keep"]  # no temporary folder is left beside it
+
+
+def test_force_never_replaces_a_folder_of_someone_elses_files(in_tmp, capsys):
+    own = in_tmp / "mine"
+    own.mkdir()
+    (own / "notes.txt").write_text("the instructor's own notes", encoding="utf-8")
+    assert main(["run", "telecom", "--out", "mine", "--force", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "--out", "mine", "did not write")
+    assert [p.name for p in own.iterdir()] == ["notes.txt"]
 
 
 def test_an_empty_existing_folder_is_used(in_tmp):
@@ -305,3 +316,194 @@ def test_python_dash_m_works(in_tmp):
     done = subprocess.run([sys.executable, "-m", "simulations.cli", "scenarios"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "telecom" in done.stdout
+
+
+# ---------------------------------------------------------------------------------------------- issue 10: check
+def test_check_reports_every_error_of_every_file_and_writes_nothing(in_tmp, teams, capsys):
+    (teams / "typos.yaml").write_text("Frontline_Cair: 0.8\nreward_rate: 5\nservice_gold: 0.5\nservice_gold: 0.6\n",
+                                      encoding="utf-8")
+    (teams / "empty.yaml").write_text("# to do\n", encoding="utf-8")
+    (teams / "mixed_case.yaml").write_text("Frontline_Care: 0.8\n", encoding="utf-8")
+    before = sorted(p.name for p in in_tmp.rglob("*"))
+    assert main(["check", "teams"]) == 2
+    out = capsys.readouterr().out
+    assert sorted(p.name for p in in_tmp.rglob("*")) == before  # nothing run, nothing written
+    lines = out.splitlines()
+    for good in ("balanced", "neglect", "tiered", "mixed_case"):
+        assert f"teams/{good}.yaml: ok" in lines
+    assert "teams/typos.yaml: 3 errors" in lines
+    typos = out.split("teams/typos.yaml: 3 errors")[1]
+    assert "did you mean 'frontline_care'" in typos and "'reward_rate': 5" in typos and "line 4" in typos
+    assert "teams/oops.yaml: 1 error" in lines and "reward_rate" in out.split("teams/oops.yaml: 1 error")[1]
+    assert "teams/empty.yaml: 1 error" in lines and "empty or holds only comments" in out
+    assert "Ignored (not .yaml or .yml): teams/notes.txt." in lines
+    assert "4 of 7 files ok. Fix the errors above, then check again." in lines
+
+
+def test_check_passes_good_files_and_can_be_run_again(in_tmp, teams, capsys):
+    """The session plan's team check used to fail on a team's second try (its output folder existed)."""
+    for _ in range(2):
+        assert main(["check", str(teams / "balanced.yaml"), str(teams / "tiered.yaml")]) == 0
+        out = capsys.readouterr().out
+        assert out.endswith("2 of 2 files ok.\n")
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["teams"]
+
+
+def test_check_is_fast(in_tmp, teams):
+    import time
+
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "simulations.cli", "check", "teams"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "oops.yaml: 1 error" in done.stdout
+    assert time.perf_counter() - started < 10  # seconds, whatever the machine: nothing is simulated
+
+
+# ---------------------------------------------------------------------------------------------- issue 10: defects
+def test_an_empty_team_file_is_left_out_instead_of_playing_balanced(in_tmp, teams, capsys):
+    (teams / "oops.yaml").write_text("# we will fill this in later\n", encoding="utf-8")
+    assert main(["tournament", "telecom", "teams", "--seeds", "1", "--workers", "1", "--out", "t", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "Teams left out: oops" in out and "empty or holds only comments" in out
+    assert sorted(pd.read_csv(in_tmp / "t" / "leaderboard.csv")["team"]) == ["balanced", "neglect", "tiered"]
+
+
+def test_a_team_file_with_several_errors_is_left_out_with_all_of_them(in_tmp, teams, capsys):
+    (teams / "oops.yaml").write_text("frontline_care: 0.5\nreward_rate: 0.5\nreward_rate: 0.1\nbonds: 1\n",
+                                     encoding="utf-8")
+    assert main(["tournament", "telecom", "teams", "--seeds", "1", "--workers", "1", "--out", "t", *SMALL]) == 0
+    left_out = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Teams left out"))
+    assert "2 errors" in left_out and "'reward_rate' is given twice: again on line 3" in left_out
+    assert "no field 'bonds'" in left_out
+
+
+def test_the_forgotten_market_is_named(in_tmp, teams, capsys):
+    """`tournament teams/red.yaml teams/` used to say "scenario has no field 'service_platinum'"."""
+    assert main(["tournament", "teams/balanced.yaml", "teams/", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "'teams/balanced.yaml'", "strategy file, not a market",
+                    "the market is missing")
+    assert main(["tournament", "teams/", "teams/balanced.yaml", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "'teams/'", "is a folder, not a market", "market is missing")
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["teams"]
+
+
+@pytest.mark.parametrize("market", ["TELECOM", "Telecom", "telecom"])
+def test_market_names_match_whatever_their_case(market, in_tmp, capsys):
+    assert main(["run", market, "--out", "r", *SMALL]) == 0
+    assert "Run: telecom," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["run", "telcom"], ["'telcom'", "did you mean 'telecom'"]),
+    (["run", "Retail-Bank"], ["'Retail-Bank'", "did you mean 'retail_bank'"]),
+    (["sweep", "telecom", "--vary", "Frontline_Cair=0.1"], ["Frontline_Cair", "did you mean 'frontline_care'"]),
+])
+def test_unknown_names_get_did_you_mean(args, fragments, capsys):
+    assert main(args) == 2
+    _one_line_error(capsys.readouterr().err, *fragments)
+
+
+def test_lever_names_match_whatever_their_case_on_the_command_line(in_tmp, capsys):
+    (in_tmp / "red.yaml").write_text("Frontline_Care: 0.9\n", encoding="utf-8")
+    assert main(["run", "telecom", "--strategy", "red.yaml", "--out", "r", *SMALL]) == 0
+    assert Strategy.from_file(in_tmp / "r" / "strategy.yaml").frontline_care == 0.9
+    assert main(["sweep", "telecom", "--vary", "Frontline_Care=0.2,0.8", "--seeds", "1", "--workers", "1",
+                 "--out", "s", *SMALL]) == 0
+    assert "frontline_care" in pd.read_csv(in_tmp / "s" / "sweep.csv").columns
+
+
+def test_force_replaces_an_earlier_tournament_entirely(in_tmp, teams, capsys):
+    args = ["tournament", "telecom", "--seeds", "1", "--workers", "1", "--out", "round1", *SMALL]
+    assert main([*args[:2], "teams", *args[2:]]) == 0
+    assert (in_tmp / "round1" / "debrief_neglect.md").exists()
+    assert main([*args[:2], "teams/balanced.yaml", "teams/tiered.yaml", *args[2:], "--force"]) == 0
+    names = {p.name for p in (in_tmp / "round1").iterdir()}
+    assert "debrief_neglect.md" not in names and "debrief_neglect.png" not in names  # no stale debrief
+    assert {"debrief_balanced.md", "debrief_tiered.md", "leaderboard.png"} <= names
+    assert sorted(pd.read_csv(in_tmp / "round1" / "leaderboard.csv")["team"]) == ["balanced", "tiered"]
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["round1", "teams"]
+
+
+def test_ctrl_c_while_writing_leaves_the_earlier_folder_exactly_as_it_was(in_tmp, teams, monkeypatch, capsys):
+    from simulations import workshop
+
+    args = ["tournament", "telecom", "teams", "--seeds", "1", "--workers", "1", "--out", "round1", *SMALL]
+    assert main(args) == 0
+    before = _digest(in_tmp / "round1")
+    real_save = workshop.save_tournament
+
+    def save_then_interrupt(result, folder):
+        real_save(result, folder)  # every file written in the temporary folder...
+        (folder / "leaderboard.csv").write_text("half written", encoding="utf-8")
+        raise KeyboardInterrupt  # ...then Ctrl-C before the folder is put in place
+
+    monkeypatch.setattr(workshop, "save_tournament", save_then_interrupt)
+    capsys.readouterr()
+    assert main([*args, "--force", "--first-seed", "9"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert _digest(in_tmp / "round1") == before
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["round1", "teams"]  # the temporary folder is gone
+
+
+def test_ctrl_c_during_the_runs_leaves_no_folder(in_tmp, teams, monkeypatch, capsys):
+    from simulations import workshop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workshop, "run_many", interrupted)
+    assert main(["tournament", "telecom", "teams", "--out", "round1", *SMALL]) == 130
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["teams"]
+
+
+def test_an_output_under_a_file_gives_one_line_and_exit_2(in_tmp, capsys):
+    (in_tmp / "report.txt").write_text("a file, not a folder", encoding="utf-8")
+    assert main(["run", "telecom", "--out", "report.txt/run1", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "--out", "report.txt/run1", "cannot be written")
+
+
+def _make_unwritable(folder: Path):
+    """Make a folder that this process really cannot write into: chmod for a normal user; root ignores file
+    modes, so as root the folder is made immutable (chattr +i), which stops root too."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return lambda: folder.chmod(0o755)
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("running as root on a file system without chattr +i: cannot make a folder unwritable")
+    return lambda: subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def test_a_read_only_output_gives_one_line_and_exit_2(in_tmp, teams, capsys):
+    locked = in_tmp / "locked"
+    locked.mkdir()
+    undo = _make_unwritable(locked)
+    try:
+        with pytest.raises(OSError):  # the test is real: this folder cannot be written
+            (locked / "probe").mkdir()
+        assert main(["tournament", "telecom", "teams", "--seeds", "1", "--out", "locked/round1", *SMALL]) == 2
+        _one_line_error(capsys.readouterr().err, "--out", "locked/round1", "cannot be written")
+        assert main(["run", "telecom", "--out", "locked/run", *SMALL]) == 2
+        _one_line_error(capsys.readouterr().err, "--out", "locked/run", "cannot be written")
+        assert list(locked.iterdir()) == []
+    finally:
+        undo()
+
+
+def test_a_read_only_earlier_output_is_kept_and_reported(in_tmp, capsys):
+    assert main(["run", "telecom", "--out", "r", *SMALL]) == 0
+    before = _digest(in_tmp / "r")
+    undo = _make_unwritable(in_tmp)  # the folder that holds r: r can be neither replaced nor built beside
+    try:
+        assert main(["run", "telecom", "--out", "r", "--force", "--seed", "3", *SMALL]) == 2
+        _one_line_error(capsys.readouterr().err, "--out", "'r'", "cannot be written")
+    finally:
+        undo()
+    assert _digest(in_tmp / "r") == before
+
+
+def test_the_current_folder_is_never_replaced(in_tmp, capsys):
+    (in_tmp / "old.csv").write_text("a,b\n", encoding="utf-8")
+    assert main(["run", "telecom", "--out", ".", "--force", *SMALL]) == 2
+    _one_line_error(capsys.readouterr().err, "--out", "'.'", "current folder")
+    assert [p.name for p in in_tmp.iterdir()] == ["old.csv"]

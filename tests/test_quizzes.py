@@ -24,7 +24,7 @@ def good_bank() -> dict:
             {"id": "ch09_q1", "concept": "churn", "question": "Which?", "type": "single",
              "answers": [{"text": "A", "correct": True, "feedback": "Right, A."},
                          {"text": "B", "correct": False, "feedback": "No, not B."}]},
-            {"id": "ch09_q2", "concept": "churn", "question": "Which ones?", "type": "many",
+            {"id": "ch09_q2", "concept": "churn", "question": "Which ones? Select all that apply.", "type": "many",
              "answers": [{"text": "C", "correct": True, "feedback": "Yes, C."},
                          {"text": "D", "correct": True, "feedback": "Yes, D."},
                          {"text": "E", "correct": False, "feedback": "No, not E."}]},
@@ -56,6 +56,31 @@ def test_every_bank_renders_for_jupyterquiz(chapter):
     converted = to_jupyterquiz(load_quiz(chapter))
     assert all(q["type"] in ("multiple_choice", "many_choice") for q in converted)
     assert all(a["feedback"] for q in converted for a in q["answers"])
+
+
+def single_questions(bank):
+    return [q for q in bank["questions"] if q["type"] == "single"]
+
+
+@pytest.mark.parametrize("chapter", list_quizzes())
+def test_the_right_answer_is_not_given_away_by_its_length(chapter):
+    """A reader who always picks the longest option should do no better than by chance."""
+    questions = single_questions(load_quiz(chapter))
+    longest = []
+    for question in questions:
+        right = next(len(a["text"]) for a in question["answers"] if a["correct"])
+        wrong = [len(a["text"]) for a in question["answers"] if not a["correct"]]
+        if right > max(wrong):
+            longest.append(question["id"])
+    assert len(longest) <= len(questions) / 3, f"the right answer is the longest option in {longest}"
+
+
+def test_right_answers_are_spread_over_positions():
+    """In file order (the page shuffles too): no place in the list is where the right answer usually sits."""
+    positions = [next(i for i, a in enumerate(q["answers"]) if a["correct"])
+                 for chapter in list_quizzes() for q in single_questions(load_quiz(chapter))]
+    shares = {place: positions.count(place) / len(positions) for place in range(3)}
+    assert all(0.2 <= share <= 0.45 for share in shares.values()), shares
 
 
 def test_schema_file_is_valid_json_schema():
@@ -99,6 +124,13 @@ BAD_BANKS = {
     "id of another chapter": (lambda b: b["questions"][1].update(id="ch03_q2"), ["ch03_q2", "id", "ch09_"]),
     "correct is not a boolean": (lambda b: b["questions"][0]["answers"][0].update(correct="yes"),
                                  ["ch09_q1", "answers[0].correct", "'yes'", "true or false"]),
+    "many answers, not said": (lambda b: b["questions"][1].update(question="Which ones?"),
+                               ["ch09_q2", "field 'question'", "'Which ones?'", "Select all that apply", "Choose two"]),
+    "choose two, three correct": (lambda b: b["questions"][1].update(question="Which? Choose two.") or
+                                  b["questions"][1]["answers"][2].update(correct=True),
+                                  ["ch09_q2", "field 'answers'", "3 answers marked correct", "'Choose two'"]),
+    "single that asks for all": (lambda b: b["questions"][0].update(question="Which? Select all that apply."),
+                                 ["ch09_q1", "field 'question'", "use type: many"]),
 }
 
 
@@ -113,6 +145,14 @@ def test_a_bad_bank_names_file_question_field_value_and_allowed(tmp_path, name):
     for part in expected:
         assert part in message, f"{part!r} not in {message!r}"
     assert isinstance(caught.value, LoyaltyLabError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text", ["Which ones? Select all that apply.", "Select all that apply: which ones?",
+                                  "Which two? Choose two."])
+def test_a_many_question_that_says_so_is_accepted(text):
+    bank = copy.deepcopy(good_bank())
+    bank["questions"][1]["question"] = text
+    assert validate_quiz(bank, source="ch09.yaml") is bank
 
 
 def test_a_bank_whose_chapter_does_not_match_its_file_is_refused(tmp_path):

@@ -114,26 +114,66 @@ def test_repeat_purchase_grows_with_satisfaction_and_contact():
 
 
 def test_ladder_moves_one_rung_at_a_time():
-    stages = np.array([rules.FIRST_TIME, rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.SUSPECT, rules.REPEAT])
-    satisfaction = np.array([0.7, 0.7, 0.9, 0.6, 0.9, 0.5])
-    products = np.array([1, 2, 2, 2, 1, 1])
-    tenure = np.array([1, 3, 20, 20, 0, 5])
-    bought = np.array([True, False, False, False, True, False])
+    stages = np.array([rules.FIRST_TIME, rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.SUSPECT, rules.REPEAT,
+                       rules.REPEAT, rules.CLIENT])
+    satisfaction = np.array([0.7, 0.7, 0.9, 0.6, 0.9, 0.5, 0.55, 0.45])
+    products = np.array([1, 2, 2, 2, 1, 1, 3, 2])
+    tenure = np.array([1, 3, 20, 20, 0, 5, 30, 30])
+    bought = np.array([True, False, False, False, True, False, False, False])
     assert list(rules.ladder_step(stages, satisfaction, products, tenure, bought)) == [
-        rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.CLIENT, rules.SUSPECT, rules.REPEAT]
+        rules.REPEAT, rules.CLIENT, rules.ADVOCATE, rules.CLIENT, rules.SUSPECT, rules.REPEAT,
+        rules.REPEAT,  # cross-sold and long-standing, but not satisfied: not a client in Griffin's sense
+        rules.REPEAT]  # a client who is no longer satisfied steps back down
 
 
-def test_zone_of_affection_is_a_kink():
-    v = rules.affection_vulnerability(np.array([0.5, 0.65, 0.9]))
-    assert v[0] > 0.9 and v[1] > 0.8 and v[2] < 0.1
+def test_rival_preference_makes_a_zone_of_affection_without_a_threshold():
+    satisfaction = np.linspace(0.05, 0.95, 19)
+    preference = rules.rival_preference(satisfaction, 0.6, 0.6)
+    assert np.all(np.diff(preference) < 0)  # the happier, the fewer rival offers look better
+    assert preference[0] > 0.95 and preference[-1] < 0.05
+    # a merely satisfied customer (0.75) finds a better offer many times as often as a completely satisfied one (0.9)
+    assert rules.rival_preference(0.75, 0.6, 0.6) > 5 * rules.rival_preference(0.9, 0.6, 0.6)
+    # a better rival offer, or lower expectations of it, pulls harder
+    assert rules.rival_preference(0.75, 0.6, 0.7) > rules.rival_preference(0.75, 0.6, 0.6)
 
 
-def test_competitor_lure_needs_competition_and_is_damped_by_ties():
-    base = dict(price_sensitivity=0.8, price_index=1.0, satisfaction=0.5, lure_rate=0.05)
-    assert rules.hazard_competitor(0.0, switching=0.0, **base) == 0.0
-    assert rules.hazard_competitor(1.0, switching=0.5, **base) == pytest.approx(rules.hazard_competitor(1.0, switching=0.0, **base) / 2)
-    dear = dict(base, price_index=1.3)
-    assert rules.hazard_competitor(1.0, switching=0.0, **dear) > rules.hazard_competitor(1.0, switching=0.0, **base)
+def test_exposure_to_rivals_grows_with_dissatisfaction_proneness_and_competition():
+    assert rules.rival_exposure(0.0, 0.2, 0.1, 0.5) == 0.0
+    assert rules.rival_exposure(1.0, 0.2, 0.1, 0.5) > rules.rival_exposure(1.0, 0.8, 0.1, 0.5)
+    assert rules.rival_exposure(1.0, 0.8, 0.1, 0.5, proneness=2.0) > rules.rival_exposure(1.0, 0.8, 0.1, 0.5, proneness=0.5)
+    # active search does not depend on disposition: a very unhappy stayer still looks around
+    assert rules.rival_exposure(1.0, 0.1, 0.1, 0.5, proneness=0.0) == pytest.approx(0.5 * 0.9 ** 3)
+
+
+def test_competitor_lure_needs_exposure_and_preference_and_is_damped_by_ties():
+    assert rules.hazard_competitor(0.0, 0.9, 0.0) == 0.0
+    assert rules.hazard_competitor(0.2, 0.0, 0.0) == 0.0
+    assert rules.hazard_competitor(0.2, 0.5, 0.5) == pytest.approx(rules.hazard_competitor(0.2, 0.5, 0.0) / 2)
+
+
+def test_proneness_is_lasting_heterogeneity_with_mean_one():
+    rng = np.random.default_rng(0)
+    polarized, alike = rules.churn_proneness(rng, 0.5, 200_000), rules.churn_proneness(rng, 20.0, 200_000)
+    assert polarized.mean() == pytest.approx(1.0, rel=0.02) and alike.mean() == pytest.approx(1.0, rel=0.02)
+    assert polarized.var() == pytest.approx(2.0, rel=0.05) and alike.var() == pytest.approx(0.05, rel=0.05)
+    # long-standing customers are the less prone ones
+    stayed = rules.survivor_proneness(rng, 0.5, 200_000, np.full(200_000, 48))
+    assert stayed.mean() == pytest.approx(0.5 / (0.5 + 2.0), rel=0.03)
+    assert rules.survivor_proneness(rng, 0.5, 1, [0]).shape == (1,)
+
+
+def test_unhappy_searchers_name_what_went_wrong():
+    product, neglect, rival = rules.reasons_for_searching(np.array([0.0, 0.5, 0.0]), np.array([0.0, 0.0, 1.0]))
+    assert list(rival) == pytest.approx([1.0, 0.1 / 0.6, 0.1 / 1.1])
+    assert product[1] == pytest.approx(0.5 / 0.6) and neglect[2] == pytest.approx(1.0 / 1.1)
+    assert np.allclose(product + neglect + rival, 1.0)
+    # a little inattention is forgiven: neglect counts squared
+    assert rules.reasons_for_searching(0.0, 0.3)[1] < rules.reasons_for_searching(0.3, 0.0)[0]
+
+
+def test_moving_scales_with_proneness():
+    assert rules.hazard_moving(0.01, np.array([0.5, 2.0])) == pytest.approx([0.005, 0.02])
+    assert rules.hazard_moving(0.01) == pytest.approx(0.01)
 
 
 def test_product_and_indifference_exits_need_somewhere_to_go():
@@ -174,7 +214,9 @@ def test_nps_counts_promoters_minus_detractors():
 
 def test_dick_basu_and_jones_sasser_quadrants():
     assert list(rules.dick_basu_type([0.8, 0.8, 0.3, 0.3], [0.9, 0.2, 0.9, 0.2])) == [0, 1, 2, 3]
-    assert list(rules.jones_sasser_quadrant([0.9, 0.9, 0.3, 0.3], [0.95, 0.5, 0.95, 0.5])) == [0, 1, 2, 3]
+    assert list(rules.jones_sasser_quadrant([0.9, 0.9, 0.3, 0.3], [0.95, 0.4, 0.95, 0.4])) == [0, 1, 2, 3]
+    # 'staying' means more likely to stay the year than to leave it
+    assert list(rules.jones_sasser_quadrant([0.9, 0.9], [0.5, 0.49])) == [0, 1]
     assert rules.relative_attitude(1.0, 1.0, 1.0) == pytest.approx(1.0)
 
 
@@ -209,11 +251,13 @@ PROBABILITY_RULES = {
     "switching_cost": (lambda p, *ties: rules.switching_cost(p, 4, *ties), (products, unit, unit, unit, unit, unit)),
     "share_of_wallet_target": (rules.share_of_wallet_target, (unit, unit, unit, price)),
     "repeat_purchase_probability": (rules.repeat_purchase_probability, (unit, unit, unit)),
-    "affection_vulnerability": (rules.affection_vulnerability, (unit,)),
-    "hazard_competitor": (rules.hazard_competitor, (unit, unit, price, unit, unit, st.floats(0, 0.5))),
-    "hazard_product": (rules.hazard_product, (unit, unit, unit, st.floats(0, 0.5))),
-    "hazard_indifference": (rules.hazard_indifference, (unit, unit, unit, st.floats(0, 0.5))),
-    "hazard_other_relationships": (rules.hazard_other_relationships, (st.booleans(), st.floats(0, 0.1))),
+    "rival_exposure": (rules.rival_exposure, (unit, unit, st.floats(0, 0.5), unit, st.floats(0, 20))),
+    "rival_preference": (rules.rival_preference, (unit, unit, unit)),
+    "hazard_competitor": (rules.hazard_competitor, (unit, unit, unit)),
+    "hazard_product": (rules.hazard_product, (unit, unit, unit, st.floats(0, 0.5), st.floats(0, 20))),
+    "hazard_indifference": (rules.hazard_indifference, (unit, unit, unit, st.floats(0, 0.5), st.floats(0, 20))),
+    "hazard_other_relationships": (rules.hazard_other_relationships, (st.booleans(), st.floats(0, 0.1), st.floats(0, 20))),
+    "hazard_moving": (rules.hazard_moving, (st.floats(0, 0.05), st.floats(0, 20))),
     "perceived_quality": (rules.perceived_quality, (unit, unit, unit, unit, st.floats(-0.5, 0.5))),
     "perceived_value": (rules.perceived_value, (unit, price, unit, st.floats(0, 0.2))),
     "adapt_expectation": (rules.adapt_expectation, (unit, unit, unit, unit)),

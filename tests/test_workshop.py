@@ -6,8 +6,8 @@ import pytest
 from simulations import InvalidParameter, LoyaltyLabError, Strategy, UnknownField
 from simulations import rules
 from simulations.parameters import LEVERS
-from simulations.workshop import (OUTCOMES, check_vary, debrief_markdown, leaderboard_figure, run_one, save_sweep,
-                                  save_tournament, seed_list, sweep, tournament)
+from simulations.workshop import (OUTCOMES, SCORE_FORMULAS, check_vary, debrief_markdown, leaderboard, leaderboard_figure,
+                                  outcome_points, run_one, save_sweep, save_tournament, seed_list, sweep, tournament)
 
 SMALL = dict(n_customers=200, months=12)
 
@@ -171,3 +171,85 @@ def test_identical_strategies_get_identical_results_and_share_a_rank():
     assert copies["profit"].nunique() == 1 and copies["score"].nunique() == 1
     assert copies["rank"].nunique() == 1
     assert sorted(board["rank"]) in ([1, 1, 3], [1, 2, 2])
+
+
+# ---------------------------------------------------------------------------------------------- issue 10: scores
+def _runs(teams: dict) -> pd.DataFrame:
+    """Made-up runs, one seed per team: (profit, 12-month retention, mean satisfaction, NPS)."""
+    other = {"revenue": 0.0, "cost": 0.0, "active": 0, "acquired": 0, "churned": 0}
+    return pd.DataFrame([{"team": team, "seed": 1, "profit": p, "retention_12m": r, "mean_satisfaction": s, "nps": n,
+                          **other} for team, (p, r, s, n) in teams.items()])
+
+
+# The case reported in issue 10: a 31k-profit team ends above a 271k-profit team because of one team at -899k.
+FIELD = {"high_profit": (271_000, 0.80, 0.66, 10), "low_profit": (31_000, 0.85, 0.72, 18),
+         "steady": (150_000, 0.79, 0.65, 8), "discount": (90_000, 0.76, 0.62, 4)}
+ALL_MAXIMUM = (-899_000, 0.97, 0.95, 70)  # every lever at the top: delighted customers, a huge loss
+
+
+def test_one_extreme_team_no_longer_puts_a_low_profit_team_above_a_high_profit_one():
+    def order(score, teams):
+        board = leaderboard(_runs(teams), score).set_index("team")
+        return board.loc["high_profit", "score"], board.loc["low_profit", "score"]
+
+    with_outlier = {**FIELD, "all_maximum": ALL_MAXIMUM}
+    # min-max (the old default): the outlier squeezes the profit gap, and the order of the two teams flips
+    high, low = order("minmax", FIELD)
+    assert high > low
+    high, low = order("minmax", with_outlier)
+    assert low > high
+    # rank points (the default): the outlier is simply last on profit; the order holds
+    high, low = order("rank", with_outlier)
+    assert high > low
+    assert leaderboard(_runs(with_outlier))["score"].equals(leaderboard(_runs(with_outlier), "rank")["score"])
+
+
+def test_rank_scores_do_not_depend_on_how_extreme_a_team_is():
+    milder = leaderboard(_runs({**FIELD, "all_maximum": (-20_000, 0.97, 0.95, 70)})).set_index("team")
+    extreme = leaderboard(_runs({**FIELD, "all_maximum": ALL_MAXIMUM})).set_index("team")
+    pd.testing.assert_series_equal(milder["score"], extreme["score"].loc[milder.index])
+    minmax_milder = leaderboard(_runs({**FIELD, "all_maximum": (-20_000, 0.97, 0.95, 70)}), "minmax")
+    minmax_extreme = leaderboard(_runs({**FIELD, "all_maximum": ALL_MAXIMUM}), "minmax")
+    assert not minmax_milder.set_index("team")["score"].equals(minmax_extreme.set_index("team")["score"])
+
+
+def test_rank_points_follow_the_stated_formula():
+    values = pd.Series([10.0, 30.0, 30.0, 50.0, -1e9], index=list("abcde"))
+    points = outcome_points(values, "rank")
+    # 100 x (teams beaten + half the teams tied with) / (teams - 1)
+    assert points.to_dict() == {"a": 25.0, "b": 62.5, "c": 62.5, "d": 100.0, "e": 0.0}
+    assert outcome_points(pd.Series([7.0], index=["alone"]), "rank").tolist() == [100.0]
+    assert outcome_points(values, "minmax")["d"] == 100.0
+    assert "(teams-1)" in SCORE_FORMULAS["rank"] and "lowest" in SCORE_FORMULAS["minmax"]
+    with pytest.raises(InvalidParameter, match="score.*rank, minmax"):
+        outcome_points(values, "zscore")
+
+
+def test_a_tournament_takes_the_score_method_and_names_it(team_files):
+    ranked = tournament("TELECOM", team_files, seeds=1, round_label="round 2", **SMALL)  # market names in any case
+    spread = tournament("telecom", team_files, seeds=1, score="minmax", **SMALL)
+    assert ranked.scenario == "telecom"
+    assert ranked.score_formula == SCORE_FORMULAS["rank"] and spread.score_formula == SCORE_FORMULAS["minmax"]
+    assert SCORE_FORMULAS["rank"] in ranked.to_text()
+    assert ranked.title() == "telecom, round 2, seeds 1 (200 customers, 12 months, rank scores)"
+    # same runs, different points
+    pd.testing.assert_frame_equal(ranked.runs, spread.runs)
+    assert set(ranked.leaderboard["profit_points"]) == {0.0, 50.0, 100.0}
+    with pytest.raises(InvalidParameter, match="score"):
+        tournament("telecom", team_files, seeds=1, score="best", **SMALL)
+
+
+def test_the_leaderboard_figure_is_titled_with_market_round_and_seeds(team_files, tmp_path):
+    result = tournament("telecom", team_files, seeds=[3, 4], round_label="round1", **SMALL)
+    fig = leaderboard_figure(result.leaderboard, result.title())
+    assert fig._suptitle.get_text() == "telecom, round1, seeds 3, 4 (200 customers, 12 months, rank scores)"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_sweep_names_match_whatever_their_case():
+    assert check_vary({"Frontline_Care": [0.2], "COMPETITIVE_INTENSITY": 0.5}) == {
+        "frontline_care": [0.2], "competitive_intensity": [0.5]}
+    with pytest.raises(UnknownField, match="did you mean 'frontline_care'"):
+        check_vary({"Frontline_Cair": [0.2]})

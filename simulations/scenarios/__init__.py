@@ -37,7 +37,7 @@ def load_scenario(name_or_path="telecom", **overrides) -> dict:
     if isinstance(name_or_path, dict):
         data, source = dict(name_or_path), "scenario"
     else:
-        path = SCENARIO_DIR / f"{name_or_path}.yaml"
+        path = SCENARIO_DIR / f"{str(name_or_path).lower()}.yaml"  # built-in names match whatever their case
         if not path.exists():
             path = Path(str(name_or_path))
             if path.suffix not in (".yaml", ".yml") or not path.exists():

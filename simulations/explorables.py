@@ -1,0 +1,448 @@
+"""The explorable on every chapter page: the model precomputed over a small grid of levers, redrawn in the browser.
+
+Python cannot run in the book's pages (no WebAssembly numpy can be had offline), so each chapter declares
+here which levers or settings a reader may move and what the chart shows; `compute_explorable` runs the
+model over that grid at build time, averaged over a few seeds, and returns the data and a Vega-Lite
+specification. In the built book the chart is drawn and redrawn by vega-embed, which the book serves itself
+(tools/install_explorable_assets.sh, book/_ext/loyalty_lab_explorables.py): no kernel, no outside request.
+
+    from simulations.explorables import compute_explorable, show_explorable
+    compute_explorable("ch04")     # {"chapter", "axes", "rows", "vega_lite", "caption", ...}
+    show_explorable("ch04")        # what a chapter's cell displays
+
+`show_explorable` decides what to display by where it runs. The book's Sphinx extension sets the environment
+variable LOYALTY_LAB_EXPLORABLES=interactive for the kernels that execute the pages, and there the cell emits
+the HTML block (data and spec, no script). Anywhere else (a downloaded notebook in Jupyter, Colab, the
+notebook tests) no chart library is at hand, so the cell shows a static matplotlib figure of the default
+point, computed the same way, and the caption names the notebook widget that moves the levers live.
+Only the model's public interface is used (LoyaltyMarket, Strategy, metrics).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics, rules
+from .errors import InvalidParameter
+from .model import LoyaltyMarket
+from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
+from .strategy import Strategy
+
+MODE_VARIABLE = "LOYALTY_LAB_EXPLORABLES"  # set to "interactive" by the book's extension for the build's kernels
+INTERACTIVE = "interactive"
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier only: nothing is fetched
+BAND_MONTHS = 12  # retention by satisfaction band follows the customers over the last year of the run
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One lever or scenario setting the reader can move: a slider over evenly spaced numbers, or a select.
+
+    `levers` are the strategy levers set to the axis value (several for a grouped axis such as "service to
+    the top tiers"); an axis named after a scenario setting is passed to the market instead.
+    """
+
+    name: str
+    label: str
+    values: tuple
+    default: float | str
+    levers: tuple[str, ...] = ()
+
+    @property
+    def is_select(self) -> bool:
+        return isinstance(self.values[0], str)
+
+    @property
+    def is_setting(self) -> bool:
+        return self.name in SETTINGS_BY_NAME and not self.levers
+
+    def targets(self) -> tuple[str, ...]:
+        return self.levers or (() if self.is_setting else (self.name,))
+
+
+def evenly(low: float, high: float, step: float) -> tuple[float, ...]:
+    """Grid values from low to high by step, rounded so that the browser's slider lands on them exactly."""
+    count = int(round((high - low) / step)) + 1
+    return tuple(round(low + i * step, 6) for i in range(count))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A bar chart: one bar per measure (key, label) at the chosen point."""
+
+    title: str
+    measures: tuple[tuple[str, str], ...]
+    unit: str
+    scale: float = 1.0  # divide by this (money in thousands)
+
+
+@dataclass(frozen=True)
+class Explorable:
+    """What one chapter lets a reader explore, and how big the precomputed grid is."""
+
+    chapter: str
+    title: str
+    scenario: str
+    axes: tuple[Axis, ...]  # the first axis is the x axis of the headline chart
+    panels: tuple[Panel, ...]
+    headline: tuple[str, str, float]  # (measure, label, scale): plotted against the first axis
+    widget: str  # the notebook widget that moves these levers live
+    strategy: dict = field(default_factory=dict)  # levers fixed for the whole grid
+    settings: dict = field(default_factory=dict)  # scenario settings fixed for the whole grid
+    n_customers: int = 1000
+    months: int = 36
+    seeds: tuple[int, ...] = (1, 2)
+    bands: bool = False  # measure retention by satisfaction band over the last BAND_MONTHS
+
+    def grid(self) -> list[dict]:
+        """Every point of the grid, as {axis name: value}."""
+        return [dict(zip((a.name for a in self.axes), values)) for values in
+                itertools.product(*(a.values for a in self.axes))]
+
+    def default_point(self) -> dict:
+        return {a.name: a.default for a in self.axes}
+
+
+_UNIT = evenly(0.0, 1.0, 0.25)
+_K = 1000.0
+_TIER_LABELS = tuple((t, t.capitalize()) for t in rules.TIERS)
+_CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended", "competitor": "competitor",
+                 "product": "product", "indifference": "indifference"}
+_CHURN = Panel("Customers lost over the run, by cause", tuple((f"churned_{c}", _CAUSE_LABELS[c]) for c in rules.CHURN_CAUSES),
+               "customers lost")
+
+EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
+    Explorable(
+        "ch01", "Care, quality and three years of profit", "telecom",
+        (Axis("frontline_care", "frontline care", _UNIT, 0.5),
+         Axis("product_quality", "product quality", evenly(0.2, 1.0, 0.2), 0.6)),
+        (Panel("Profit in each year (thousands)", (("profit_year_1", "year 1"), ("profit_year_2", "year 2"),
+                                                   ("profit_year_3", "year 3")), "profit (thousands)", _K),),
+        ("retention_12m", "12-month retention", 1.0), "dashboard"),
+    Explorable(
+        "ch02", "What moves customers up the ladder", "telecom",
+        (Axis("staying_in_touch", "staying in touch", _UNIT, 0.5),
+         Axis("cross_sell", "cross-selling", _UNIT, 0.25)),
+        (Panel("Customers on each rung after 36 months", (("stage_first_time", "first-time"), ("stage_repeat", "repeat"),
+                                                          ("stage_client", "client"), ("stage_advocate", "advocate")),
+               "customers"),),
+        ("advocates", "advocates", 1.0), "ladder_widget"),
+    Explorable(
+        "ch03", "Service by tier: who stays and who pays", "telecom",
+        (Axis("service_top", "service: Platinum and Gold", evenly(0.2, 1.0, 0.2), 0.6,
+              levers=("service_platinum", "service_gold")),
+         Axis("service_bottom", "service: Iron and Lead", _UNIT, 0.5, levers=("service_iron", "service_lead"))),
+        (Panel("Profit by tier over the run (thousands)", tuple((f"profit_{t}", label) for t, label in _TIER_LABELS),
+               "profit (thousands)", _K),
+         Panel("Customers in each tier after 36 months", tuple((f"tier_{t}", label) for t, label in _TIER_LABELS),
+               "customers")),
+        ("profit", "profit over 36 months (thousands)", _K), "tier_service_widget"),
+    Explorable(
+        "ch04", "Competition and the satisfaction-retention link", "telecom",
+        (Axis("competitive_intensity", "competitive intensity", evenly(0.05, 0.95, 0.15), 0.5),
+         Axis("product_quality", "product quality", evenly(0.3, 0.9, 0.3), 0.6)),
+        (Panel("Share still customers a year later, by satisfaction band",
+               tuple((f"retention_{name.replace(' ', '_')}", name) for _, _, name in metrics.SATISFACTION_BANDS),
+               "retained after 12 months"),),
+        ("retention_12m", "12-month retention", 1.0), "satisfaction_widget", bands=True),
+    Explorable(
+        "ch05", "Bonds, programmes and what keeps customers", "retail_bank",
+        (Axis("bonds", "social, customization and structural bonds", _UNIT, 0.25,
+              levers=("social_bond", "customization_bond", "structural_bond")),
+         Axis("loyalty_programme", "loyalty programme", tuple(LEVERS_BY_NAME["loyalty_programme"].choices), "none")),
+        (Panel("Why customers stay: share in each Jones & Sasser group",
+               tuple((f"share_{q}", q) for q in rules.QUADRANTS), "share of customers"),
+         _CHURN),
+        ("mean_switching_cost", "mean switching cost", 1.0), "bonds_widget", strategy={"reward_rate": 0.03}),
+    Explorable(
+        "ch06", "Care, the feedback channel and why customers leave", "telecom",
+        (Axis("frontline_care", "frontline care", _UNIT, 0.5),
+         Axis("feedback_channel", "feedback channel", _UNIT, 0.5)),
+        (_CHURN,),
+        ("retention_12m", "12-month retention", 1.0), "care_widget"),
+    Explorable(
+        "ch07", "No strategy is best everywhere", "telecom",
+        (Axis("competitive_intensity", "competitive intensity", evenly(0.1, 0.9, 0.4), 0.5),
+         Axis("preset", "strategy", ("balanced", "neglect", "tiered", "bonding"), "balanced"),
+         Axis("scenario", "market", ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
+        (_CHURN,),
+        ("profit", "profit over 36 months (thousands)", _K), "dashboard"),
+)}
+
+
+def explorable_spec(chapter: str) -> Explorable:
+    """The declared explorable of a chapter ("ch01" ... "ch07"), or a clear error naming what is allowed."""
+    if chapter not in EXPLORABLES:
+        raise InvalidParameter("explorable", "chapter", chapter, "one of " + ", ".join(EXPLORABLES))
+    return EXPLORABLES[chapter]
+
+
+# ------------------------------------------------------------------------------------------- running the grid
+def _market(spec: Explorable, point: dict, n_customers: int, seed: int) -> LoyaltyMarket:
+    """The market for one grid point: fixed levers, then the point's levers, settings, preset and scenario."""
+    levers = dict(spec.strategy)
+    settings = dict(spec.settings)
+    preset = point.get("preset", "balanced")
+    for axis in spec.axes:
+        if axis.name in ("preset", "scenario"):
+            continue
+        if axis.is_setting:
+            settings[axis.name] = point[axis.name]
+        else:
+            levers.update({lever: point[axis.name] for lever in axis.targets()})
+    strategy = Strategy.preset(preset).replace(**levers)
+    return LoyaltyMarket(scenario=point.get("scenario", spec.scenario), strategy=strategy, n_customers=n_customers,
+                         seed=seed, **settings)
+
+
+def _measures(spec: Explorable, model: LoyaltyMarket) -> dict:
+    """Run the market for the chapter's months and return every measure its charts may show."""
+    measured = {}
+    if spec.bands:
+        model.run(spec.months - BAND_MONTHS)
+        bands = metrics.retention_by_satisfaction(model, BAND_MONTHS)
+        measured.update({f"retention_{row.band.replace(' ', '_')}": row.retention for row in bands.itertuples()})
+    else:
+        model.run(spec.months)
+    df = model.datacollector.get_model_vars_dataframe()
+    last = df.iloc[-1]
+    measured.update(metrics.outcomes(model))
+    measured.update({f"stage_{s}": float(last[f"stage_{s}"]) for s in rules.STAGES})
+    for year in range(spec.months // 12):
+        in_year = (df["month"] > 12 * year) & (df["month"] <= 12 * (year + 1))
+        measured[f"profit_year_{year + 1}"] = float(df.loc[in_year, "profit"].sum())
+    return measured
+
+
+def _point_measures(spec: Explorable, point: dict, n_customers: int, seeds) -> dict:
+    """The chart measures at one grid point, averaged over the seeds (a band empty in every run stays None)."""
+    wanted = [key for panel in spec.panels for key, _ in panel.measures] + [spec.headline[0]]
+    runs = [_measures(spec, _market(spec, point, n_customers, seed)) for seed in seeds]
+    averaged = {}
+    for key in wanted:
+        values = np.array([float(run[key]) for run in runs], dtype=float)
+        averaged[key] = None if np.isnan(values).all() else float(np.nanmean(values))
+    return averaged
+
+
+def _rounded(value, scale: float):
+    if value is None:
+        return None
+    value = value / scale
+    return round(value, 4) if abs(value) < 10 else round(value, 1)
+
+
+def _rows(spec: Explorable, point: dict, measured: dict) -> list[dict]:
+    """Long-format rows for one point: one per bar of every panel, one for the headline."""
+    rows = []
+    for index, panel in enumerate(spec.panels):
+        for order, (key, label) in enumerate(panel.measures):
+            rows.append({**point, "panel": index, "order": order, "category": label,
+                         "value": _rounded(measured[key], panel.scale)})
+    key, label, scale = spec.headline
+    rows.append({**point, "panel": "headline", "order": 0, "category": label, "value": _rounded(measured[key], scale)})
+    return rows
+
+
+def compute_explorable(chapter: str, n_customers: int | None = None, seeds=None) -> dict:
+    """Run the chapter's grid and return what the page needs: the rows, the axes, a Vega-Lite spec and a caption.
+
+    Args:
+        chapter: "ch01" ... "ch07" (see EXPLORABLES).
+        n_customers, seeds: override the declared run size (the tests use smaller runs).
+    """
+    spec = explorable_spec(chapter)
+    n_customers = spec.n_customers if n_customers is None else n_customers
+    seeds = tuple(spec.seeds if seeds is None else seeds)
+    rows = [row for point in spec.grid() for row in _rows(spec, point, _point_measures(spec, point, n_customers, seeds))]
+    result = {
+        "chapter": chapter, "title": spec.title, "scenario": spec.scenario,
+        "axes": [{"name": a.name, "label": a.label, "values": list(a.values), "default": a.default} for a in spec.axes],
+        "grid_points": len(spec.grid()), "seeds": list(seeds), "n_customers": n_customers, "months": spec.months,
+        "rows": rows,
+    }
+    result["caption"] = caption(spec, result)
+    result["vega_lite"] = vega_lite_spec(spec, rows)
+    return result
+
+
+def default_point_measures(chapter: str, n_customers: int | None = None, seeds=None) -> dict:
+    """The measures at the chapter's default point only (what the static figure shows), averaged the same way."""
+    spec = explorable_spec(chapter)
+    return _point_measures(spec, spec.default_point(), spec.n_customers if n_customers is None else n_customers,
+                           tuple(spec.seeds if seeds is None else seeds))
+
+
+def caption(spec: Explorable, computed: dict) -> str:
+    """What was precomputed, and where to explore further."""
+    moves = " x ".join(f"{a.label} ({len(a.values)} values)" for a in spec.axes)
+    market = "the market chosen" if any(a.name == "scenario" for a in spec.axes) else f"the {spec.scenario} market"
+    return (f"Precomputed when the book was built: {computed['grid_points']} grid points ({moves}), each run "
+            f"{len(computed['seeds'])} times (seeds {', '.join(map(str, computed['seeds']))}) with "
+            f"{computed['n_customers']:,} customers in {market} for {computed['months']} months, and averaged. "
+            f"Moving a control picks another precomputed point; nothing runs in your browser. To try any value of every "
+            f"lever, open this chapter as a notebook and run `from simulations.widgets import {spec.widget}; "
+            f"{spec.widget}()`, or use the practice page of your classroom server.")
+
+
+# --------------------------------------------------------------------------------------------- the chart
+def _param(axis: Axis) -> dict:
+    """A Vega-Lite parameter bound to an input: a slider over the grid's values, or a select."""
+    if axis.is_select:
+        bind = {"input": "select", "options": list(axis.values), "name": f"{axis.label} "}
+    else:
+        step = round(axis.values[1] - axis.values[0], 6) if len(axis.values) > 1 else 1
+        bind = {"input": "range", "min": axis.values[0], "max": axis.values[-1], "step": step, "name": f"{axis.label} "}
+    return {"name": f"p_{axis.name}", "value": axis.default, "bind": bind}
+
+
+def _matches(axis: Axis) -> str:
+    """A Vega expression true for rows at the chosen value of `axis` (numbers compared with a tolerance)."""
+    if axis.is_select:
+        return f"datum['{axis.name}'] === p_{axis.name}"
+    return f"abs(datum['{axis.name}'] - p_{axis.name}) < 1e-6"
+
+
+def _domain(rows, panel) -> list[float]:
+    """A fixed y range for a panel across the whole grid, so that a bar's movement is a real change."""
+    values = [r["value"] for r in rows if r["panel"] == panel and r["value"] is not None]
+    low, high = min(values + [0.0]), max(values + [0.0])
+    return [low, high if high > low else low + 1]
+
+
+def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
+    return {
+        "title": panel.title, "width": 250, "height": 200,
+        "transform": [{"filter": f"datum.panel === {index}"}] + [{"filter": _matches(a)} for a in spec.axes],
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "x": {"field": "category", "type": "nominal", "title": None, "sort": [label for _, label in panel.measures],
+                  "axis": {"labelAngle": -30}},
+            "y": {"field": "value", "type": "quantitative", "title": panel.unit,
+                  "scale": {"domain": _domain(rows, index), "nice": True}},
+            "color": {"field": "category", "type": "nominal", "legend": None,
+                      "sort": [label for _, label in panel.measures]},
+        },
+    }
+
+
+def _headline(spec: Explorable, rows) -> dict:
+    """The headline measure against the first axis, at the chosen values of the others; the chosen point marked."""
+    first, others = spec.axes[0], spec.axes[1:]
+    x = {"field": first.name, "type": "ordinal" if first.is_select else "quantitative", "title": first.label}
+    y = {"field": "value", "type": "quantitative", "title": spec.headline[1],
+         "scale": {"domain": _domain(rows, "headline"), "nice": True}}
+    return {
+        "title": spec.headline[1], "width": 250, "height": 200,
+        "transform": [{"filter": "datum.panel === 'headline'"}] + [{"filter": _matches(a)} for a in others],
+        "layer": [
+            {"mark": {"type": "line", "point": True, "tooltip": True}, "encoding": {"x": x, "y": y}},
+            {"transform": [{"filter": _matches(first)}],
+             "mark": {"type": "point", "size": 180, "filled": True, "color": "#d62728"}, "encoding": {"x": x, "y": y}},
+        ],
+    }
+
+
+def vega_lite_spec(spec: Explorable, rows) -> dict:
+    """The chapter's chart: a bar panel per Panel and the headline chart, redrawn when a bound input moves."""
+    charts = [_bars(spec, i, panel, rows) for i, panel in enumerate(spec.panels)] + [_headline(spec, rows)]
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "description": spec.title,
+        "data": {"values": rows},
+        "params": [_param(a) for a in spec.axes],
+        "concat": charts, "columns": 2,  # two charts a row fit the book's column; a phone scrolls sideways
+        "resolve": {"scale": {"color": "independent"}},  # each panel colours its own bars
+        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
+                   "title": {"fontSize": 13}},
+    }
+
+
+# -------------------------------------------------------------------------------------------- showing it
+class ExplorableBlock:
+    """The HTML block of the built book: a container the page's loader script fills (data and spec, no code)."""
+
+    def __init__(self, computed: dict):
+        self.computed = computed
+
+    def __repr__(self):  # the text a downloaded notebook keeps beside the HTML
+        return f"Explore: {self.computed['title']}. {self.computed['caption']}"
+
+    def _repr_html_(self) -> str:
+        spec = json.dumps(self.computed["vega_lite"], separators=(",", ":"), allow_nan=False)
+        spec = spec.replace("</", "<\\/")  # the JSON sits inside a <script> element
+        return (f'<div class="loyalty-explorable" data-chapter="{self.computed["chapter"]}">'
+                f'<p class="loyalty-explorable-title"><strong>Explore: {html.escape(self.computed["title"])}</strong></p>'
+                f'<div class="loyalty-explorable-view" style="overflow-x:auto">'
+                f'</div><script type="application/json" class="loyalty-explorable-spec">{spec}</script>'
+                f'<p class="loyalty-explorable-caption">{_caption_html(self.computed["caption"])}</p></div>')
+
+
+def _caption_html(text: str) -> str:
+    """The caption with its `code` spans as <code>."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
+
+
+def static_figure(chapter: str, n_customers: int | None = None, seeds=None):
+    """A matplotlib figure of the chapter's default point: the bars of each panel and the caption's pointer."""
+    from matplotlib.figure import Figure
+
+    spec = explorable_spec(chapter)
+    measured = default_point_measures(chapter, n_customers, seeds)
+    fig = Figure(figsize=(4.2 * len(spec.panels) + 0.6, 3.8), layout="constrained")
+    for ax, panel in zip(fig.subplots(1, len(spec.panels), squeeze=False)[0], spec.panels):
+        labels = [label for _, label in panel.measures]
+        values = [np.nan if measured[key] is None else measured[key] / panel.scale for key, _ in panel.measures]
+        ax.bar(labels, values, color=[f"C{i}" for i in range(len(labels))])
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_ylabel(panel.unit)
+        ax.tick_params(axis="x", labelrotation=30)
+    point = ", ".join(f"{a.label} {a.default}" for a in spec.axes)
+    key, label, scale = spec.headline
+    fig.suptitle(f"{spec.title}\n({point}; {label}: {measured[key] / scale:.3g})", fontsize=10)
+    return fig
+
+
+class StaticExplorable:
+    """What a notebook shows instead of the in-page chart: the default point as a picture, and how to go further."""
+
+    def __init__(self, chapter: str, n_customers: int | None = None, seeds=None):
+        self.chapter = chapter
+        spec = explorable_spec(chapter)
+        self.figure = static_figure(chapter, n_customers, seeds)
+        self.note = (f"The book's page lets you move {', '.join(a.label for a in spec.axes)} over a precomputed grid. "
+                     f"Here, move every lever live: from simulations.widgets import {spec.widget}; {spec.widget}()")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=110)
+        return {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": self.note}
+
+    def __repr__(self):
+        return self.note
+
+
+def show_explorable(chapter: str):
+    """What a chapter's explorable cell displays: the in-page chart in the built book, a static figure elsewhere."""
+    if os.environ.get(MODE_VARIABLE) == INTERACTIVE:
+        return ExplorableBlock(compute_explorable(chapter))
+    return StaticExplorable(chapter)
+
+
+def data_size(computed: dict) -> int:
+    """Bytes of the chart's JSON (data and spec) as it is written into the page."""
+    return len(json.dumps(computed["vega_lite"], separators=(",", ":"), allow_nan=False).encode("utf-8"))
+
+
+__all__ = ["EXPLORABLES", "Axis", "Panel", "Explorable", "compute_explorable", "explorable_spec", "show_explorable",
+           "static_figure", "default_point_measures", "data_size", "MODE_VARIABLE", "INTERACTIVE"]

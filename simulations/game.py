@@ -1,0 +1,335 @@
+"""A market played in rounds by rival teams: the one game engine behind `loyalty-lab game` and the classroom.
+
+Every team runs a firm in ONE simulated market (`LoyaltyMarket(firms=...)`), so a price cut or a
+neglected complaint line wins or loses customers to the others. Between rounds teams change their
+strategies; customers, money and history carry on. A game is fully described by its settings and the
+strategies played each round (`Game.to_record`): replaying that record gives identical results, which is
+how a game is saved, reloaded (`Game.from_record`) and audited.
+
+    game = Game(GameSettings("telecom", rounds=4, months_per_round=6, n_customers=2000, seed=1))
+    result = game.play_round({"red": Strategy(), "blue": {"price_index": 0.9}, "green": None})
+    game.standings()      # after the last round played
+    game.history()        # per firm and month, with the round of each month
+    game.debrief("red")   # what happened to red in the last round, in words
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidParameter, LoyaltyLabError
+from .firms import MAX_FIRMS, check_firm_names
+from .model import LoyaltyMarket
+from .scenarios import load_scenario
+from .scoring import SCORE_WEIGHTS, check_score, outcome_points
+from .strategy import Strategy
+
+RECORD_VERSION = 1
+LIMITS = {"rounds": (1, 20), "months_per_round": (1, 24), "n_customers": (100, 200_000), "seed": (0, 2**31 - 1)}
+STANDING_COLUMNS = ("rank", "team", "score", "market_share", "active", "profit", "revenue", "retention_12m",
+                    "mean_satisfaction", "nps", "won_from_rivals", "lost_to_rivals")
+
+
+@dataclass(frozen=True)
+class GameSettings:
+    """What a game is played on: a market, how many rounds of how many months, how many customers, which seed."""
+
+    market: str = "telecom"
+    rounds: int = 4
+    months_per_round: int = 6
+    n_customers: int = 2000
+    seed: int = 1
+    score: str = "rank"
+
+    def __post_init__(self):
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+                raise InvalidParameter("game", name, value, f"a whole number from {low} to {high}")
+        load_scenario(self.market)  # an unknown market fails now, with its name, not at the first round
+        check_score(self.score)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A team's hand-in that could not be used (a broken file, say): the team keeps its last strategy, told why."""
+
+    reason: str
+
+
+@dataclass
+class RoundResult:
+    """What a round did: the strategies played, why a team kept its last one, the standings after it."""
+
+    round: int
+    strategies: dict          # team -> levers (dict) played this round
+    notes: dict               # team -> why its last strategy was kept (only teams that did not hand in a usable one)
+    standings: list = field(default_factory=list)  # rows of `Game.standings()` after the round
+
+    def standings_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.standings, columns=list(STANDING_COLUMNS))
+
+
+class Game:
+    """One market played in rounds. Teams are fixed by the first round (or given here), in a fixed order."""
+
+    def __init__(self, settings: GameSettings, teams=None):
+        self.settings = settings
+        self.teams: tuple[str, ...] = check_firm_names(teams) if teams else ()
+        self.results: list[RoundResult] = []
+        self.market: LoyaltyMarket | None = None
+        self._months_by_round: list[int] = []
+
+    # ------------------------------------------------------------------ playing
+    @property
+    def rounds_played(self) -> int:
+        return len(self.results)
+
+    @property
+    def finished(self) -> bool:
+        return self.rounds_played >= self.settings.rounds
+
+    def current_strategies(self) -> dict[str, Strategy]:
+        """Each team's strategy as last played (balanced before the first round)."""
+        if self.market is None:
+            return {team: Strategy() for team in self.teams}
+        return dict(zip(self.market.firms, self.market.firm_book.strategies))
+
+    def play_round(self, submissions: dict) -> RoundResult:
+        """Play the next round with what the teams handed in.
+
+        Args:
+            submissions: team -> a Strategy, a preset name, a dict of levers, None (nothing handed in) or
+                `Rejected(reason)`. A team that hands in nothing or something unusable keeps its last strategy
+                (balanced in round 1), and the round's notes say why. Before the first round, the teams are
+                those given to the Game or, if none were, the submissions' keys in sorted order.
+
+        Raises:
+            InvalidParameter: the game is over, or a submission names a team that is not in the game.
+        """
+        if self.finished:
+            raise InvalidParameter("game", "round", self.rounds_played + 1, f"at most {self.settings.rounds} rounds")
+        if self.market is None and not self.teams:
+            self.teams = check_firm_names(sorted(submissions))
+        unknown = [team for team in submissions if team not in self.teams]
+        if unknown:
+            raise InvalidParameter("game", "team", unknown[0], f"one of {', '.join(self.teams)}")
+        played, notes = self._resolve(submissions)
+        if self.market is None:
+            s = self.settings
+            self.market = LoyaltyMarket(s.market, firms=played, n_customers=s.n_customers, seed=s.seed)
+        else:
+            for team, strategy in played.items():
+                self.market.set_strategy(team, strategy)
+        self.market.run(self.settings.months_per_round)
+        self._months_by_round.append(self.market.month)
+        result = RoundResult(self.rounds_played + 1, {t: _levers(s) for t, s in played.items()}, notes)
+        self.results.append(result)
+        result.standings = self.standings().to_dict("records")
+        return result
+
+    def _resolve(self, submissions: dict) -> tuple[dict[str, Strategy], dict[str, str]]:
+        """Each team's strategy for the round, and why a team keeps its last one."""
+        current, played, notes = self.current_strategies(), {}, {}
+        first = self.market is None
+        for team in self.teams:
+            given = submissions.get(team)
+            kept = "balanced (the default)" if first else "its strategy of last round"
+            if given is None:
+                played[team], notes[team] = current[team], f"handed in nothing, so played {kept}"
+            elif isinstance(given, Rejected):
+                played[team], notes[team] = current[team], f"{given.reason}; played {kept}"
+            else:
+                try:
+                    played[team] = Strategy.coerce(given)
+                except LoyaltyLabError as err:
+                    played[team], notes[team] = current[team], f"{err}; played {kept}"
+        return played, notes
+
+    # ------------------------------------------------------------------ reading
+    def standings(self) -> pd.DataFrame:
+        """One row per team after the last round played: score and rank, share, money (cumulative) and loyalty.
+
+        The score weighs profit, 12-month retention, mean satisfaction and NPS as the tournament does
+        (`simulations.scoring`), with rank points by default, so no single extreme team bends the others' scores.
+        """
+        if self.market is None:
+            return pd.DataFrame(columns=list(STANDING_COLUMNS))
+        table = self.market.firm_table().rename(columns={"firm": "team"})
+        score = pd.Series(0.0, index=table.index)
+        for outcome, weight in SCORE_WEIGHTS.items():
+            score += weight / 100 * outcome_points(table[outcome].fillna(-1e12), self.settings.score)
+        table["score"] = score
+        table = table.sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
+        table.insert(0, "rank", np.arange(1, len(table) + 1))
+        return table[list(STANDING_COLUMNS)].reset_index(drop=True)
+
+    def history(self) -> pd.DataFrame:
+        """One row per firm and month (month 0 included): round, active, market share, profit, cumulative profit."""
+        if self.market is None:
+            return pd.DataFrame(columns=["month", "round", "team", "active", "market_share", "profit", "cumulative_profit"])
+        df = self.market.datacollector.get_model_vars_dataframe()
+        rounds = np.searchsorted(np.array(self._months_by_round), df["month"].to_numpy(), side="left") + 1
+        rows = []
+        for team in self.teams:
+            rows.append(pd.DataFrame({
+                "month": df["month"].to_numpy(), "round": np.where(df["month"].to_numpy() == 0, 0, rounds), "team": team,
+                "active": df[f"active[{team}]"].to_numpy(), "market_share": df[f"market_share[{team}]"].to_numpy(),
+                "profit": df[f"profit[{team}]"].to_numpy(), "cumulative_profit": df[f"cumulative_profit[{team}]"].to_numpy(),
+            }))
+        return pd.concat(rows, ignore_index=True)
+
+    def debrief(self, team: str, round_number: int | None = None) -> str:
+        """What happened to `team` in a round (the last by default), in words: rank, share, money, customers won and lost."""
+        if team not in self.teams:
+            raise InvalidParameter("game", "team", team, f"one of {', '.join(self.teams) or 'the teams of the game'}")
+        if not self.results:
+            return f"{team}: no round has been played yet."
+        number = round_number or self.rounds_played
+        if not 1 <= number <= self.rounds_played:
+            raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
+        return _debrief_text(team, number, self.results, self.history(), self.settings)
+
+    # ------------------------------------------------------------------ saving and replaying
+    def to_record(self) -> dict:
+        """Everything needed to rebuild this game exactly (JSON-ready): settings, teams, each round's strategies and notes."""
+        return {"version": RECORD_VERSION, "settings": asdict(self.settings), "teams": list(self.teams),
+                "rounds": [{"round": r.round, "strategies": r.strategies, "notes": r.notes, "standings": r.standings}
+                           for r in self.results]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Game":
+        """Rebuild a game by replaying its recorded rounds; refuses a record whose replay does not give the recorded standings."""
+        if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
+            raise InvalidParameter("game record", "version", record.get("version") if isinstance(record, dict) else record,
+                                   f"{RECORD_VERSION}")
+        game = cls(GameSettings(**record["settings"]), record.get("teams") or None)
+        for saved in record["rounds"]:
+            result = game.play_round(saved["strategies"])
+            result.notes = dict(saved.get("notes", {}))
+            if _rounded(result.standings) != _rounded(saved.get("standings", result.standings)):
+                raise InvalidParameter("game record", f"round {saved['round']}", "standings differ on replay",
+                                       "a record written by this version of loyalty-lab")
+        return game
+
+
+def _levers(strategy: Strategy) -> dict:
+    return {name: getattr(strategy, name) for name in strategy.__dataclass_fields__}
+
+
+def _rounded(rows: list) -> list:
+    """Standings compared after a JSON round trip: floats to 9 significant digits."""
+    return [{k: (float(f"{v:.9g}") if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
+
+
+def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, settings: GameSettings) -> str:
+    row = next(r for r in results[number - 1].standings if r["team"] == team)
+    mine = history[history["team"] == team]
+    before = mine[mine["round"] < number].iloc[-1] if (mine["round"] < number).any() else mine.iloc[0]
+    after = mine[mine["round"] == number].iloc[-1]
+    earlier = next((r for r in results[number - 2].standings if r["team"] == team), None) if number > 1 else None
+    won_now = row["won_from_rivals"] - (earlier["won_from_rivals"] if earlier else 0)
+    lost_now = row["lost_to_rivals"] - (earlier["lost_to_rivals"] if earlier else 0)
+    lines = [
+        f"Round {number} of {settings.rounds} on {settings.market}: {team} ranks {row['rank']} of {len(results[number - 1].standings)} "
+        f"(score {row['score']:.1f}).",
+        f"Market share went from {before['market_share']:.1%} to {after['market_share']:.1%}; the round's profit was "
+        f"{after['cumulative_profit'] - before['cumulative_profit']:,.0f} (cumulative {after['cumulative_profit']:,.0f}).",
+        f"This round {team} won {won_now:,} customers from rivals and lost {lost_now:,} to them.",
+        f"Satisfaction is {row['mean_satisfaction']:.2f} and 12-month retention {row['retention_12m']:.0%}; NPS {row['nps']:+.0f}.",
+    ]
+    if won_now < lost_now:
+        lines.append("Rivals' offers looked better to your customers than yours did: a customer switches when a rival's "
+                     "offer would satisfy them more (see the chapter on competing for the same customers).")
+    note = results[number - 1].notes.get(team)
+    if note:
+        lines.append(f"Note: {note}.")
+    return "\n".join(lines)
+
+
+__all__ = ["Game", "GameSettings", "Rejected", "RoundResult", "MAX_FIRMS", "STANDING_COLUMNS"]
+
+
+# ---------------------------------------------------------------------------------------------- a game as a folder
+GAME_FILE = "game.json"
+
+
+def save_game(game: Game, folder) -> list:
+    """Write everything a game folder holds into `folder` (the command line wraps this in an atomic folder).
+
+    game.json (the record: settings, teams, every round's strategies, notes and standings), standings.csv and
+    standings.png after the last round, and per round round-N/standings.csv and round-N/debrief_TEAM.md.
+    """
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    written = [folder / GAME_FILE]
+    written[0].write_text(json.dumps(game.to_record(), indent=1), encoding="utf-8")
+    if not game.results:
+        return written
+    game.standings().to_csv(folder / "standings.csv", index=False)
+    figure = standings_figure(game)
+    figure.savefig(folder / "standings.png", dpi=150, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    written += [folder / "standings.csv", folder / "standings.png"]
+    for result in game.results:
+        sub = folder / f"round-{result.round}"
+        sub.mkdir()
+        result.standings_frame().to_csv(sub / "standings.csv", index=False)
+        written.append(sub / "standings.csv")
+        for team in game.teams:
+            path = sub / f"debrief_{team}.md"
+            path.write_text(f"# {team}, round {result.round}\n\n" + game.debrief(team, result.round).replace("\n", "\n\n") + "\n",
+                            encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def load_game(folder) -> Game:
+    """The game saved in `folder` by `save_game`, rebuilt by replaying its rounds."""
+    import json
+    from pathlib import Path
+
+    from .errors import BadInput
+
+    path = Path(folder) / GAME_FILE
+    if not path.is_file():
+        raise BadInput("DIR", str(folder), "holds no game.json", "a folder made by 'loyalty-lab game new'")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise BadInput("DIR", str(folder), f"has a game.json that cannot be read ({err})",
+                       "a folder made by 'loyalty-lab game new'") from None
+    return Game.from_record(record)
+
+
+def standings_figure(game: Game, title: str | None = None):
+    """Market share and cumulative profit of every team by month, with the round boundaries marked."""
+    import matplotlib.pyplot as plt
+
+    history = game.history()
+    fig, (share, profit) = plt.subplots(1, 2, figsize=(8, 3.2), constrained_layout=True)
+    for team, rows in history.groupby("team", sort=False):
+        share.plot(rows["month"], 100 * rows["market_share"], label=team)
+        profit.plot(rows["month"], rows["cumulative_profit"], label=team)
+    boundaries = [0] + list(game._months_by_round)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (share, profit):
+        for month in boundaries[1:-1]:
+            ax.axvline(month, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_xlabel("month (dotted lines: rounds)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    share.set_ylabel("market share (%)")
+    profit.set_ylabel("cumulative profit")
+    profit.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize="small")
+    s = game.settings
+    fig.suptitle(title or f"{s.market}, round {game.rounds_played} of {s.rounds}, seed {s.seed} "
+                          f"({s.n_customers:,} customers, {s.months_per_round} months a round)", fontsize="medium")
+    return fig

@@ -1,0 +1,100 @@
+"""The people of a simulated market: their state as numpy arrays, their social network, and newcomers.
+
+A market has a fixed number of seats. Each seat holds one person at a time, who may be a suspect, a
+prospect, a customer of one firm on some rung of the loyalty ladder, or lost. When a person dies or
+moves away, a newcomer takes the seat, so the market keeps its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import rules
+
+NO_FIRM = -1  # `People.firm` of someone who is nobody's customer
+
+
+@dataclass
+class People:
+    """The state of every seat in the market, one numpy array per attribute (structure of arrays)."""
+
+    stage: np.ndarray            # rung of the loyalty ladder, an index into rules.STAGES
+    firm: np.ndarray             # the firm a customer buys from (NO_FIRM for everyone else)
+    prospect_firm: np.ndarray    # the firm a prospect is considering
+    tier: np.ndarray             # rules.TIERS index, from profitability at the last review
+    good_fit: np.ndarray         # the offer suits this person's needs (Griffin's qualified prospect)
+    offer_fit: np.ndarray        # lasting part of what this person gets from an offer
+    spend: np.ndarray            # monthly category spend
+    cost_to_serve: np.ndarray
+    price_sensitivity: np.ndarray
+    quality_sensitivity: np.ndarray
+    expectation: np.ndarray
+    proneness: np.ndarray        # lasting proneness to leave (rules.churn_proneness), mean 1
+    satisfaction: np.ndarray
+    share_of_wallet: np.ndarray
+    tenure: np.ndarray           # months with the current firm
+    stage_months: np.ndarray     # months on the current rung
+    products: np.ndarray
+    points: np.ndarray
+    social: np.ndarray
+    customization: np.ndarray
+    structural: np.ndarray
+    neglect: np.ndarray          # perceived indifference of the firm
+    switching: np.ndarray        # switching cost, the share of a rival's pull that ties absorb
+    voluntary_hazard: np.ndarray  # this month's chance of leaving of one's own accord
+    profit: np.ndarray           # this month's profit to the firm
+    profit_ema: np.ndarray       # recent profitability, for tier reviews
+    referred: np.ndarray         # a prospect who came through an advocate
+    warned: np.ndarray           # months left during which a warning keeps this person away
+    churn_cause: np.ndarray      # why this person last left a firm (rules.CHURN_CAUSES index, -1 never)
+    incarnation: np.ndarray      # counts relationships begun in this seat: a new one is a new customer
+
+    # small integer types keep a million customers within a kilobyte each
+    DTYPES = {"stage": np.int8, "firm": np.int8, "prospect_firm": np.int8, "tier": np.int8, "churn_cause": np.int8,
+              "warned": np.int8, "products": np.int16, "tenure": np.int32, "stage_months": np.int32,
+              "incarnation": np.int32, "good_fit": bool, "referred": bool}
+
+    @classmethod
+    def empty(cls, n: int) -> "People":
+        return cls(**{f.name: np.zeros(n, dtype=cls.DTYPES.get(f.name, np.float64)) for f in fields(cls)})
+
+    def active_mask(self) -> np.ndarray:
+        """Boolean array over seats: True for customers (first-time up to advocate)."""
+        return (self.stage >= rules.FIRST_TIME) & (self.stage <= rules.ADVOCATE)
+
+
+def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray:
+    """Each person's `degree` neighbours: a ring lattice with random long ties (Watts & Strogatz 1998)."""
+    offsets = np.concatenate([np.arange(1, degree // 2 + 1), -np.arange(1, degree // 2 + 1)])
+    neighbours = (np.arange(n)[:, None] + offsets[None, :]) % n
+    rewire = rng.random(neighbours.shape) < rewiring
+    neighbours[rewire] = rng.integers(0, n, rewire.sum())
+    return neighbours.astype(np.int32)
+
+
+def draw_newcomers(people: People, seats: np.ndarray, scenario: dict, rng):
+    """Fresh people in `seats`: suspects with their own spend, costs, sensitivities, expectations and proneness."""
+    sc, p, n = scenario, people, len(seats)
+    good_fit = rng.random(n) < sc["good_fit_share"]
+    p.good_fit[seats] = good_fit
+    # poor fits buy little and cost more: they are the disqualified prospects of Griffin's ladder
+    p.spend[seats] = sc["spend_median"] * np.exp(sc["spend_sigma"] * rng.standard_normal(n)) * np.where(good_fit, 1.0, 0.5)
+    p.cost_to_serve[seats] = (sc["cost_to_serve_median"] * np.exp(sc["cost_to_serve_sigma"] * rng.standard_normal(n))
+                              * np.where(good_fit, 1.0, 1.3))
+    # how well offers in this market suit this person's needs: a lasting part of what they get, worse for poor fits
+    p.offer_fit[seats] = 0.08 * rng.standard_normal(n) - np.where(good_fit, 0.0, 0.1)
+    p.price_sensitivity[seats] = _beta(rng, sc["price_sensitivity_mean"], n)
+    p.quality_sensitivity[seats] = _beta(rng, sc["quality_sensitivity_mean"], n)
+    p.expectation[seats] = rules.clip01(sc["expectation_mean"] + sc["expectation_sd"] * rng.standard_normal(n))
+    p.proneness[seats] = rules.churn_proneness(rng, sc["proneness_shape"], n)
+    p.stage[seats], p.stage_months[seats], p.warned[seats], p.referred[seats] = rules.SUSPECT, 0, 0, False
+    p.firm[seats] = p.prospect_firm[seats] = NO_FIRM
+    p.churn_cause[seats], p.satisfaction[seats], p.profit[seats], p.profit_ema[seats] = -1, 0.0, 0.0, 0.0
+
+
+def _beta(rng, mean, n, concentration=6.0):
+    """Draws in [0, 1] with the given mean (a Beta distribution), for sensitivities."""
+    mean = min(max(mean, 0.01), 0.99)
+    return rng.beta(mean * concentration, (1 - mean) * concentration, n)
