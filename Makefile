@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test serve browser clean
+.PHONY: book test serve browser postgresql clean
 
 $(STAMP): requirements.txt pyproject.toml tools/install_solara_assets.sh
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ browser:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is missing: install Debian's 'chromium' package to run the browser tests"; fi; }
 
-test: $(STAMP) browser
+# Debian's PostgreSQL server binaries for the classroom's PostgreSQL test (it starts a throwaway cluster itself;
+# the package's own cluster service is not needed). Found on PATH or in /usr/lib/postgresql/<version>/bin.
+postgresql:
+	@{ command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL is missing: install Debian's 'postgresql' package to run the PostgreSQL test"; fi; }
+
+test: $(STAMP) browser postgresql
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 clean:

@@ -693,6 +693,56 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
+# ---- classroom (issue 11)
+@command
+def add_classroom(subparsers):
+    p = _sub(subparsers, "classroom", "serve the live classroom: teams play from their browsers, the room watches", """
+        Start the live classroom web app (uvicorn). Teams join a game with its code from their own browsers,
+        hand in strategies and read their debriefs; the instructor plays the rounds from the console and the
+        projector shows the market. Data lives in SQLite in the --data folder (a killed server loses nothing
+        it acknowledged), or in PostgreSQL with --database-url for several app processes.
+
+        The instructor's token is LOYALTY_LAB_INSTRUCTOR_TOKEN from the environment; without it the server
+        makes one, keeps it in the data folder and prints it. Listen on 0.0.0.0 to reach the room's network.""", f"""
+        {PROG} classroom
+        {PROG} classroom --host 0.0.0.0 --port 8000 --data ~/workshop-data
+        {PROG} classroom --database-url postgresql://loyalty@localhost/classroom""")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_whole_number(1, 65535), default=8000, metavar="PORT", help="port (default: 8000)")
+    p.add_argument("--data", default="classroom-data", metavar="DIR",
+                   help="folder of the SQLite database and the install's secrets (default: ./classroom-data)")
+    p.add_argument("--database-url", metavar="URL", help="a SQLAlchemy URL, e.g. postgresql://user@host/db "
+                                                         "(default: SQLite in --data)")
+    p.set_defaults(handler=cmd_classroom)
+
+
+def cmd_classroom(args) -> int:
+    """Serve the classroom until interrupted; prints where to open it and, if it made one, the instructor's token."""
+    import uvicorn
+
+    from classroom.app import create_app
+    from classroom.settings import Settings
+
+    try:
+        settings = Settings(data_dir=Path(args.data).expanduser(), database_url=args.database_url)
+        app = create_app(settings)
+    except OSError as err:
+        raise BadInput("--data", args.data, f"cannot be used ({err.strerror or err})", "a folder you can write to") from None
+    except Exception as err:  # a database that cannot be reached or opened: one line, not a traceback
+        if type(err).__module__.startswith("sqlalchemy"):
+            raise BadInput("--database-url", args.database_url or args.data, f"cannot be opened ({err.__class__.__name__})",
+                           "a reachable database: sqlite:///FILE or postgresql://USER@HOST/DB") from None
+        raise
+    print(f"Loyalty Lab classroom on http://{args.host}:{args.port}/  (data: {settings.database_url.split('://')[0]}"
+          f"{' in ' + str(settings.data_dir) if args.database_url is None else ''})")
+    if settings.instructor_token_source == "data folder":
+        print(f"Instructor token: {settings.instructor_token}  (kept in {settings.data_dir / 'instructor-token'}; "
+              "set LOYALTY_LAB_INSTRUCTOR_TOKEN to choose your own)")
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     """The `loyalty-lab` parser with every registered subcommand."""

@@ -15,7 +15,7 @@ from .errors import InvalidParameter
 from .parameters import LEVERS
 from .strategy import Strategy
 
-MAX_FIRMS = 12
+MAX_FIRMS = 40  # a classroom of up to forty teams plays one market (issue 11)
 NUMERIC_LEVERS = tuple(lever.name for lever in LEVERS if not lever.choices)
 PROGRAMME_KEYS = ("lock_in", "value", "overhead", "social")
 SERVICE_LEVERS = ("service_platinum", "service_gold", "service_iron", "service_lead")  # in rules.TIERS order

@@ -17,7 +17,7 @@ from simulations.parameters import LEVERS
 
 SMALL = ["--customers", "200", "--months", "12"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ["scenarios", "run", "new-strategy", "check", "grade", "sweep", "tournament", "game", "sensitivity"]
+COMMANDS = ["scenarios", "run", "new-strategy", "check", "grade", "sweep", "tournament", "game", "sensitivity", "classroom"]
 
 
 @pytest.fixture(autouse=True)

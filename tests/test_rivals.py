@@ -95,7 +95,7 @@ def test_set_strategy_changes_a_firm_between_months_and_names_an_unknown_firm():
 
 
 @pytest.mark.parametrize("firms, field", [
-    ({}, "firms"), ({f"f{i}": "balanced" for i in range(13)}, "firms"), ({"a": "balanced", "A": "balanced"}, "firms"),
+    ({}, "firms"), ({f"f{i}": "balanced" for i in range(41)}, "firms"), ({"a": "balanced", "A": "balanced"}, "firms"),
     ({"": "balanced"}, "firms"), ({"a": "no_such_preset"}, "strategy"),
 ])
 def test_bad_firms_are_refused_with_the_field_named(firms, field):

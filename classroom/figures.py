@@ -1,0 +1,89 @@
+"""The classroom's figure: market share and cumulative profit by month, with the round boundaries, as a PNG.
+
+Drawn on the server with matplotlib's object API (no pyplot: requests run in threads) from `Store.history()` rows
+(team, month, round, market_share, cumulative_profit), so the page needs no chart library and no network.
+Team names are drawn as plain text: mathtext is off for them, so a name with dollar signs is not read as a formula.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DRAWING = threading.Lock()  # matplotlib is not thread-safe; requests draw in worker threads, one figure at a time
+MAX_LEGEND = 12  # beyond this many teams the legend names the highlighted team and the leaders only
+
+
+def market_png(history: list[dict], teams: list[str], highlight: str | None = None, stacked: bool = False) -> bytes:
+    """Two panels, market share and cumulative profit by month, one line per team in `teams` order.
+
+    Side by side for a projector; `stacked` (one above the other, the legend below) for a phone's narrow column.
+    """
+    with DRAWING:
+        size = (6.0, 8.0) if stacked else (10.0, 4.2)
+        figure = Figure(figsize=size, dpi=110, layout="constrained")
+        FigureCanvasAgg(figure)
+        share_axes, profit_axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2)
+        _draw(share_axes, history, teams, "market_share", highlight, scale=100)
+        _draw(profit_axes, history, teams, "cumulative_profit", highlight)
+        share_axes.set_ylabel("market share (%)")
+        profit_axes.set_ylabel("cumulative profit")
+        for axes in (profit_axes,) if stacked else (share_axes, profit_axes):
+            axes.set_xlabel("month")
+        for axes in (share_axes, profit_axes):
+            _round_boundaries(axes, history)
+        _legend(figure, share_axes, history, teams, highlight, stacked)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _draw(axes, history, teams, column, highlight, scale=1.0):
+    colours = matplotlib.colormaps["tab20"] if len(teams) > 10 else matplotlib.colormaps["tab10"]
+    for index, team in enumerate(teams):
+        rows = sorted((r for r in history if r["team"] == team), key=lambda r: r["month"])
+        if not rows:
+            continue
+        months = [r["month"] for r in rows]
+        values = [(r[column] or 0.0) * scale for r in rows]
+        mine = team == highlight
+        axes.plot(months, values, color=colours(index % colours.N), label=team,
+                  linewidth=3.2 if mine else 1.6, alpha=1.0 if mine or highlight is None else 0.55,
+                  zorder=3 if mine else 2)
+    axes.grid(alpha=0.3)
+
+
+def _round_boundaries(axes, history):
+    """A dashed line where each round ends, labelled with the round that starts there."""
+    ends = {}
+    for row in history:
+        if row["round"]:
+            ends[row["round"]] = max(ends.get(row["round"], 0), row["month"])
+    for number, month in sorted(ends.items())[:-1]:
+        axes.axvline(month, color="0.4", linestyle="--", linewidth=1)
+    for number in sorted(ends):
+        start = ends.get(number - 1, 0)
+        axes.annotate(f"round {number}", xy=((start + ends[number]) / 2, 1.0), xycoords=("data", "axes fraction"),
+                      ha="center", va="bottom", fontsize=9, color="0.3")
+
+
+def _legend(figure, axes, history, teams, highlight, stacked):
+    handles, labels = axes.get_legend_handles_labels()
+    if not handles:
+        return
+    if len(handles) > MAX_LEGEND:  # forty names do not fit: keep the leaders by last share and the team's own line
+        last = {r["team"]: r["market_share"] or 0.0 for r in sorted(history, key=lambda r: r["month"])}
+        keep = set(sorted(last, key=last.get, reverse=True)[:MAX_LEGEND - 1]) | {highlight}
+        pairs = [(h, name) for h, name in zip(handles, labels) if name in keep]
+        handles, labels = [h for h, _ in pairs], [name for _, name in pairs]
+    if stacked:
+        legend = figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), frameon=False,
+                               fontsize=9)
+    else:
+        legend = figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
+    for text in legend.get_texts():
+        text.set_parse_math(False)  # a team named "$x$" is text, not a formula

@@ -1,0 +1,519 @@
+"""The classroom's web pages: join, play (a team), host (the instructor), screen (the projector), practice (anyone).
+
+`create_app` (classroom/app.py) mounts `routes` and serves `STATIC_DIR` at /static. The pages call the `Store` in
+process, as the JSON API does, and add no rule of their own: levers are checked by `Strategy.from_dict` (in
+`Store.submit`), games and rounds by the store and the game engine, challenges by `exercises.grade`.
+
+Safety: Jinja2 escapes everything (autoescape on); no inline script (a Content-Security-Policy forbids it): the pages'
+own script reads ids and URLs from data- attributes and fetches JSON. Every form post carries the double-submit CSRF
+token (cookie `ll_csrf` = form field `csrf_token`) and, when the browser sends an Origin, must come from this site.
+Forms are read as URL-encoded text (no multipart), under the app's body limit.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import os
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import anyio
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from simulations.errors import LoyaltyLabError
+from simulations.scenarios import list_scenarios, load_scenario
+
+from . import lever_form
+from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
+                   team_cookie)
+from .figures import market_png
+from .storage import StoreError
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+GAME_DEFAULTS = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": 2000, "seed": 1}
+GRADING = anyio.CapacityLimiter(1)  # practice runs are a few seconds of CPU each: one at a time per server
+
+templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+# ------------------------------------------------------------------------------------------------ plumbing
+def _state(request: Request):
+    return request.app.state
+
+
+def _csrf(request: Request) -> str:
+    """This browser's CSRF token: the ll_csrf cookie, or a new one that `render` sets."""
+    if not hasattr(request.state, "csrf"):
+        request.state.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    return request.state.csrf
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _with_security(request: Request, response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.cookies.get(CSRF_COOKIE) != _csrf(request):  # readable by the page's script, sent to this site only
+        response.set_cookie(CSRF_COOKIE, _csrf(request), httponly=False, samesite="strict", secure=_secure(request))
+    return response
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    body = templates.get_template(template).render(csrf_token=_csrf(request), **context)
+    return _with_security(request, HTMLResponse(body, status_code=status))
+
+
+def redirect(request: Request, path: str) -> Response:
+    return _with_security(request, RedirectResponse(path, status_code=303))
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def page(handler):
+    """Wrap a page: an unknown game or team is a 404 page, a refusal a 401/403 page, with the reason in words."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request):
+        try:
+            return await handler(request)
+        except (StoreError, AuthError, LoyaltyLabError) as err:
+            return error_page(request, getattr(err, "status", 400), _sentence(err))
+    return wrapped
+
+
+def _sentence(err) -> str:
+    value = "" if err.value is None else f" {err.value!r} is not allowed;"
+    return f"{err.field}:{value} allowed: {err.allowed}"
+
+
+async def read_form(request: Request) -> dict:
+    """A URL-encoded form as {name: last value} (the app's BodyLimit has already capped its size)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise AuthError(400, "Content-Type", "a form posted by the page (application/x-www-form-urlencoded)")
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[-1] for name, values in fields.items()}
+
+
+async def posted_form(request: Request) -> dict:
+    """The form of a state-changing post, after the same-origin and CSRF checks (403 naming what failed)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise AuthError(403, "Origin", "a form posted from this site's own pages")
+    form = await read_form(request)
+    check_csrf(request, form.get("csrf_token"))
+    return form
+
+
+async def call(function, *args):
+    """Run a store call in a worker thread: the store's transactions block."""
+    return await run_in_threadpool(function, *args)
+
+
+@functools.lru_cache(maxsize=16)
+def scenario_settings(market: str) -> dict:
+    return load_scenario(market)
+
+
+# ------------------------------------------------------------------------------------------------ join
+@page
+async def home(request: Request):
+    """Join a game: its code (the host console shows it) and a team name."""
+    notice = "Join the game first: this browser holds no team of it." if "joined" in request.query_params else ""
+    return render(request, "join.html", code=request.query_params.get("code", "")[:16], name="", error=notice)
+
+
+@page
+async def join(request: Request):
+    """Join with the code; the team token goes into this game's team cookie, then on to the team's page."""
+    form = await posted_form(request)
+    code, name = form.get("join_code", "").strip().upper(), form.get("name", "")
+    state = _state(request)
+    address = request.client.host if request.client else "unknown"
+    if not state.join_limiter.allow(address):
+        count, seconds = state.settings.join_rate_limit
+        return render(request, "join.html", status=429, code=code, name=name,
+                      error=f"Too many tries: at most {count} joins per {seconds:g} seconds from one address.")
+    game_id = await call(game_by_join_code, state.store, code)
+    if game_id is None:
+        return render(request, "join.html", status=403, code=code, name=name,
+                      error=f"No game has the join code {code!r}: check the code the instructor shows.")
+    try:
+        team_id, token = await call(state.store.join, game_id, code, name)
+    except (StoreError, LoyaltyLabError) as err:
+        return render(request, "join.html", status=getattr(err, "status", 400), code=code, name=name,
+                      error=_sentence(err))
+    response = redirect(request, f"/play/{quote(game_id)}")
+    response.set_cookie(team_cookie(game_id), token, httponly=True, samesite="lax", secure=_secure(request),
+                        max_age=7 * 24 * 3600)
+    return response
+
+
+def game_by_join_code(store, code: str) -> str | None:
+    """The game with this join code (codes are capital letters and digits: anything else is no game)."""
+    return store.game_by_join_code(code) if re.fullmatch(r"[A-Z0-9]{4,16}", code) else None
+
+
+# ------------------------------------------------------------------------------------------------ play (a team)
+def _team(request: Request, game_id: str) -> dict | None:
+    """The team whose cookie this browser holds for `game_id`, or None."""
+    return _state(request).store.team_by_token(game_id, request.cookies.get(team_cookie(game_id), ""))
+
+
+@page
+async def play(request: Request):
+    game_id = request.path_params["game"]
+    await call(_state(request).store.get_game, game_id)  # 404 for an unknown game
+    team = await call(_team, request, game_id)
+    if team is None:
+        return redirect(request, "/?joined=no")
+    saved = request.query_params.get("saved") == "1"
+    return await play_page(request, game_id, team, notice="Handed in." if saved else "")
+
+
+async def play_page(request, game_id, team, status=200, values=None, errors=None, notice="", error=""):
+    """The team's page: the strategy form (its saved values unless `values` were just posted) and its results."""
+    store = _state(request).store
+    game = await call(store.get_game, game_id)
+    view = await call(store.team_view, game_id, team["team"])
+    rounds = await call(store.round_status, game_id)
+    scenario = scenario_settings(game["settings"]["market"])
+    shown = values if values is not None else view["strategy"]["levers"]
+    last = view["results"][-1] if view["results"] else None
+    return render(request, "play.html", status=status, game=game, view=view, rounds=rounds, last=last,
+                  fields=lever_form.fields(shown, scenario, errors), errors=errors or {}, notice=notice, error=error,
+                  upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1),
+                  debrief=(last["debrief"].splitlines() if last else []))
+
+
+@page
+async def hand_in(request: Request):
+    """The posted levers, checked like any Strategy; errors come back per field on the same page (400)."""
+    game_id = request.path_params["game"]
+    form = await posted_form(request)
+    team = await call(_team, request, game_id)
+    if team is None:
+        raise AuthError(403, "team", "a team of this game: join it first from the home page")
+    levers, errors = lever_form.parse(form)
+    if errors:  # also name every other bad value, so the team fixes the form in one go
+        errors = lever_form.check(levers) | errors
+    else:
+        try:
+            await call(_state(request).store.submit, game_id, team["team"], levers)
+            return redirect(request, f"/play/{quote(game_id)}?saved=1")
+        except LoyaltyLabError as err:
+            errors = lever_form.errors_by_field(err)
+        except StoreError as err:
+            return await play_page(request, game_id, team, status=err.status, values=form, error=_sentence(err))
+    return await play_page(request, game_id, team, status=400, values={**form, **levers}, errors=errors,
+                           error="Not handed in: correct the fields marked below.")
+
+
+@page
+async def team_figure(request: Request):
+    """Market share and cumulative profit of every team, this team's lines drawn thicker (this team only)."""
+    game_id = request.path_params["game"]
+    team = await call(_team, request, game_id)
+    if team is None:
+        raise AuthError(403, "team", "a team of this game")
+    game = await call(_state(request).store.get_game, game_id)
+    png = await call(cached_figure, _state(request).store, game_id, game["rounds_played"], team["name"])
+    return _png(png, private=True)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+_figures: OrderedDict = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> bytes:
+    """The figure up to round `upto` (rounds never change once saved, so it is drawn once per round and team).
+
+    With a `highlight` (a team's own page, read on phones) the panels are stacked; without, side by side.
+    """
+    key = (id(store), game_id, upto, highlight)
+    with _figures_lock:
+        if key in _figures:
+            _figures.move_to_end(key)
+            return _figures[key]
+    history = [row for row in store.history(game_id) if row["round"] <= upto]
+    teams = [team["name"] for team in store.list_teams(game_id)]
+    png = market_png(history, teams, highlight, stacked=highlight is not None)
+    with _figures_lock:
+        _figures[key] = png
+        while len(_figures) > 64:
+            _figures.popitem(last=False)
+    return png
+
+
+def _png(png: bytes, private: bool) -> Response:
+    cache = "private, max-age=60" if private else "public, max-age=60"
+    return Response(png, media_type="image/png", headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+
+
+# ------------------------------------------------------------------------------------------------ host (instructor)
+def _instructor(request: Request) -> bool:
+    """The instructor's cookie (or bearer token) is present and right. Posts check CSRF in `posted_form` first:
+    `auth.is_instructor` would look for the CSRF token in a header, and a plain form sends it as a field."""
+    if request.method in SAFE_METHODS:
+        return is_instructor(request, _state(request).settings)
+    token = bearer(request) or request.cookies.get(INSTRUCTOR_COOKIE, "")
+    return bool(token) and hmac.compare_digest(token.encode(), _state(request).settings.instructor_token.encode())
+
+
+def _safe_next(path: str) -> str:
+    """Only a path of this site's host pages (no open redirect to another site)."""
+    return path if re.fullmatch(r"/host(/[A-Za-z0-9_-]+)?", path or "") else "/host"
+
+
+@page
+async def host_home(request: Request):
+    """The instructor's start: sign in with the token, then create a game."""
+    if not _instructor(request):
+        return render(request, "host_login.html", next=_safe_next(request.query_params.get("next", "/host")), error="")
+    return render(request, "host_new.html", scenarios=sorted(list_scenarios()), values=GAME_DEFAULTS, error="")
+
+
+@page
+async def host_login(request: Request):
+    form = await posted_form(request)
+    next_path = _safe_next(form.get("next", "/host"))
+    token = form.get("token", "").strip()
+    if not hmac.compare_digest(token.encode(), _state(request).settings.instructor_token.encode()):
+        return render(request, "host_login.html", status=403, next=next_path,
+                      error="That is not the instructor's token (the server printed it at start, or it is "
+                            "LOYALTY_LAB_INSTRUCTOR_TOKEN).")
+    response = redirect(request, next_path)
+    response.set_cookie(INSTRUCTOR_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
+                        max_age=24 * 3600)
+    return response
+
+
+def _require_instructor(request: Request) -> None:
+    if not _instructor(request):
+        raise AuthError(403 if request.cookies.get(INSTRUCTOR_COOKIE) else 401, "instructor",
+                        "the instructor signed in at /host")
+
+
+@page
+async def host_create(request: Request):
+    form = await posted_form(request)
+    _require_instructor(request)
+    values = {name: form.get(name, str(default)).strip() for name, default in GAME_DEFAULTS.items()}
+    try:
+        numbers = {name: _whole(name, values[name]) for name in GAME_DEFAULTS if name != "scenario"}
+        game_id, _ = await call(_state(request).store.create_game, values["scenario"], numbers["rounds"],
+                                numbers["months_per_round"], numbers["n_customers"], numbers["seed"])
+    except (LoyaltyLabError, StoreError) as err:
+        return render(request, "host_new.html", status=400, scenarios=sorted(list_scenarios()), values=values,
+                      error=_sentence(err))
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+def _whole(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise StoreError(name, text, "a whole number") from None
+
+
+@page
+async def host_game(request: Request):
+    """The console: the join code in large type, who has handed in, play the round, reveal the results."""
+    game_id = request.path_params["game"]
+    if not _instructor(request):
+        return render(request, "host_login.html", status=401, next=_safe_next(f"/host/{game_id}"), error="")
+    return await host_page(request, game_id)
+
+
+async def host_page(request, game_id, status=200, error=""):
+    store = _state(request).store
+    game = await call(store.get_game, game_id)
+    join_url = f"{request.base_url}?code={game['join_code']}"
+    return render(request, "host.html", status=status, game=game, teams=await call(store.list_teams, game_id),
+                  rounds=await call(store.round_status, game_id), revealed=revealed(request, game_id),
+                  join_url=join_url, error=error)
+
+
+@page
+async def host_status(request: Request):
+    """The console's live part, for its script: teams and hand-ins, the round's status and progress."""
+    game_id = request.path_params["game"]
+    _require_instructor(request)
+    store = _state(request).store
+    return JSONResponse({"teams": await call(store.list_teams, game_id),
+                         "rounds": await call(store.round_status, game_id),
+                         "revealed": revealed(request, game_id)}, headers={"Cache-Control": "no-store"})
+
+
+@page
+async def host_play(request: Request):
+    game_id = request.path_params["game"]
+    await posted_form(request)
+    _require_instructor(request)
+    try:
+        await call(_state(request).worker.start, game_id)
+    except StoreError as err:
+        return await host_page(request, game_id, status=err.status, error=_sentence(err))
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+@page
+async def host_reveal(request: Request):
+    """Show the last round played on the projector (its standings and figure)."""
+    game_id = request.path_params["game"]
+    await posted_form(request)
+    _require_instructor(request)
+    game = await call(_state(request).store.get_game, game_id)
+    set_revealed(request, game_id, game["rounds_played"])
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+# The round the projector shows is presentation state, kept beside the database in the data folder (one small
+# file per game, written atomically); several app processes on several machines would need it in the database.
+def _reveal_file(request: Request, game_id: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", game_id):
+        raise StoreError("game", game_id, "the id of an existing game")
+    return Path(_state(request).settings.data_dir) / "revealed" / f"{game_id}.json"
+
+
+def revealed(request: Request, game_id: str) -> int:
+    path = _reveal_file(request, game_id)
+    return json.loads(path.read_text())["round"] if path.exists() else 0
+
+
+def set_revealed(request: Request, game_id: str, number: int) -> None:
+    path = _reveal_file(request, game_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_text(json.dumps({"round": number}))
+    os.replace(partial, path)
+
+
+# ------------------------------------------------------------------------------------------------ screen (projector)
+@page
+async def screen(request: Request):
+    game_id = request.path_params["game"]
+    game = await call(_state(request).store.get_game, game_id)
+    return render(request, "screen.html", game=game)
+
+
+@page
+async def screen_data(request: Request):
+    """What the projector shows now: status and progress, and the standings once the instructor reveals them."""
+    game_id = request.path_params["game"]
+    store = _state(request).store
+    shown = revealed(request, game_id)
+    board = await call(store.leaderboard, game_id)
+    teams = await call(store.list_teams, game_id)
+    answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["round"],
+              "revealed": shown, "status": await call(store.round_status, game_id),
+              "teams": len(teams), "handed_in": sum(team["handed_in"] for team in teams),
+              "standings": board["standings"] if shown and shown == board["round"] else [],
+              "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None}
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+@page
+async def screen_figure(request: Request):
+    game_id = request.path_params["game"]
+    shown = revealed(request, game_id)
+    asked = request.query_params.get("round", str(shown))
+    upto = min(int(asked), shown) if asked.isdigit() else shown  # never past what the instructor revealed
+    png = await call(cached_figure, _state(request).store, game_id, upto, None)
+    return _png(png, private=False)
+
+
+# ------------------------------------------------------------------------------------------------ practice
+def _challenges() -> list[dict]:
+    from exercises import list_challenges
+    from exercises.challenges import load_challenge
+
+    return [load_challenge(cid) for cid in list_challenges()]
+
+
+@functools.lru_cache(maxsize=1)
+def challenges_by_id() -> dict:
+    return {challenge["id"]: challenge for challenge in _challenges()}
+
+
+@page
+async def practice(request: Request):
+    """Pick a challenge, set its levers, read the grader's feedback."""
+    known = challenges_by_id()
+    chosen = request.query_params.get("challenge")
+    challenge = known.get(chosen) or next(iter(known.values()))
+    return practice_page(request, challenge, challenge["starting_strategy"].as_dict())
+
+
+def practice_page(request, challenge, values, status=200, errors=None, result=None, error=""):
+    editable = challenge.get("levers")
+    scenario = scenario_settings(challenge["scenario"]) | challenge.get("scenario_overrides", {})
+    return render(request, "practice.html", status=status, challenges=list(challenges_by_id().values()),
+                  challenge=challenge, fields=lever_form.fields(values, scenario, errors, editable),
+                  result=result, error=error)
+
+
+@page
+async def practice_grade(request: Request):
+    """Grade the posted levers on the challenge (the same `exercises.grade` the notebooks use)."""
+    from exercises import grade
+
+    form = await posted_form(request)
+    known = challenges_by_id()
+    challenge = known.get(form.get("challenge", ""))
+    if challenge is None:
+        raise StoreError("challenge", form.get("challenge", ""), "one of " + ", ".join(known))
+    start = challenge["starting_strategy"].as_dict()
+    levers, errors = lever_form.parse(form, challenge.get("levers") or None)
+    shown = {**start, **levers}
+    if errors:
+        errors = lever_form.check(levers) | errors
+        return practice_page(request, challenge, shown, 400, errors, error="Not graded: correct the fields marked below.")
+    try:
+        async with GRADING:
+            result = await run_in_threadpool(grade, challenge["id"], levers)
+    except LoyaltyLabError as err:
+        return practice_page(request, challenge, shown, 400, lever_form.errors_by_field(err),
+                             error="Not graded: " + str(err))
+    return practice_page(request, challenge, shown, result=result)
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/join", join, methods=["POST"]),
+    Route("/play/{game}", play, methods=["GET"]),
+    Route("/play/{game}", hand_in, methods=["POST"]),
+    Route("/play/{game}/market.png", team_figure, methods=["GET"]),
+    Route("/host", host_home, methods=["GET"]),
+    Route("/host/login", host_login, methods=["POST"]),
+    Route("/host/games", host_create, methods=["POST"]),
+    Route("/host/{game}", host_game, methods=["GET"]),
+    Route("/host/{game}/status.json", host_status, methods=["GET"]),
+    Route("/host/{game}/play", host_play, methods=["POST"]),
+    Route("/host/{game}/reveal", host_reveal, methods=["POST"]),
+    Route("/screen/{game}", screen, methods=["GET"]),
+    Route("/screen/{game}/data.json", screen_data, methods=["GET"]),
+    Route("/screen/{game}/market.png", screen_figure, methods=["GET"]),
+    Route("/practice", practice, methods=["GET"]),
+    Route("/practice", practice_grade, methods=["POST"]),
+]

@@ -1,0 +1,441 @@
+"""The classroom's database: games, teams (hashed tokens), hand-ins and rounds, every change in one transaction.
+
+A game is stored as its `Game.to_record()` JSON (settings, teams, each round's strategies: enough to replay it
+exactly) next to what the pages read without replaying: each round's standings, debriefs and monthly history.
+SQLite (the default) runs in WAL mode with `synchronous=FULL`, so a change is on disk before it is acknowledged,
+and write transactions start with BEGIN IMMEDIATE, so two writers queue instead of failing half-way.
+PostgreSQL (several app processes) gets the same guarantees from row locks (`SELECT ... FOR UPDATE`).
+
+A round is played in three steps (see `classroom.rounds`): `claim_round` marks the game running (only one
+claim can win), the worker plays it, and `save_round` writes the new record and the round's results together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import math
+import secrets
+import threading
+import time
+from dataclasses import asdict
+
+from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
+                        create_engine, event, func, insert, select, update)
+from sqlalchemy.exc import DBAPIError
+
+from simulations.errors import InvalidParameter
+from simulations.firms import MAX_FIRMS
+from simulations.game import RECORD_VERSION, GameSettings
+from simulations.scenarios import list_scenarios
+from simulations.strategy import Strategy
+
+STALE_AFTER = 20.0  # seconds without a heartbeat after which a running round counts as interrupted
+JOIN_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
+
+metadata = MetaData()
+games = Table(
+    "games", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("join_code", String(16), nullable=False),
+    Column("record", Text, nullable=False),            # Game.to_record() as JSON
+    Column("rounds_played", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False, default="idle"),  # idle | running | interrupted | failed
+    Column("claim", String(32)),                        # who is playing the running round
+    Column("heartbeat", Float),                         # when that worker last said it was alive
+    Column("progress", Text),                           # JSON: phase, months_done, months
+    Column("error", Text),                              # why the last round failed
+    Column("created", Float, nullable=False),
+)
+teams = Table(
+    "teams", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("game_id", String(16), ForeignKey("games.id"), nullable=False, index=True),
+    Column("name", String(40), nullable=False),
+    Column("name_key", String(40), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("position", Integer, nullable=False),
+    Column("joined", Float, nullable=False),
+    UniqueConstraint("game_id", "name_key"),
+)
+submissions = Table(
+    "submissions", metadata,
+    Column("game_id", String(16), ForeignKey("games.id"), primary_key=True),
+    Column("team_id", String(16), ForeignKey("teams.id"), primary_key=True),
+    Column("round", Integer, primary_key=True),         # the round this hand-in is for
+    Column("levers", Text, nullable=False),
+    Column("submitted", Float, nullable=False),
+)
+rounds = Table(
+    "rounds", metadata,
+    Column("game_id", String(16), ForeignKey("games.id"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("results", Text, nullable=False),            # JSON: strategies, notes, standings, debriefs, history
+    Column("played", Float, nullable=False),
+)
+
+
+class StoreError(Exception):
+    """A request the store refuses, naming the field, the value and what is allowed (the API's error body)."""
+
+    status = 400
+
+    def __init__(self, field: str, value, allowed: str):
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"{field}: {value!r} is not allowed; allowed: {allowed}")
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "value": self.value, "allowed": self.allowed, "message": str(self)}
+
+
+class NotFound(StoreError):
+    status = 404
+
+
+class WrongCode(StoreError):
+    status = 403
+
+
+class Conflict(StoreError):
+    """The request is well formed but the game's state forbids it now (started, full, a round running)."""
+
+    status = 409
+
+
+def engine_for(url: str):
+    """A SQLAlchemy engine; SQLite gets WAL, full sync, foreign keys and BEGIN IMMEDIATE for writes."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3, the driver requirements.txt pins
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=10,
+                           max_overflow=30)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=60000"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN")
+
+    return engine
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _dumps(value) -> str:
+    return json.dumps(_plain(value), separators=(",", ":"))
+
+
+def _plain(value):
+    """JSON-safe copy: numpy scalars as Python numbers, NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class Store:
+    """Every read and write of the classroom, each in its own transaction."""
+
+    def __init__(self, database_url: str, pepper: str = ""):
+        self.engine = engine_for(database_url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.writer = self.engine.execution_options(write=True)
+        self.pepper = pepper.encode()
+        # SQLite has one writer at a time; queueing here is fairer and faster than SQLite's busy-wait back-off
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        try:
+            metadata.create_all(self.writer)
+        except DBAPIError:  # another app process created the tables at the same moment: they exist now
+            metadata.create_all(self.writer)
+
+    @contextlib.contextmanager
+    def _write(self):
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self._sqlite_writer, self.writer.begin() as db:
+            yield db
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def hash_token(self, token: str) -> str:
+        """HMAC-SHA256 of a token with the install's pepper: a stolen database holds no usable token."""
+        return hmac.new(self.pepper, token.encode(), hashlib.sha256).hexdigest()
+
+    # ------------------------------------------------------------------ games
+    def create_game(self, scenario, rounds, months_per_round, n_customers, seed) -> tuple[str, str]:
+        """A new game on a built-in market; returns (game id, join code). Bad settings raise naming the field."""
+        known = {name.lower(): name for name in list_scenarios()}
+        market = known.get(scenario.strip().lower()) if isinstance(scenario, str) else None
+        if market is None:  # only built-in markets: a path would let a web user make the server read files
+            raise InvalidParameter("game", "scenario", scenario, f"one of {', '.join(sorted(known.values()))}")
+        settings = GameSettings(market, rounds, months_per_round, n_customers, seed)
+        record = {"version": RECORD_VERSION, "settings": asdict(settings), "teams": [], "rounds": []}
+        game_id, code = secrets.token_urlsafe(6), "".join(secrets.choice(JOIN_CODE_LETTERS) for _ in range(6))
+        with self._write() as db:
+            db.execute(insert(games).values(id=game_id, join_code=code, record=_dumps(record), rounds_played=0,
+                                            status="idle", created=_now()))
+        return game_id, code
+
+    def get_game(self, game_id: str) -> dict:
+        """The game's settings and state (without its join code's secrecy: callers decide who sees it)."""
+        with self.engine.connect() as db:
+            row = self._game_row(db, game_id)
+        return self._game_dict(row)
+
+    def game_by_join_code(self, code: str) -> str | None:
+        """The newest game with this join code (the join page asks only for the code), or None."""
+        if not isinstance(code, str):
+            return None
+        with self.engine.connect() as db:
+            return db.execute(select(games.c.id).where(games.c.join_code == code.strip().upper())
+                              .order_by(games.c.created.desc()).limit(1)).scalar()
+
+    def _game_row(self, db, game_id, lock=False):
+        query = select(games).where(games.c.id == str(game_id))
+        row = db.execute(query.with_for_update() if lock and not self.is_sqlite else query).mappings().first()
+        if row is None:
+            raise NotFound("game", game_id, "the id of an existing game")
+        return row
+
+    def _game_dict(self, row) -> dict:
+        record = json.loads(row["record"])
+        return {"game": row["id"], "join_code": row["join_code"], "settings": record["settings"],
+                "rounds_played": row["rounds_played"], "status": self._status(row),
+                "finished": row["rounds_played"] >= record["settings"]["rounds"]}
+
+    def _status(self, row) -> str:
+        if row["status"] == "running" and (row["heartbeat"] or 0) < _now() - STALE_AFTER:
+            return "interrupted"  # its worker died (a killed server): the round can be played again
+        return row["status"]
+
+    # ------------------------------------------------------------------ teams
+    def join(self, game_id: str, join_code: str, name: str) -> tuple[str, str]:
+        """A team joins before the first round; returns (team id, team token). The token is stored hashed."""
+        name = _team_name(name)
+        token = secrets.token_urlsafe(24)
+        if not isinstance(join_code, str) or not join_code.strip():
+            raise InvalidParameter("team", "join_code", join_code, "the join code shown by the instructor (text)")
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            if not hmac.compare_digest(join_code.strip().upper().encode(),
+                                                                         game["join_code"].encode()):
+                raise WrongCode("join_code", join_code, "the join code shown by the instructor")
+            if game["rounds_played"] > 0 or game["status"] == "running":
+                raise Conflict("game", game_id, "joining before the first round is played")
+            count = db.execute(select(func.count()).select_from(teams).where(teams.c.game_id == game_id)).scalar()
+            if count >= MAX_FIRMS:
+                raise Conflict("game", game_id, f"at most {MAX_FIRMS} teams in a game")
+            taken = db.execute(select(teams.c.id).where(teams.c.game_id == game_id,
+                                                        teams.c.name_key == name.lower())).first()
+            if taken:
+                raise InvalidParameter("team", "name", name, "a name no other team of this game has")
+            team_id = secrets.token_urlsafe(6)
+            db.execute(insert(teams).values(id=team_id, game_id=game_id, name=name, name_key=name.lower(),
+                                            token_hash=self.hash_token(token), position=count, joined=_now()))
+        return team_id, token
+
+    def team_by_token(self, game_id: str, token: str) -> dict | None:
+        """The team of `game_id` whose token this is, or None."""
+        if not token:
+            return None
+        with self.engine.connect() as db:
+            row = db.execute(select(teams).where(teams.c.token_hash == self.hash_token(token),
+                                                 teams.c.game_id == str(game_id))).mappings().first()
+        return {"team": row["id"], "name": row["name"]} if row else None
+
+    def list_teams(self, game_id: str) -> list[dict]:
+        """The game's teams in joining order, each with whether it has handed in for the next round."""
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+            upcoming = self._upcoming_round(game)
+            handed = set(db.execute(select(submissions.c.team_id).where(
+                submissions.c.game_id == game_id, submissions.c.round == upcoming)).scalars())
+            rows = db.execute(select(teams).where(teams.c.game_id == game_id).order_by(teams.c.position)).mappings()
+            return [{"team": r["id"], "name": r["name"], "handed_in": r["id"] in handed} for r in rows]
+
+    def _team_row(self, db, game_id, team_id):
+        row = db.execute(select(teams).where(teams.c.id == str(team_id), teams.c.game_id == str(game_id))
+                         ).mappings().first()
+        if row is None:
+            raise NotFound("team", team_id, "the id of a team of this game")
+        return row
+
+    # ------------------------------------------------------------------ strategies
+    def _upcoming_round(self, game) -> int:
+        """The round a hand-in made now counts for: the next one, or the one after a round being played."""
+        running = self._status(game) == "running"
+        return game["rounds_played"] + (2 if running else 1)
+
+    def submit(self, game_id: str, team_id: str, levers: dict) -> dict:
+        """Hand in a strategy (checked like any `Strategy`) for the upcoming round; a new hand-in replaces the last."""
+        strategy = Strategy.from_dict(levers, source="strategy").as_dict()
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            self._team_row(db, game_id, team_id)
+            upcoming = self._upcoming_round(game)
+            if upcoming > json.loads(game["record"])["settings"]["rounds"]:
+                raise Conflict("game", game_id, "handing in while rounds remain to be played")
+            key = (submissions.c.game_id == game_id, submissions.c.team_id == team_id, submissions.c.round == upcoming)
+            values = {"levers": _dumps(strategy), "submitted": _now()}
+            if db.execute(update(submissions).where(*key).values(**values)).rowcount == 0:
+                db.execute(insert(submissions).values(game_id=game_id, team_id=team_id, round=upcoming, **values))
+        return {"round": upcoming, "strategy": strategy}
+
+    def latest_strategy(self, game_id: str, team_id: str) -> dict:
+        """The team's latest hand-in, else the strategy it last played, else the balanced default."""
+        with self.engine.connect() as db:
+            team = self._team_row(db, game_id, team_id)
+            row = db.execute(select(submissions.c.levers, submissions.c.round).where(
+                submissions.c.game_id == game_id, submissions.c.team_id == team_id
+            ).order_by(submissions.c.round.desc()).limit(1)).first()
+            if row:
+                return {"levers": json.loads(row.levers), "source": "handed in", "round": row.round}
+            last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
+                              .order_by(rounds.c.round.desc()).limit(1)).scalar()
+        if last:
+            return {"levers": json.loads(last)["strategies"][team["name"]], "source": "played", "round": None}
+        return {"levers": Strategy().as_dict(), "source": "default", "round": None}
+
+    # ------------------------------------------------------------------ rounds
+    def claim_round(self, game_id: str) -> dict:
+        """Mark the next round as being played and return what the worker needs; only one claim can win.
+
+        Returns {claim, round, record, submissions (team name -> levers)}. Raises Conflict when a round is
+        running, the game is over or no team has joined.
+        """
+        claim = secrets.token_hex(8)
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            record = json.loads(game["record"])
+            if self._status(game) == "running":
+                raise Conflict("round", game["rounds_played"] + 1, "one round at a time: wait for the running one")
+            if game["rounds_played"] >= record["settings"]["rounds"]:
+                raise Conflict("round", game["rounds_played"] + 1, f"at most {record['settings']['rounds']} rounds")
+            names = {r.id: r.name for r in db.execute(select(teams.c.id, teams.c.name).where(
+                teams.c.game_id == game_id).order_by(teams.c.position))}
+            if not names:
+                raise Conflict("teams", 0, "at least one team joined before the first round")
+            number = game["rounds_played"] + 1
+            if number == 1:
+                record["teams"] = list(names.values())  # teams are fixed at the first round, in joining order
+            handed = {names[r.team_id]: json.loads(r.levers) for r in db.execute(select(
+                submissions.c.team_id, submissions.c.levers).where(submissions.c.game_id == game_id,
+                                                                   submissions.c.round == number))}
+            # the guard in WHERE makes the claim atomic even without a lock: a second claimer updates no row
+            won = db.execute(update(games).where(games.c.id == game_id, games.c.rounds_played == game["rounds_played"],
+                                                 _same_claim(game["claim"]))
+                             .values(status="running", claim=claim, heartbeat=_now(), error=None,
+                                     record=_dumps(record), progress=_dumps({"phase": "starting"}))).rowcount
+            if won != 1:
+                raise Conflict("round", number, "one round at a time: wait for the running one")
+        return {"claim": claim, "round": number, "record": record, "submissions": handed}
+
+    def report_progress(self, game_id: str, claim: str, progress: dict) -> bool:
+        """The worker's heartbeat with its progress; False when the claim is no longer this worker's."""
+        with self._write() as db:
+            return db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim,
+                                                  games.c.status == "running")
+                              .values(heartbeat=_now(), progress=_dumps(progress))).rowcount == 1
+
+    def save_round(self, game_id: str, claim: str, record: dict, results: dict) -> None:
+        """The new record and the round's results, in ONE transaction: a round is stored whole or not at all."""
+        number = len(record["rounds"])
+        with self._write() as db:
+            saved = db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim,
+                                                   games.c.rounds_played == number - 1)
+                               .values(record=_dumps(record), rounds_played=number, status="idle", claim=None,
+                                       progress=None, error=None)).rowcount
+            if saved != 1:
+                raise Conflict("round", number, "a round claimed by this worker (another one took over)")
+            db.execute(insert(rounds).values(game_id=game_id, round=number, results=_dumps(results), played=_now()))
+
+    def fail_round(self, game_id: str, claim: str, message: str) -> None:
+        with self._write() as db:
+            db.execute(update(games).where(games.c.id == game_id, games.c.claim == claim)
+                       .values(status="failed", claim=None, progress=None, error=message[:2000]))
+
+    def recover_interrupted(self) -> int:
+        """At start on SQLite (one server per data folder): rounds left running by a killed server can be replayed."""
+        with self._write() as db:
+            return db.execute(update(games).where(games.c.status == "running")
+                              .values(status="interrupted", claim=None, progress=None)).rowcount
+
+    def round_status(self, game_id: str) -> dict:
+        """idle | running (with progress) | interrupted | failed (with the reason), and the rounds played."""
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+        status = self._status(game)
+        answer = {"status": status, "rounds_played": game["rounds_played"],
+                  "rounds": json.loads(game["record"])["settings"]["rounds"]}
+        if status == "running":
+            answer.update(round=game["rounds_played"] + 1, progress=json.loads(game["progress"] or "{}"))
+        elif status == "failed":
+            answer["error"] = game["error"]
+        elif status == "interrupted":
+            answer["error"] = f"round {game['rounds_played'] + 1} was interrupted (the server stopped); play it again"
+        return answer
+
+    # ------------------------------------------------------------------ results
+    def _results(self, db, game_id) -> list[dict]:
+        rows = db.execute(select(rounds.c.round, rounds.c.results).where(rounds.c.game_id == game_id)
+                          .order_by(rounds.c.round))
+        return [json.loads(r.results) | {"round": r.round} for r in rows]
+
+    def leaderboard(self, game_id: str) -> dict:
+        """The standings after the last round played (empty before the first)."""
+        with self.engine.connect() as db:
+            game = self._game_dict(self._game_row(db, game_id))
+            last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
+                              .order_by(rounds.c.round.desc()).limit(1)).scalar()
+        standings = json.loads(last)["standings"] if last else []
+        return {"game": game_id, "round": game["rounds_played"], "rounds": game["settings"]["rounds"],
+                "market": game["settings"]["market"], "standings": standings}
+
+    def history(self, game_id: str) -> list[dict]:
+        """One row per team and month (month 0 included): round, active, market share, profit, cumulative profit."""
+        with self.engine.connect() as db:
+            self._game_row(db, game_id)
+            return [row for result in self._results(db, game_id) for row in result["history"]]
+
+    def team_view(self, game_id: str, team_id: str) -> dict:
+        """What a team may see: its strategy, its results round by round and its debriefs (no other team's)."""
+        strategy = self.latest_strategy(game_id, team_id)
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+            team = self._team_row(db, game_id, team_id)
+            results = self._results(db, game_id)
+            handed_in = db.execute(select(submissions.c.round).where(
+                submissions.c.game_id == game_id, submissions.c.team_id == team_id,
+                submissions.c.round == self._upcoming_round(game))).first() is not None
+        name = team["name"]
+        mine = [{"round": r["round"], "strategy": r["strategies"][name], "note": r["notes"].get(name),
+                 "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name]}
+                for r in results]
+        return {"game": game_id, "team": team_id, "name": name, "rounds_played": game["rounds_played"],
+                "strategy": strategy, "handed_in": handed_in, "results": mine,
+                "debrief": mine[-1]["debrief"] if mine else None}
+
+
+def _same_claim(claim):
+    return games.c.claim.is_(None) if claim is None else games.c.claim == claim
+
+
+def _team_name(name) -> str:
+    """A team name as typed, trimmed: 1 to 40 characters (it labels the leaderboard; pages escape it)."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 40 or any(ord(c) < 32 for c in name):
+        raise InvalidParameter("team", "name", name, "a name of 1 to 40 characters (no control characters)")
+    return name.strip()

@@ -1,0 +1,205 @@
+"""The classroom's pages through Starlette's in-process client: who may open what, escaping, CSRF, per-field errors.
+
+The real browser plays the game in tests/test_classroom_browser.py; these check the rules of the pages one by one,
+quickly, on a fresh SQLite database each.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from classroom import lever_form
+from classroom.app import create_app
+from classroom.pages import TEMPLATES_DIR
+from classroom.settings import Settings
+from simulations import rules
+from simulations.parameters import LEVERS
+from simulations.scenarios import load_scenario
+
+TOKEN = "pages-test-instructor"
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(Settings(data_dir=tmp_path / "data", instructor_token=TOKEN))
+
+
+def client(app) -> TestClient:
+    browser = TestClient(app, follow_redirects=False)
+    browser.get("/")  # the first page sets the CSRF cookie, as in a browser
+    return browser
+
+
+def csrf(browser) -> str:
+    return browser.cookies["ll_csrf"]
+
+
+def signed_in_host(app) -> TestClient:
+    host = client(app)
+    answer = host.post("/host/login", data={"token": TOKEN, "csrf_token": csrf(host), "next": "/host"})
+    assert answer.status_code == 303
+    return host
+
+
+def new_game(host, **settings) -> tuple[str, str]:
+    form = {"scenario": "telecom", "rounds": "2", "months_per_round": "2", "n_customers": "300", "seed": "3"} | settings
+    answer = host.post("/host/games", data={"csrf_token": csrf(host), **form})
+    assert answer.status_code == 303, answer.text
+    game = answer.headers["location"].rsplit("/", 1)[-1]
+    code = re.search(r'id="join-code">(\w+)<', host.get(f"/host/{game}").text).group(1)
+    return game, code
+
+
+def joined_team(app, code, name) -> TestClient:
+    team = client(app)
+    answer = team.post("/join", data={"csrf_token": csrf(team), "join_code": code.lower(), "name": name})
+    assert answer.status_code == 303, answer.text
+    return team
+
+
+def play_round(host, game):
+    assert host.post(f"/host/{game}/play", data={"csrf_token": csrf(host)}).status_code == 303
+    deadline = time.monotonic() + 60
+    while host.get(f"/api/games/{game}/rounds").json()["status"] == "running":
+        assert time.monotonic() < deadline, "the round did not finish within 60 s"
+        time.sleep(0.1)
+
+
+# ------------------------------------------------------------------------------------------------ safety
+def test_templates_have_no_inline_script_and_pages_forbid_it(app):
+    for template in TEMPLATES_DIR.glob("*.html"):
+        for tag in re.findall(r"<script[^>]*>", template.read_text()):
+            assert 'src="/static/' in tag, f"{template.name}: inline script {tag}"
+        assert not re.search(r"\son[a-z]+=", template.read_text()), f"{template.name}: an inline event handler"
+    policy = client(app).get("/").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_a_hostile_team_name_is_escaped_on_every_page(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    team = joined_team(app, code, HOSTILE)
+    play_round(host, game)
+    host.post(f"/host/{game}/reveal", data={"csrf_token": csrf(host)})
+    for page in (host.get(f"/host/{game}"), team.get(f"/play/{game}")):
+        assert page.status_code == 200
+        assert HOSTILE not in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert host.get(f"/screen/{game}/data.json").json()["standings"][0]["team"] == HOSTILE  # JSON; the script writes text
+
+
+def test_posts_without_the_csrf_token_or_from_another_site_are_refused(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    team = joined_team(app, code, "Alpha")
+    assert team.post(f"/play/{game}", data={"price_index": "1.0"}).status_code == 403
+    assert team.post(f"/play/{game}", data={"price_index": "1.0", "csrf_token": "forged"}).status_code == 403
+    other_site = team.post(f"/play/{game}", data={"price_index": "1.0", "csrf_token": csrf(team)},
+                           headers={"Origin": "https://elsewhere.example"})
+    assert other_site.status_code == 403
+    assert host.post(f"/host/{game}/play", data={"confirm": "yes"}).status_code == 403
+    assert team.post(f"/play/{game}", data={"price_index": "1.0", "csrf_token": csrf(team)}).status_code == 303
+
+
+def test_host_pages_are_for_the_instructor_only(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    team = joined_team(app, code, "Alpha")
+    stranger = client(app)
+    assert 'id="login-form"' in stranger.get(f"/host/{game}").text
+    assert stranger.get(f"/host/{game}/status.json").status_code == 401
+    assert team.post(f"/host/{game}/play", data={"csrf_token": csrf(team)}).status_code == 401
+    assert stranger.post("/host/games", data={"csrf_token": csrf(stranger), "scenario": "telecom"}).status_code == 401
+    wrong = stranger.post("/host/login", data={"token": "guess", "csrf_token": csrf(stranger), "next": "/host"})
+    assert wrong.status_code == 403 and "ll_instructor" not in stranger.cookies
+    assert stranger.post("/host/login", data={"token": TOKEN, "csrf_token": csrf(stranger),
+                                              "next": "https://evil.example/"}).headers["location"] == "/host"
+
+
+def test_a_team_sees_its_own_page_and_no_other(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    alpha, beta = joined_team(app, code, "Alpha"), joined_team(app, code, "Beta")
+    play_round(host, game)
+    page = alpha.get(f"/play/{game}").text
+    assert "Alpha ranks" in page and "Beta ranks" not in page
+    assert client(app).get(f"/play/{game}").headers["location"].startswith("/?")  # no team cookie: join first
+    assert client(app).get(f"/play/{game}/market.png").status_code == 403
+    assert alpha.get(f"/play/{game}/market.png").headers["content-type"] == "image/png"
+    assert client(app).get("/play/no-such-game").status_code == 404
+
+
+def test_bad_levers_come_back_with_every_field_named(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    team = joined_team(app, code, "Alpha")
+    answer = team.post(f"/play/{game}", data={"csrf_token": csrf(team), "price_index": "2", "service_gold": "lots",
+                                              "loyalty_programme": "free_lunch", "not_a_lever": "x"})
+    assert answer.status_code == 400
+    errors = dict(re.findall(r'id="error-(\w+)">([^<]*)<', answer.text))
+    assert set(errors) == {"price_index", "service_gold", "loyalty_programme"}
+    assert "0.7 to 1.3" in errors["price_index"] and "not a number" in errors["service_gold"]
+    assert 'value="lots"' in answer.text  # what the team typed is given back to correct
+    assert not re.search(r'class="ok"', answer.text)  # nothing was handed in
+
+
+def test_the_projector_shows_a_round_only_once_revealed(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    joined_team(app, code, "Alpha")
+    joined_team(app, code, "Beta")
+    play_round(host, game)
+    hidden = client(app).get(f"/screen/{game}/data.json").json()
+    assert hidden["rounds_played"] == 1 and hidden["standings"] == [] and hidden["figure"] is None
+    host.post(f"/host/{game}/reveal", data={"csrf_token": csrf(host)})
+    shown = client(app).get(f"/screen/{game}/data.json").json()
+    assert [row["team"] for row in shown["standings"]] != [] and shown["revealed"] == 1
+    assert client(app).get(shown["figure"]).headers["content-type"] == "image/png"
+
+
+def test_join_refuses_a_wrong_code_and_a_taken_name(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    joined_team(app, code, "Alpha")
+    team = client(app)
+    assert team.post("/join", data={"csrf_token": csrf(team), "join_code": "WRONG1", "name": "X"}).status_code == 403
+    taken = team.post("/join", data={"csrf_token": csrf(team), "join_code": code, "name": "alpha"})
+    assert taken.status_code == 400 and "no other team" in taken.text
+
+
+# ------------------------------------------------------------------------------------------------ the lever form
+def test_every_lever_has_a_cost_hint_and_squared_costs_match_the_rule():
+    scenario = load_scenario("telecom")
+    shown = lever_form.fields({lever.name: lever.default for lever in LEVERS}, scenario)
+    assert [field.name for field in shown] == [lever.name for lever in LEVERS]
+    assert all(field.cost_hint for field in shown), [field.name for field in shown if not field.cost_hint]
+    service = next(field for field in shown if field.name == "service_lead")
+    expected = float(rules.lever_cost(0.6, scenario["service_unit_cost"]))
+    assert service.cost_hint.startswith(f"{expected:.2f} per Lead customer per month")
+
+
+def test_the_practice_page_grades_only_the_levers_the_challenge_allows(app):
+    learner = client(app)
+    page = learner.get("/practice?challenge=ch03_tiering").text
+    assert re.search(r'id="price_index"[^>]*disabled', page)
+    answer = learner.post("/practice", data={"csrf_token": csrf(learner), "challenge": "ch03_tiering",
+                                             "service_lead": "0.2", "price_index": "1.3"})
+    assert answer.status_code == 200 and 'id="verdict"' in answer.text
+    assert "Profit over the run" in answer.text
+    assert learner.post("/practice", data={"csrf_token": csrf(learner), "challenge": "../etc"}).status_code == 400
+
+
+def test_the_figure_draws_team_names_as_text_even_with_dollar_signs():
+    from classroom.figures import market_png
+
+    names = ["$x^2$", "a$b", HOSTILE]
+    history = [{"team": name, "month": month, "round": (month + 2) // 3, "market_share": 1 / 3,
+                "cumulative_profit": 10.0 * month * index} for index, name in enumerate(names) for month in range(7)]
+    for stacked in (False, True):
+        png = market_png(history, names, highlight="a$b", stacked=stacked)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
