@@ -22,7 +22,7 @@ import pytest
 
 from conftest import ROOT
 
-PACKAGES = ("simulations", "exercises")
+PACKAGES = ("simulations", "exercises", "classroom")
 PROJECT_FILES = ("pyproject.toml", "README.md", *PACKAGES)  # what `pip install .` reads
 # Imports that come with Python or with a declared distribution under another name.
 PROVIDED_BY = {"IPython": "ipywidgets", "matplotlib_inline": "ipywidgets", "solara": "mesa"}
@@ -116,16 +116,15 @@ def test_pip_install_in_a_fresh_venv_runs_a_market_and_grades_a_challenge(tmp_pa
 
 
 def test_every_data_file_of_the_packages_is_installed():
-    """Files other than Python in simulations/ and exercises/ reach a pip install only through package-data."""
-    from fnmatch import fnmatch
-
+    """Files other than Python in the packages reach a pip install only through package-data (globbed as setuptools does)."""
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
     missing = []
     for package in PACKAGES:
+        covered = {path for pattern in package_data.get(package, []) for path in (ROOT / package).glob(pattern)}
         for path in (ROOT / package).rglob("*"):
             relative = path.relative_to(ROOT / package).as_posix()
             if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in relative or path.name == "README.md":
                 continue
-            if not any(fnmatch(relative, pattern) for pattern in package_data.get(package, [])):
+            if path not in covered:
                 missing.append(f"{package}/{relative}")
     assert not missing, f"not in [tool.setuptools.package-data], so missing from an install: {missing}"
