@@ -14,7 +14,10 @@ $(STAMP): requirements.txt pyproject.toml tools/install_solara_assets.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# the course itself, editable; its dependencies are the pinned ones above, and pip check fails the set-up
+	# when requirements.txt lacks one that pyproject.toml declares
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	tools/install_solara_assets.sh $(VENV)
 	tools/install_explorable_assets.sh
 	touch $(STAMP)

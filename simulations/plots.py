@@ -2,6 +2,12 @@
 
 House style (QuantEcon's): each function draws on an `ax` it is given (or makes one), no title inside
 the figure (the caption says it), lower-case axis labels, and returns the axes.
+
+Sizes for reading (issue 12): figures are drawn at `FIGURE_DPI` (150) and at most `MAX_FIGURE_WIDTH` inches wide.
+The book shows a figure at 96 CSS pixels per figure inch (book/_ext), shrunk to the text column when wider, so
+an 8-inch figure fills a desktop column with 10-point tick labels about 13 px high, and the PNG has at least
+1.5 pixels for every pixel shown (sharp on a high-density screen). Importing this module applies `BOOK_STYLE`
+to matplotlib, so every figure the course draws (book, notebooks, command line) gets the same readable sizes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,26 @@ CAUSE_COLOURS = dict(zip(rules.CHURN_CAUSES, ("#444444", "#9467bd", "#17becf", "
 CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended / other ties",
                 "competitor": "competitor's lure", "product": "product dissatisfaction", "indifference": "indifference"}
 QUADRANT_COLOURS = dict(zip(rules.QUADRANTS, ("#2ca02c", "#bcbd22", "#ff7f0e", "#d62728")))
+
+FIGURE_DPI = 150
+MAX_FIGURE_WIDTH = 8.0                 # inches: the book's text column at 96 CSS px per inch
+PANEL_HEIGHT = 3.4                     # inches, one row of panels
+DASHBOARD_SIZE = (MAX_FIGURE_WIDTH, 9.0)  # six panels in three rows of two
+BOOK_STYLE = {
+    "figure.dpi": FIGURE_DPI,          # the notebook's inline PNGs (IPython saves at the figure's dpi)
+    "savefig.dpi": FIGURE_DPI,
+    "font.size": 10.5,
+    "axes.labelsize": 10.5,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9.5,
+}
+plt.rcParams.update(BOOK_STYLE)
+
+
+def panels_figsize(n_panels: int, height: float = PANEL_HEIGHT) -> tuple[float, float]:
+    """The size of a row of `n_panels` panels that still fits the text column."""
+    return (min(MAX_FIGURE_WIDTH, 4.2 * n_panels), height)
 
 
 def _ax(ax):
@@ -133,22 +159,27 @@ def plot_profit(df, ax=None, label=None, cumulative=True):
 
 
 def dashboard_figure(df, bands=None, fig=None):
-    """The five panels of the notebook dashboard and the command line's run report."""
+    """The six panels of the notebook dashboard and the command line's run report, in three rows of two.
+
+    Two panels a row keep the labels readable at the width of the book's column (a row of three needed 13 inches).
+    """
     if fig is None:
-        fig = plt.figure(figsize=(13, 6.5))
+        fig = plt.figure(figsize=DASHBOARD_SIZE)
     fig.set_layout_engine("constrained")  # makes room for the outside legends and the rotated labels
-    axes = fig.subplots(2, 3)
+    axes = fig.subplots(3, 2)
     plot_customers(df, axes[0, 0])
     plot_churn_by_cause(df, axes[0, 1])
-    plot_profit_by_tier(df, axes[0, 2])
-    plot_ladder(df, axes[1, 0])
+    plot_profit_by_tier(df, axes[1, 0])
+    plot_ladder(df, axes[1, 1])
     if bands is not None:
-        plot_satisfaction_retention(bands, axes[1, 1])
+        plot_satisfaction_retention(bands, axes[2, 0])
     else:
-        axes[1, 1].plot(df["month"], df["mean_satisfaction"])
-        axes[1, 1].set_xlabel("month")
-        axes[1, 1].set_ylabel("mean satisfaction")
-    plot_quadrants(df, axes[1, 2])
+        axes[2, 0].plot(df["month"], df["mean_satisfaction"])
+        axes[2, 0].set_xlabel("month")
+        axes[2, 0].set_ylabel("mean satisfaction")
+    plot_quadrants(df, axes[2, 1])
+    for ax in (axes[1, 0], axes[2, 0]):  # category names ("Platinum", "very dissatisfied") overlap at half width
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
     return fig
 
 

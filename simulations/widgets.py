@@ -99,14 +99,14 @@ def run_market(scenario="telecom", strategy=None, n_customers=2000, months=36, s
 
 def draw_dashboard(df, bands) -> Figure:
     """The six dashboard panels: customers, churn by cause, profit by tier, ladder, satisfaction-retention, quadrants."""
-    return plots.dashboard_figure(df, bands, fig=Figure(figsize=(13, 6.5)))
+    return plots.dashboard_figure(df, bands, fig=Figure(figsize=plots.DASHBOARD_SIZE))
 
 
 def panel_drawer(*plot_functions, figsize=None):
     """A drawer for a focused widget: one panel per `simulations.plots` function, side by side."""
 
     def draw(df, bands):
-        fig = Figure(figsize=figsize or (5.5 * len(plot_functions), 3.6))
+        fig = Figure(figsize=figsize or plots.panels_figsize(len(plot_functions)))
         for ax, plot in zip(fig.subplots(1, len(plot_functions), squeeze=False)[0], plot_functions):
             plot(df, ax=ax)
         fig.tight_layout()
@@ -258,7 +258,7 @@ class MarketExplorer(widgets.VBox):
                              f"{self.controls['n_customers'].value:,} customers x {self.controls['months'].value} months, "
                              f"{drawn - ran:.2f} s drawing")
 
-    def static_image(self, dpi: int = 110):
+    def static_image(self, dpi: int = plots.FIGURE_DPI):
         """The current panels as an image at print resolution (what a static page shows instead of the widget)."""
         from IPython.display import Image
 
@@ -339,7 +339,7 @@ def ladder_widget(scenario="telecom", strategy=None, n_customers=2000, months=36
 
 
 def _draw_satisfaction(df, bands):
-    fig = Figure(figsize=(11, 3.6))
+    fig = Figure(figsize=plots.panels_figsize(2))
     left, right = fig.subplots(1, 2)
     if bands is not None:
         plots.plot_satisfaction_retention(bands, ax=left)

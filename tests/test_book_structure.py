@@ -184,3 +184,28 @@ def test_the_instructor_guide_plans_the_game_with_commands_that_exist():
             parser.parse_args(shlex.split(command)[1:])
         except SystemExit:
             pytest.fail(f"{page}.md: {command!r} is not a valid loyalty-lab command")
+
+
+# ------------------------------------------------------------------------------------------ reading order, figures
+def test_each_lab_comes_right_after_its_chapter():
+    pages = toc_pages()
+    labs = sorted(path.stem for path in (BOOK / "labs").glob("lab*.md"))
+    assert len(labs) == 7
+    for lab in labs:
+        chapter = next(page for page in CHAPTERS if chapter_id(page) == f"ch{lab[3:]}")
+        assert f"book/labs/{lab}" in pages, f"{lab} is not in _toc.yml"
+        assert pages.index(f"book/labs/{lab}") == pages.index(chapter) + 1, f"{lab} does not follow {chapter}: {pages}"
+
+
+def figure_cells(text: str) -> list[str]:
+    """The YAML header of every code cell that declares a myst-nb figure."""
+    headers = re.findall(r"```\{code-cell\}[^\n]*\n---\n(.*?)\n---\n", text, re.S)
+    return [header for header in headers if re.search(r"^\s*figure:", header, re.M)]
+
+
+@pytest.mark.parametrize("page", [p for p in toc_pages() if (ROOT / f"{p}.md").exists()])
+def test_figure_cells_hide_their_code_instead_of_removing_it(page):
+    for header in figure_cells(source(page)):
+        name = re.search(r"name: (\S+)", header)
+        assert "hide-input" in header and "remove-input" not in header, \
+            f"{page}: figure {name and name.group(1)} must be tagged hide-input (its code one click away)"

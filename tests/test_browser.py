@@ -154,6 +154,73 @@ def test_chapter_page_screenshot_and_figures(open_page, path):
     assert target.stat().st_size > 10_000
 
 
+PHONE = {"width": 400, "height": 860}
+MIN_CSS_PX_PER_FIGURE_INCH = 85  # a 10-point label at least 11.8 CSS px high
+FIGURE_DPI = 150
+
+
+def figure_geometry(page):
+    """For each figure image: natural width, shown width (CSS px) and the width of the text column it sits in."""
+    loaded_images(page)
+    return page.evaluate("""() => Array.from(document.querySelectorAll('article figure img')).map(img => ({
+        src: img.getAttribute('src'), natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+        column: img.closest('article').getBoundingClientRect().width}))""")
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (alpha ignored)."""
+    def luminance(colour):
+        channels = [int(float(c)) / 255 for c in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+LABS = [f"book/labs/lab{n:02d}" for n in range(1, 8)]
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+@pytest.mark.parametrize("path", CHAPTERS + LABS)
+def test_figure_labels_are_readable_on_desktop_and_phone(open_page, path, viewport):
+    """Each figure is shown at >= 85 CSS px per figure inch, with >= 1.5 image pixels per CSS pixel.
+
+    On a 400 px phone a wide figure keeps that size and scrolls sideways (book/_static/loyalty_lab.css). The
+    screenshots of the phone layout go to _build/screenshots/phone/.
+    """
+    page = open_page(path)
+    if viewport == "phone":
+        page.set_viewport_size(PHONE)
+    problems = []
+    for figure in figure_geometry(page):
+        per_inch = figure["shown"] / (figure["natural"] / FIGURE_DPI)
+        if per_inch < MIN_CSS_PX_PER_FIGURE_INCH:
+            problems.append(f"{figure['src']}: {per_inch:.0f} CSS px per figure inch in a {figure['column']:.0f} px column")
+        if figure["natural"] < 1.5 * figure["shown"]:
+            problems.append(f"{figure['src']}: {figure['natural']} px shown at {figure['shown']:.0f} px")
+    assert not problems, f"{path} ({viewport}): " + "; ".join(problems)
+    if viewport == "phone":
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path}: the whole page scrolls sideways by {overflow} px on a phone (only figures may)"
+        (SCREENSHOTS / "phone").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "phone" / f"{path.split('/')[-1]}.png"), full_page=False)
+
+
+@pytest.mark.parametrize("path", CHAPTERS[:1])
+def test_captions_have_readable_contrast(open_page, path):
+    page = open_page(path)
+    colours = page.evaluate("""() => Array.from(document.querySelectorAll('article figcaption')).map(caption => {
+        const text = caption.querySelector('.caption-text') || caption;
+        let node = caption, background = 'rgba(0, 0, 0, 0)';
+        while (node && background.startsWith('rgba(0, 0, 0, 0)')) {
+            background = getComputedStyle(node).backgroundColor; node = node.parentElement; }
+        return [getComputedStyle(text).color, background.startsWith('rgba(0, 0, 0, 0)') ? 'rgb(255, 255, 255)' : background];
+    })""")
+    assert colours, f"{path}: no captions"
+    ratios = [contrast_ratio(foreground, background) for foreground, background in colours]
+    assert min(ratios) >= 7, f"{path}: caption contrast {min(ratios):.1f}:1, at least 7:1 (WCAG AAA) wanted"
+
+
 @pytest.mark.parametrize("path", quiz_chapters())
 def test_quiz_answers_show_the_feedback_from_the_bank(open_page, path):
     chapter = path.split("/")[-1][:4]

@@ -1,13 +1,178 @@
-"""Small fixes to the HTML pages of the Loyalty Lab book (a local Sphinx extension, see _config.yml).
+"""The Loyalty Lab book's own Sphinx extension (registered in _config.yml under `sphinx: local_extensions`).
 
-- sphinx-thebe registers its inline configuration script once per reading pass, so a page can declare
-  `const THEBE_JS_URL` twice and the browser throws "Identifier 'THEBE_JS_URL' has already been declared".
-  Each page keeps one copy of every script.
+What it does, and why:
+
+- Build checks stay out of the reader's way. A code cell tagged `build-check` holds assertions that keep the
+  prose honest: it runs in the build and in the notebook tests, is hidden from the page, and is dropped from the
+  `.ipynb` a reader downloads, so a learner who changes a strategy never meets the build's bare AssertionError.
+  (Convention documented in book/AUTHORING.md.)
+- Every notebook page offers its executed notebook for download (`_sources/<page>.ipynb`, the theme's download
+  menu), without the build checks, whether or not launch buttons are configured.
+- Figures are drawn in the course's figure style: `simulations.plots.BOOK_STYLE` (150 dpi, readable font sizes)
+  is written to a matplotlibrc that the kernels executing the pages read (MATPLOTLIBRC), so a page gets it even
+  when it never imports `simulations.plots` (which applies the same style when imported).
+- Figures are described and sized: each figure's image gets the caption as its alt text (docutils would use the
+  PNG's path), and a width of 96 CSS pixels per figure inch, so matplotlib's points come out at their nominal size
+  (10 pt = 13 px) and wider figures shrink to the column; on a phone they keep that width and scroll sideways
+  (book/_static/loyalty_lab.css).
+- The course package ships with the book: `course/loyalty_lab-<version>-py3-none-any.whl`, built from the
+  repository at build time, so a reader with only the book (and a downloaded notebook) can `pip install` it, in
+  Colab too (the front page links it).
+- sphinx-thebe registers its inline configuration script once per reading pass, so a page could declare
+  `const THEBE_JS_URL` twice ("Identifier 'THEBE_JS_URL' has already been declared"): each page keeps one copy of
+  every script.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
+from docutils import nodes
+
+BUILD_CHECK_TAG = "build-check"
+CSS_PX_PER_FIGURE_INCH = 96  # CSS's own inch: a 10 pt label is 13.3 px, as in a printed figure
+STATIC = Path(__file__).resolve().parent.parent / "_static"
+
+
+# ------------------------------------------------------------------------------------------ build checks
+def is_build_check(cell: dict) -> bool:
+    """True for a notebook cell tagged `build-check`."""
+    return BUILD_CHECK_TAG in (cell.get("metadata", {}).get("tags") or [])
+
+
+def without_build_checks(notebook: dict) -> dict:
+    """The notebook with its `build-check` cells left out (a new dict; the input is not changed)."""
+    return {**notebook, "cells": [cell for cell in notebook["cells"] if not is_build_check(cell)]}
+
+
+def hide_build_checks(app, doctree):
+    """Remove the rendered `build-check` cells from the page (myst-nb marks each cell with a `tag_<tag>` class)."""
+    for cell in list(doctree.findall(nodes.container)):
+        if f"tag_{BUILD_CHECK_TAG}" in cell.get("classes", []):
+            cell.parent.remove(cell)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; a web server must be able to read it
+    os.replace(temporary, path)
+
+
+def with_cached_outputs(app, notebook: dict) -> dict:
+    """The notebook with the outputs of its cached execution, when myst-nb wrote it without them.
+
+    With `execute_notebooks: cache`, myst-nb writes a page that it took from the cache without its outputs: the
+    download would lose its figures on every build but the first. jupyter-cache gives them back.
+    """
+    if any(cell.get("outputs") for cell in notebook["cells"]) or not app.config["nb_execution_cache_path"]:
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache_path = Path(app.srcdir) / app.config["nb_execution_cache_path"]  # relative to the book's root
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(
+            nbformat.from_dict(notebook))
+    except KeyError:  # no cached execution matches this notebook's code
+        return notebook
+    return json.loads(nbformat.writes(merged))
+
+
+def offer_notebook_download(app, pagename, templatename, context, doctree):
+    """Write `_sources/<page>.ipynb` (the executed notebook, minus build checks) and link it from the download menu.
+
+    Connected twice: before the theme builds its buttons (so the menu links the file), and after its launch-button
+    code, which copies the unfiltered notebook to the same place when launch buttons are configured.
+    """
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if app.builder.format != "html" or not executed.exists():
+        return
+    notebook = with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8")))
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    _write_atomically(target, json.dumps(without_build_checks(notebook), indent=1, ensure_ascii=False) + "\n")
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# ------------------------------------------------------------------------------------------ figures
+def _image_file(app, docname: str, uri: str) -> Path | None:
+    for candidate in (Path(app.srcdir) / uri, Path(app.srcdir) / Path(docname).parent / uri, Path(uri)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _figure_inches(path: Path) -> float | None:
+    """The figure's width in inches, from the PNG's pixels and its recorded resolution (matplotlib writes it)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        dpi = image.info.get("dpi")
+        width = image.size[0]
+    return width / float(dpi[0]) if dpi and dpi[0] else None
+
+
+def describe_and_size_figures(app, doctree, docname):
+    """Alt text from the caption; display width from the figure's size in inches."""
+    for figure in doctree.findall(nodes.figure):
+        captions = list(figure.findall(nodes.caption))
+        for image in figure.findall(nodes.image):
+            if captions and not image.get("alt"):
+                image["alt"] = " ".join(captions[0].astext().split())
+            path = _image_file(app, docname, image.get("uri", ""))
+            inches = _figure_inches(path) if path and path.suffix.lower() == ".png" else None
+            if inches and "width" not in image:
+                image["width"] = f"{round(inches * CSS_PX_PER_FIGURE_INCH)}px"
+
+
+# ------------------------------------------------------------------------------------------ the course package
+COURSE_FOLDER = "course"  # in the HTML output: <outdir>/course/<wheel>
+PACKAGE_FILES = ("pyproject.toml", "README.md", "simulations", "exercises")  # what building the wheel reads
+
+
+def build_course_wheel(root: Path, target: Path) -> Path:
+    """Build the course's wheel from a copy of its package files (pip would write build/ into the repository).
+
+    Tried first with this environment's setuptools (no network); then in pip's isolated build environment,
+    which fetches setuptools from the package index.
+    """
+    with tempfile.TemporaryDirectory(prefix="loyalty_lab_wheel_") as scratch:
+        source = Path(scratch) / "source"
+        source.mkdir()
+        for name in PACKAGE_FILES:
+            if (root / name).is_dir():
+                shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(root / name, source / name)
+        wheels = Path(scratch) / "wheels"
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                   "-w", str(wheels), str(source)]
+        done = subprocess.run([*command, "--no-build-isolation"], capture_output=True, text=True)
+        if done.returncode != 0:
+            done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"building the course wheel failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        (wheel,) = wheels.glob("*.whl")
+        target.mkdir(parents=True, exist_ok=True)
+        for old in target.glob("*.whl"):
+            old.unlink()
+        return Path(shutil.copy2(wheel, target / wheel.name))
+
+
+def ship_course_wheel(app, exception):
+    if exception is None and app.builder.format == "html":
+        build_course_wheel(Path(app.srcdir), Path(app.outdir) / COURSE_FOLDER)
+
+
+# ------------------------------------------------------------------------------------------ scripts
 def _script_key(script):
     """What makes two scripts the same: the file (None and "" both mean inline) and the attributes, not the priority."""
     attributes = getattr(script, "attributes", {}) or {}
@@ -28,7 +193,27 @@ def dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
-def setup(app):
-    app.connect("html-page-context", dedupe_scripts, priority=100)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+def use_course_figure_style(app, config):
+    """Point the kernels that execute the pages (they inherit this process's environment) at the course's style."""
+    from simulations.plots import BOOK_STYLE
 
+    rc_file = Path(app.outdir).parent / "matplotlibrc"
+    _write_atomically(rc_file, "".join(f"{key}: {value}\n" for key, value in BOOK_STYLE.items()))
+    os.environ["MATPLOTLIBRC"] = str(rc_file)
+
+
+def add_static_files(app, config):
+    config.html_static_path.append(str(STATIC))
+
+
+def setup(app):
+    app.connect("config-inited", add_static_files)
+    app.connect("config-inited", use_course_figure_style)
+    app.add_css_file("loyalty_lab.css")
+    app.connect("doctree-read", hide_build_checks)
+    app.connect("doctree-resolved", describe_and_size_figures)
+    app.connect("html-page-context", offer_notebook_download, priority=500)
+    app.connect("html-page-context", offer_notebook_download, priority=900)
+    app.connect("html-page-context", dedupe_scripts, priority=100)
+    app.connect("build-finished", ship_course_wheel)
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
