@@ -634,7 +634,7 @@ def add_sensitivity(subparsers):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: {sensitivity.SAMPLES_ALLOWED}") from None
 
-    p = _sub(subparsers, "sensitivity", "Sobol indices: which levers move an outcome, runs spread over Dask", f"""
+    p = _sub(subparsers, "sensitivity", "Sobol indices: which levers move an outcome, runs spread over Dask", """
         Global sensitivity analysis: vary the chosen levers (or numeric scenario settings) together over their
         whole allowed ranges, or over name=low:high, and measure how much of an outcome's variance each one
         explains alone (first-order Sobol index S1) and with its interactions (total index ST), with SALib.

@@ -201,3 +201,19 @@ def toc_pages() -> list[str]:
 CHAPTERS = [f"book/{name}" for name in (
     "ch01_why_loyalty_pays", "ch02_loyalty_ladder", "ch03_targeting_and_tiering", "ch04_satisfaction_and_loyalty",
     "ch05_bonding", "ch06_why_customers_leave", "ch07_capstone", "ch08_competing_for_customers")]
+
+
+# ------------------------------------------------------------------------------------------ Debian's Chromium, for every browser test
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def require_chromium() -> str:
+    """The path of Debian's chromium; skips the test where it is missing, and fails it on CI (where it must run)."""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    reason = "Debian's chromium is not installed (apt-get install chromium, or `make browser`)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"on CI the browser tests must run: {reason}")
+    pytest.skip(reason)

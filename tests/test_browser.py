@@ -12,30 +12,19 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
 
-from conftest import BOOK_GROUP, BUILD, CHAPTERS, ROOT, toc_pages
+from conftest import BOOK_GROUP, BUILD, CHAPTERS, CHROMIUM_ARGS, ROOT, require_chromium, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group(BOOK_GROUP)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = BUILD / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 def quiz_chapters() -> list[str]:
@@ -71,12 +60,7 @@ def site(built_book):
 @pytest.fixture(scope="module")
 def browser_context(site, tmp_path_factory):
     """A headless Chromium with a fresh profile; every non-localhost request is blocked and remembered."""
-    executable = chromium_path()
-    if executable is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium, or `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"on CI the browser tests must run: {reason}")
-        pytest.skip(reason)
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -24,13 +24,13 @@ from urllib.request import urlopen
 
 import pytest
 
+from conftest import CHROMIUM_ARGS, require_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "classroom"
 BOOK_IMAGES = ROOT / "book" / "instructor" / "img" / "classroom"
 INSTRUCTOR_TOKEN = "browser-test-instructor-token"
 HOSTILE = "<script>alert(1)</script>"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1366, "height": 768}
@@ -38,12 +38,6 @@ WAIT = 60_000  # ms: the longest a page may take to show a played round or a gra
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 def free_port() -> int:
@@ -87,12 +81,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = chromium_path()
-    if executable is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium, or `make browser`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"on CI the browser tests must run: {reason}")
-        pytest.skip(reason)
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

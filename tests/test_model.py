@@ -7,7 +7,6 @@ import pytest
 
 from simulations import (InvalidParameter, LoyaltyLabError, LoyaltyMarket, Strategy, UnknownField, UnknownScenario,
                          list_scenarios, load_scenario, rules)
-from simulations.agents import Customer
 from simulations.metrics import retention_by_satisfaction, top_share, whale_curve
 from simulations.parameters import LEVERS
 
