@@ -4,7 +4,8 @@ What it does, and why:
 
 - Build checks stay out of the reader's way. A code cell tagged `build-check` holds assertions that keep the
   prose honest: it runs in the build and in the notebook tests, is hidden from the page, and is dropped from the
-  `.ipynb` a reader downloads, so a learner who changes a strategy never meets the build's bare AssertionError.
+  `.ipynb` a reader downloads, so a learner who changes a strategy never meets the build's bare AssertionError;
+  hidden cells that compute glued numbers keep their code in the download, with their asserts turned into `pass`.
   (Convention documented in book/AUTHORING.md.)
 - Every notebook page offers its executed notebook for download (`_sources/<page>.ipynb`, the theme's download
   menu), without the build checks, whether or not launch buttons are configured.
@@ -25,6 +26,7 @@ What it does, and why:
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -36,6 +38,7 @@ from pathlib import Path
 from docutils import nodes
 
 BUILD_CHECK_TAG = "build-check"
+HIDDEN_TAG = "remove-cell"  # hidden code that computes what a page glues (its asserts are disarmed in downloads)
 CSS_PX_PER_FIGURE_INCH = 96  # CSS's own inch: a 10 pt label is 13.3 px, as in a printed figure
 STATIC = Path(__file__).resolve().parent.parent / "_static"
 
@@ -46,9 +49,36 @@ def is_build_check(cell: dict) -> bool:
     return BUILD_CHECK_TAG in (cell.get("metadata", {}).get("tags") or [])
 
 
+def without_claims(code: str) -> str:
+    """A hidden cell's code with each assert statement turned into `pass`.
+
+    Hidden cells (`remove-cell`) compute the numbers a page glues into its prose and often check a claim on the
+    way; in a download the numbers are still computed, but a learner who changes something upstream never meets
+    the build's bare AssertionError. Code that cannot be parsed is left as it is.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    lines = code.splitlines(keepends=True)
+    claims = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assert)), key=lambda n: n.lineno, reverse=True)
+    for node in claims:
+        indent = lines[node.lineno - 1][:node.col_offset]
+        lines[node.lineno - 1:node.end_lineno] = [f"{indent}pass  # a claim the book's build checks (left out of downloads)\n"]
+    return "".join(lines)
+
+
 def without_build_checks(notebook: dict) -> dict:
-    """The notebook with its `build-check` cells left out (a new dict; the input is not changed)."""
-    return {**notebook, "cells": [cell for cell in notebook["cells"] if not is_build_check(cell)]}
+    """The notebook with its `build-check` cells left out and the claims of its hidden cells disarmed (a new dict)."""
+    cells = []
+    for cell in notebook["cells"]:
+        if is_build_check(cell):
+            continue
+        if cell.get("cell_type") == "code" and HIDDEN_TAG in (cell.get("metadata", {}).get("tags") or []):
+            code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell = {**cell, "source": without_claims(code)}
+        cells.append(cell)
+    return {**notebook, "cells": cells}
 
 
 def hide_build_checks(app, doctree):
