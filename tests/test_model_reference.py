@@ -127,7 +127,7 @@ def test_prose_names_only_things_that_exist():
     """
     known = (set(dir(rules)) | set(state_variables()) | set(parameters.LEVERS_BY_NAME) | set(parameters.SETTINGS_BY_NAME)
              | set(dir(LoyaltyMarket)) | set(dir(Customer)) | set(dir(metrics)) | set(dir(calibration))
-             | set(dir(sensitivity)) | {"firms", "engine", "n_customers", "pool_ratio", "seed"})
+             | set(dir(sensitivity)) | {"engine", "n_customers", "seed"})
     known |= {"telecom", "utility", "retail_bank", "coffee_chain", "balanced", "tiered", "bonding", "neglect"}
     known |= set(dir(mesa.agent.AgentSet)) | {"lifetimes", "mesa", "simulations"}
     names = re.findall(r"`([a-z_][a-z0-9_]*)`", prose(PAGE.read_text(encoding="utf-8")))
