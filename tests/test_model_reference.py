@@ -19,9 +19,10 @@ import mesa
 import pytest
 
 from conftest import BOOK_GROUP, ROOT
-from simulations import calibration, metrics, parameters, rules, sensitivity
+from simulations import calibration, firms, metrics, parameters, population, rules, sensitivity
 from simulations.agents import Customer
-from simulations.model import LoyaltyMarket, People
+from simulations.model import LoyaltyMarket
+from simulations.population import People
 
 PAGE = ROOT / "book" / "appendix" / "model_reference.md"
 ODD_HEADINGS = ("Purpose and patterns", "Entities, state variables, and scales", "Process overview and scheduling",
@@ -29,7 +30,7 @@ ODD_HEADINGS = ("Purpose and patterns", "Entities, state variables, and scales",
 NETLOGO_HEADINGS = ("Things to notice", "Things to try")  # kept after ODD's seven, where they help a learner
 DESIGN_CONCEPTS = ("Basic principles", "Emergence", "Adaptation", "Objectives", "Learning", "Prediction", "Sensing",
                    "Interaction", "Stochasticity", "Collectives", "Observation")  # Grimm et al. 2020, table 1
-QUERIES = {"active_mask"}  # methods `step` calls only to read the state
+QUERIES = {"active_mask", "active_by_firm"}  # methods `step` calls only to read the state
 
 
 def public_rules():
@@ -42,15 +43,18 @@ def state_variables():
 
 
 def methods_called_by_step():
+    """The model's own methods and the firms' books' methods that `step` calls, e.g. `_acquire`, `ledger.close_month`."""
     source = inspect.getsource(LoyaltyMarket.step)
-    return sorted({name for name in re.findall(r"self\.(\w+)\(", source)
-                   if callable(getattr(LoyaltyMarket, name, None)) and name not in QUERIES})
+    own = {name for name in re.findall(r"self\.(\w+)\(", source)
+           if callable(getattr(LoyaltyMarket, name, None)) and name not in QUERIES}
+    books = {f"ledger.{name}" for name in re.findall(r"self\.ledger\.(\w+)\(", source)}
+    return sorted(own | books)
 
 
 def rules_applied_in_a_month():
     """Every rule named in the source of live_month and the helpers it calls for churn, money and switching."""
     methods = (LoyaltyMarket.live_month, LoyaltyMarket.churn_hazards, LoyaltyMarket._account,
-               LoyaltyMarket._update_switching)
+               LoyaltyMarket._update_switching, LoyaltyMarket._leave)
     return sorted({name for m in methods for name in re.findall(r"rules\.(\w+)\(", inspect.getsource(m))} - {"clip01"})
 
 
@@ -127,7 +131,8 @@ def test_prose_names_only_things_that_exist():
     """
     known = (set(dir(rules)) | set(state_variables()) | set(parameters.LEVERS_BY_NAME) | set(parameters.SETTINGS_BY_NAME)
              | set(dir(LoyaltyMarket)) | set(dir(Customer)) | set(dir(metrics)) | set(dir(calibration))
-             | set(dir(sensitivity)) | {"engine", "n_customers", "seed"})
+             | set(dir(sensitivity)) | set(dir(population)) | set(dir(firms)) | set(dir(firms.Firms))
+             | set(dir(firms.Ledger)) | {"engine", "n_customers", "seed", "firms", "strategy"})
     known |= {"telecom", "utility", "retail_bank", "coffee_chain", "balanced", "tiered", "bonding", "neglect"}
     known |= set(dir(mesa.agent.AgentSet)) | {"lifetimes", "mesa", "simulations"}
     names = re.findall(r"`([a-z_][a-z0-9_]*)`", prose(PAGE.read_text(encoding="utf-8")))
