@@ -53,10 +53,10 @@ def test_every_figure_is_named_referenced_and_followed_by_a_build_check():
                           "fig-trust-sensitivity"}
     for name in names:
         assert f"{{numref}}`{name}`" in page, f"figure {name} is never referred to"
-        # between this figure and the next one, a hidden cell must assert what the prose says about it
+        # between this figure and the next one, a build-check cell (book/AUTHORING.md) asserts what the prose says
         after = page.split(f"name: {name}", 1)[1].split("name: fig-trust-", 1)[0]
         cells = [cell.split("```", 1)[0] for cell in after.split("```{code-cell} ipython3")[1:]]
-        assert any(":tags: [remove-cell]" in cell and "assert " in cell for cell in cells), f"no hidden check follows {name}"
+        assert any(":tags: [build-check]" in cell and "assert " in cell for cell in cells), f"no build check follows {name}"
 
 
 def test_every_glued_number_is_set_by_a_cell_of_this_page():
