@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ..errors import BadFile, InvalidParameter, UnknownField, UnknownScenario
@@ -18,7 +19,15 @@ def list_scenarios() -> list[str]:
 
 
 def _read_yaml(path: Path) -> dict:
-    data = read_yaml(path)
+    """The settings in a scenario file (a fresh dict: callers change it). Parsing is cached per file version, since
+    sweeps, tournaments and explorables build hundreds of markets from the same few files."""
+    stat = path.stat()
+    return dict(_parsed(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str, mtime_ns: int, size: int) -> dict:
+    data = read_yaml(Path(path))
     if not isinstance(data, dict):
         raise BadFile(path, "expected a mapping of setting: value")
     return data
