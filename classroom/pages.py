@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
-import os
 import re
 import secrets
 import threading
@@ -388,25 +386,13 @@ async def host_reveal(request: Request):
     return redirect(request, f"/host/{quote(game_id)}")
 
 
-# The round the projector shows is presentation state, kept beside the database in the data folder (one small
-# file per game, written atomically); several app processes on several machines would need it in the database.
-def _reveal_file(request: Request, game_id: str) -> Path:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", game_id):
-        raise StoreError("game", game_id, "the id of an existing game")
-    return Path(_state(request).settings.data_dir) / "revealed" / f"{game_id}.json"
-
-
 def revealed(request: Request, game_id: str) -> int:
-    path = _reveal_file(request, game_id)
-    return json.loads(path.read_text())["round"] if path.exists() else 0
+    """The last round the instructor has shown the room (kept with the game in the database)."""
+    return _state(request).store.revealed(game_id)
 
 
 def set_revealed(request: Request, game_id: str, number: int) -> None:
-    path = _reveal_file(request, game_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    partial.write_text(json.dumps({"round": number}))
-    os.replace(partial, path)
+    _state(request).store.reveal(game_id, number)
 
 
 # ------------------------------------------------------------------------------------------------ screen (projector)

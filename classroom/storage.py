@@ -47,6 +47,7 @@ games = Table(
     Column("heartbeat", Float),                         # when that worker last said it was alive
     Column("progress", Text),                           # JSON: phase, months_done, months
     Column("error", Text),                              # why the last round failed
+    Column("revealed", Integer, nullable=False, default=0),  # the last round the instructor showed the room
     Column("created", Float, nullable=False),
 )
 teams = Table(
@@ -187,7 +188,7 @@ class Store:
         game_id, code = secrets.token_urlsafe(6), "".join(secrets.choice(JOIN_CODE_LETTERS) for _ in range(6))
         with self._write() as db:
             db.execute(insert(games).values(id=game_id, join_code=code, record=_dumps(record), rounds_played=0,
-                                            status="idle", created=_now()))
+                                            status="idle", revealed=0, created=_now()))
         return game_id, code
 
     def get_game(self, game_id: str) -> dict:
@@ -216,6 +217,20 @@ class Store:
         return {"game": row["id"], "join_code": row["join_code"], "settings": record["settings"],
                 "rounds_played": row["rounds_played"], "status": self._status(row),
                 "finished": row["rounds_played"] >= record["settings"]["rounds"]}
+
+    def revealed(self, game_id: str) -> int:
+        """The last round the instructor has shown the room (0: none yet)."""
+        with self.engine.connect() as db:
+            return int(self._game_row(db, game_id)["revealed"])
+
+    def reveal(self, game_id: str, round_number: int) -> None:
+        """Show the room the results up to `round_number` (a played round); kept with the game, so every app process
+        and a restarted server agree on what the projector shows."""
+        with self._write() as db:
+            row = self._game_row(db, game_id, lock=True)
+            if not isinstance(round_number, int) or not 0 <= round_number <= row["rounds_played"]:
+                raise StoreError("round", round_number, f"a played round, 0 to {row['rounds_played']}")
+            db.execute(update(games).where(games.c.id == game_id).values(revealed=round_number))
 
     def _status(self, row) -> str:
         if row["status"] == "running" and (row["heartbeat"] or 0) < _now() - STALE_AFTER:
