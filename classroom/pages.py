@@ -348,7 +348,7 @@ async def host_page(request, game_id, status=200, error=""):
     game = await call(store.get_game, game_id)
     join_url = f"{request.base_url}?code={game['join_code']}"
     return render(request, "host.html", status=status, game=game, teams=await call(store.list_teams, game_id),
-                  rounds=await call(store.round_status, game_id), revealed=revealed(request, game_id),
+                  rounds=await call(store.round_status, game_id), revealed=await revealed(request, game_id),
                   join_url=join_url, error=error)
 
 
@@ -360,7 +360,7 @@ async def host_status(request: Request):
     store = _state(request).store
     return JSONResponse({"teams": await call(store.list_teams, game_id),
                          "rounds": await call(store.round_status, game_id),
-                         "revealed": revealed(request, game_id)}, headers={"Cache-Control": "no-store"})
+                         "revealed": await revealed(request, game_id)}, headers={"Cache-Control": "no-store"})
 
 
 @page
@@ -382,17 +382,13 @@ async def host_reveal(request: Request):
     await posted_form(request)
     _require_instructor(request)
     game = await call(_state(request).store.get_game, game_id)
-    set_revealed(request, game_id, game["rounds_played"])
+    await call(_state(request).store.reveal, game_id, game["rounds_played"])
     return redirect(request, f"/host/{quote(game_id)}")
 
 
-def revealed(request: Request, game_id: str) -> int:
+async def revealed(request: Request, game_id: str) -> int:
     """The last round the instructor has shown the room (kept with the game in the database)."""
-    return _state(request).store.revealed(game_id)
-
-
-def set_revealed(request: Request, game_id: str, number: int) -> None:
-    _state(request).store.reveal(game_id, number)
+    return await call(_state(request).store.revealed, game_id)
 
 
 # ------------------------------------------------------------------------------------------------ screen (projector)
@@ -408,7 +404,7 @@ async def screen_data(request: Request):
     """What the projector shows now: status and progress, and the standings once the instructor reveals them."""
     game_id = request.path_params["game"]
     store = _state(request).store
-    shown = revealed(request, game_id)
+    shown = await revealed(request, game_id)
     board = await call(store.leaderboard, game_id)
     teams = await call(store.list_teams, game_id)
     answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["round"],
@@ -422,7 +418,7 @@ async def screen_data(request: Request):
 @page
 async def screen_figure(request: Request):
     game_id = request.path_params["game"]
-    shown = revealed(request, game_id)
+    shown = await revealed(request, game_id)
     asked = request.query_params.get("round", str(shown))
     upto = min(int(asked), shown) if asked.isdigit() else shown  # never past what the instructor revealed
     png = await call(cached_figure, _state(request).store, game_id, upto, None)

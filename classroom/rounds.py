@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from simulations.game import Game, GameSettings, _debrief_text
+from simulations.game import Game, GameSettings
 
 from .storage import Store
 
@@ -92,8 +92,7 @@ def round_results(game: Game) -> dict:
     """What the pages read about the last round without replaying: strategies, notes, standings, debriefs, history."""
     last = game.results[-1]
     history = game.history()
-    # Game.debrief's own text, with the history built once for all teams (40 teams: 2.4 s -> 0.1 s)
-    debriefs = {team: _debrief_text(team, last.round, game.results, history, game.settings) for team in game.teams}
+    debriefs = game.debriefs(last.round)  # the history built once for all teams (40 teams: 2.4 s -> 0.1 s)
     this_round = history[history["round"] == last.round] if last.round > 1 else history
     return {"strategies": last.strategies, "notes": last.notes, "standings": last.standings,
             "debriefs": debriefs, "history": this_round.to_dict("records")}

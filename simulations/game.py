@@ -193,6 +193,16 @@ class Game:
             raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
         return _debrief_text(team, number, self.results, self.history(), self.settings)
 
+    def debriefs(self, round_number: int | None = None) -> dict[str, str]:
+        """Every team's `debrief` for a round (the last by default), the history built once for all of them."""
+        if not self.results:
+            return {team: f"{team}: no round has been played yet." for team in self.teams}
+        number = round_number or self.rounds_played
+        if not 1 <= number <= self.rounds_played:
+            raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
+        history = self.history()
+        return {team: _debrief_text(team, number, self.results, history, self.settings) for team in self.teams}
+
     # ------------------------------------------------------------------ saving and replaying
     def to_record(self) -> dict:
         """Everything needed to rebuild this game exactly (JSON-ready): settings, teams, each round's strategies and notes."""
@@ -283,9 +293,10 @@ def save_game(game: Game, folder) -> list:
         sub.mkdir()
         result.standings_frame().to_csv(sub / "standings.csv", index=False)
         written.append(sub / "standings.csv")
+        texts = game.debriefs(result.round)
         for team in game.teams:
             path = sub / f"debrief_{team}.md"
-            path.write_text(f"# {team}, round {result.round}\n\n" + game.debrief(team, result.round).replace("\n", "\n\n") + "\n",
+            path.write_text(f"# {team}, round {result.round}\n\n" + texts[team].replace("\n", "\n\n") + "\n",
                             encoding="utf-8")
             written.append(path)
     return written

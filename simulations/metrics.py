@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules
+from .errors import InvalidParameter
 
 
 def _customer_views(model, seats):
@@ -202,7 +203,7 @@ def outcomes(model, firm: str | None = None) -> dict:
 def _firm_outcomes(model, firm: str) -> dict:
     """`outcomes` for one firm: its ledger (money, acquired, churned by cause) and its customers now (the rest)."""
     if firm not in model.firms:
-        raise ValueError(f"outcomes: firm {firm!r} is not in this market; allowed: {', '.join(model.firms)}")
+        raise InvalidParameter("outcomes", "firm", firm, ', '.join(model.firms))
     i, p, ledger = model.firms.index(firm), model.people, model.ledger
     everyone = np.flatnonzero(model.active_mask())
     seats = everyone[p.firm[everyone] == i]

@@ -307,7 +307,7 @@ def test_the_console_shows_a_long_round_s_progress(people):
     host.page.click("#login-form button")
     host.page.fill("#rounds", "1")
     host.page.fill("#months_per_round", "24")
-    host.page.fill("#n_customers", "100000")  # a round of several seconds, long enough to watch
+    host.page.fill("#n_customers", "200000")  # the largest market: a round of several seconds even on a quiet machine
     host.page.click("#new-game button")
     host.page.wait_for_url("**/host/*")
     team = people(PHONE)
