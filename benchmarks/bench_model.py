@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from unittest import mock
 
 import mesa
 import numpy as np
@@ -75,22 +76,59 @@ def bare_numpy_speed(n, months):
     return n * months / (time.perf_counter() - start)
 
 
-def scale():
-    n, months = 100_000, 24
-    LoyaltyMarket("telecom", "balanced", 1000, seed=0).run(2)  # one-time costs (lazy imports) are not set-up
-    setups, runs = [], []
-    for seed in (1, 2, 3):
-        start = time.perf_counter()
-        model = LoyaltyMarket("telecom", "balanced", n, seed=seed)
-        setups.append(time.perf_counter() - start)
+class TimedGenerator:
+    """A model's random generator that keeps count of the seconds spent drawing (same draws, same order)."""
+
+    def __init__(self, rng):
+        self._rng, self.seconds = rng, 0.0
+
+    def __getattr__(self, name):
+        attribute = getattr(self._rng, name)
+        if not callable(attribute):
+            return attribute
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+        return timed
+
+
+def setup_against_months(n, months, repeats=3):
+    """Medians over `repeats` seeds for `n` customers: (set-up s, a month's s, set-up's draws s, a month's draws s).
+
+    The draws are timed inside the model (its generator counts its own time), so their share is a floor
+    under what any implementation of the same model, making the same draws, could reach.
+    """
+    rows = []
+    for seed in range(1, repeats + 1):
+        with mock.patch("numpy.random.default_rng", lambda seed=None, make=np.random.default_rng: TimedGenerator(make(seed))):
+            start = time.perf_counter()
+            model = LoyaltyMarket("telecom", "balanced", n, seed=seed)
+            setup = time.perf_counter() - start
+        setup_draws, model.rng.seconds = model.rng.seconds, 0.0
         start = time.perf_counter()
         model.run(months)
-        runs.append(time.perf_counter() - start)
-    setup, run = statistics.median(setups), statistics.median(runs)
-    full, bare = n * months / run, bare_numpy_speed(n, months)
-    print(f"100,000 customers (median of 3): set-up {setup:.3f} s, {months} months {run:.2f} s ({run / months:.3f} s a month); "
-          f"set-up / two months = {setup / (2 * run / months):.2f}  (target <= 1)")
+        rows.append((setup, (time.perf_counter() - start) / months, setup_draws, model.rng.seconds / months))
+    return tuple(statistics.median(column) for column in zip(*rows))
+
+
+def scale():
+    LoyaltyMarket("telecom", "balanced", 1000, seed=0).run(2)  # one-time costs (lazy imports) are not set-up
+    n, months = 100_000, 24
+    setup, month, _, month_draws = setup_against_months(n, months)
+    full, bare, ceiling = n / month, bare_numpy_speed(n, months), n / month_draws
+    print(f"100,000 customers (median of 3): set-up {setup:.3f} s, a month {month:.4f} s, of which random draws {month_draws:.4f} s")
     print(f"  full model {full:,.0f} customer-months/s, bare numpy loop {bare:,.0f}: ratio {full / bare:.3f}  (target >= 0.10)")
+    print(f"  the model's random draws alone would run {ceiling:,.0f} customer-months/s: ratio {ceiling / bare:.3f}, "
+          "a ceiling for any implementation making the same draws")
+    print("set-up / two months of running  (target <= 1); in brackets, the same for the random draws alone:")
+    for n, months, repeats in ((2_000, 36, 5), (20_000, 24, 3), (100_000, 24, 3), (1_000_000, 4, 2)):
+        setup, month, setup_draws, month_draws = setup_against_months(n, months, repeats)
+        print(f"  {n:>9,} customers: set-up {setup:.4f} s, two months {2 * month:.4f} s: {setup / (2 * month):.2f}  "
+              f"(draws {setup_draws:.4f} s against {2 * month_draws:.4f} s)")
     n = 1_000_000
     tracemalloc.start()
     model = LoyaltyMarket("telecom", "balanced", n, seed=1).run(1)

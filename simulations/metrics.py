@@ -7,24 +7,24 @@ import pandas as pd
 
 from . import rules
 from .errors import InvalidParameter
+from .population import Selection
 
 
 def _customer_views(model, seats):
-    """Attitude, patronage and classifications of the customers in `seats` (arrays)."""
-    p, sc = model.people, model.scenario
-    attitude = rules.relative_attitude(p.satisfaction[seats], p.social[seats], p.customization[seats])
-    patronage = p.share_of_wallet[seats]
-    stay_12m = (1 - p.voluntary_hazard[seats]) ** 12
-    points_tie = rules.points_bond(p.points[seats], p.spend[seats], model.firm_book.programme_of("lock_in", p.firm[seats]))
+    """Attitude, patronage and classifications of the customers in `seats` (seats or a `Selection`; arrays)."""
+    c, sc = seats if isinstance(seats, Selection) else Selection(model.people, seats), model.scenario
+    attitude = rules.relative_attitude(c.satisfaction, c.social, c.customization)
+    patronage = c.share_of_wallet
+    stay_12m = (1 - c.voluntary_hazard) ** 12
+    points_tie = rules.points_bond(c.points, c.spend, model.firm_book.programme_of("lock_in", c.firm))
     return {
         "attitude": attitude,
         "patronage": patronage,
         "stay_12m": stay_12m,
         "dick_basu": rules.dick_basu_type(attitude, patronage),
-        "quadrant": rules.jones_sasser_quadrant(p.satisfaction[seats], stay_12m),
-        "motive": rules.loyalty_motive(attitude, patronage, p.satisfaction[seats], sc["competitive_intensity"],
-                                       p.switching[seats], points_tie, p.price_sensitivity[seats],
-                                       0.5 * (p.social[seats] + p.customization[seats])),
+        "quadrant": rules.jones_sasser_quadrant(c.satisfaction, stay_12m),
+        "motive": rules.loyalty_motive(attitude, patronage, c.satisfaction, sc["competitive_intensity"],
+                                       c.switching, points_tie, c.price_sensitivity, 0.5 * (c.social + c.customization)),
     }
 
 
@@ -45,7 +45,8 @@ def month_record(model) -> dict:
     """
     p, m, totals = model.people, model.ledger.month, model.totals
     seats = np.flatnonzero(model.active_mask())
-    views = _customer_views(model, seats)
+    c = Selection(p, seats)  # each attribute gathered once for all the month's figures
+    views = _customer_views(model, c)
     revenue, cost = float(m["revenue"].sum()), float(m["cost"].sum())
     record = {
         "month": model.month,
@@ -55,9 +56,9 @@ def month_record(model) -> dict:
         **{f"churned_{cause}": totals["churned"][cause] for cause in rules.CHURN_CAUSES},
         "churned": sum(totals["churned"].values()),
         "retention_12m": model.retention_12m(),
-        "mean_satisfaction": float(p.satisfaction[seats].mean()) if len(seats) else float("nan"),
-        "mean_expectation": float(p.expectation[seats].mean()) if len(seats) else float("nan"),
-        "nps": rules.net_promoter_score(rules.recommend_score(p.satisfaction[seats])),
+        "mean_satisfaction": float(c.satisfaction.mean()) if len(seats) else float("nan"),
+        "mean_expectation": float(c.expectation.mean()) if len(seats) else float("nan"),
+        "nps": rules.net_promoter_score(rules.recommend_score(c.satisfaction)),
         "revenue": revenue,
         "cost": cost,
         "profit": revenue - cost,
@@ -66,11 +67,11 @@ def month_record(model) -> dict:
         "complaints": m["complaints"],
         "recovered": m["recovered"],
         "referrals": m["referrals"],
-        "mean_switching_cost": float(p.switching[seats].mean()) if len(seats) else 0.0,
-        "mean_share_of_wallet": float(p.share_of_wallet[seats].mean()) if len(seats) else 0.0,
-        "mean_neglect": float(p.neglect[seats].mean()) if len(seats) else 0.0,
-        "mean_products": float(p.products[seats].mean()) if len(seats) else 0.0,
-        **_counts(p.tier[seats], rules.TIERS, "tier"),
+        "mean_switching_cost": float(c.switching.mean()) if len(seats) else 0.0,
+        "mean_share_of_wallet": float(c.share_of_wallet.mean()) if len(seats) else 0.0,
+        "mean_neglect": float(c.neglect.mean()) if len(seats) else 0.0,
+        "mean_products": float(c.products.mean()) if len(seats) else 0.0,
+        **_counts(c.tier, rules.TIERS, "tier"),
         **{f"profit_{t}": float(v) for t, v in zip(rules.TIERS, m["profit_by_tier"])},
         **_counts(p.stage, rules.STAGES, "stage"),
         **_counts(views["dick_basu"], rules.DICK_BASU_TYPES, "loyalty"),
@@ -78,16 +79,15 @@ def month_record(model) -> dict:
         **_counts(views["motive"], rules.LOYALTY_MOTIVES, "motive"),
     }
     if model.rivals_are_real:
-        record.update(_firm_columns(model, seats))
+        record.update(_firm_columns(model, c))
     return record
 
 
-def _firm_columns(model, seats) -> dict:
-    """The per-firm columns of the monthly record (see `month_record`)."""
-    p, ledger, m = model.people, model.ledger, model.ledger.month
-    firm = p.firm[seats]
-    counts = np.bincount(firm, minlength=len(model.firms))
-    satisfaction = np.bincount(firm, p.satisfaction[seats], minlength=len(model.firms)) / np.maximum(counts, 1)
+def _firm_columns(model, c: Selection) -> dict:
+    """The per-firm columns of the monthly record (see `month_record`) for the active customers selected in `c`."""
+    ledger, m, seats = model.ledger, model.ledger.month, c.seats
+    counts = np.bincount(c.firm, minlength=len(model.firms))
+    satisfaction = np.bincount(c.firm, c.satisfaction, minlength=len(model.firms)) / np.maximum(counts, 1)
     retention = ledger.retention_12m()
     columns = {}
     for i, name in enumerate(model.firms):

@@ -32,7 +32,8 @@ from .agents import Customer
 from .errors import InvalidParameter
 from .firms import Firms, Ledger
 from .metrics import customer_table, month_record
-from .population import NO_FIRM, People, draw_newcomers, small_world_network
+from .population import (NO_FIRM, People, Selection, draw_newcomers, in_seat_order, keep_freed_memory_for_reuse,
+                         small_world_network)
 from .scenarios import load_scenario
 
 COOLOFF_MONTHS = 12  # how long the lost and the disqualified stay out of reach before they are suspects again
@@ -82,10 +83,11 @@ class LoyaltyMarket(mesa.Model):
         self.n_customers, self.engine, self.month = int(n_customers), engine, 0
 
         n_people = self.n_customers + int(round(self.scenario["pool_ratio"] * self.n_customers))
+        keep_freed_memory_for_reuse()
         self.people = People.empty(n_people)
         self.neighbours = small_world_network(self.rng, n_people, self.scenario["network_degree"],
                                               self.scenario["network_rewiring"])
-        draw_newcomers(self.people, np.arange(n_people), self.scenario, self.rng)
+        draw_newcomers(self.people, None, self.scenario, self.rng)
         self._make_initial_customers(self.n_customers)
         self._customers = None
         if engine == "agents":
@@ -119,8 +121,10 @@ class LoyaltyMarket(mesa.Model):
 
     def active_by_firm(self) -> np.ndarray:
         """Each firm's number of customers now."""
-        p = self.people
-        return np.bincount(p.firm[self.active_mask()], minlength=len(self.firm_book)).astype(np.int64)
+        p, active = self.people, self.active_mask()
+        if len(self.firm_book) == 1:
+            return np.array([np.count_nonzero(active)], dtype=np.int64)
+        return np.bincount(p.firm[active], minlength=len(self.firm_book)).astype(np.int64)
 
     def firm_table(self) -> pd.DataFrame:
         """One row per firm: customers, market share, money (cumulative), retention, satisfaction, NPS, customers won and lost."""
@@ -159,22 +163,26 @@ class LoyaltyMarket(mesa.Model):
 
     def _make_initial_customers(self, n: int):
         """The starting base: `n` people with some history (tenure, products, rung), shared equally among the firms."""
-        seats = self.rng.permutation(len(self.people.stage))[:n]
-        # switching costs and hazards are weighed once the base is complete (see __init__)
-        self._start_as_customers(seats, self.rng.permutation(np.arange(n) % len(self.firm_book)), weigh_risks=False)
         p, sc = self.people, self.scenario
-        p.tenure[seats] = self.rng.geometric(1 / 24, n) - 1
+        chosen = self.rng.permutation(len(p.stage))[:n]  # the seat of each starting customer, in the order of their draws
+        firm = self.rng.permutation(np.arange(n) % len(self.firm_book))
+        seats, order = in_seat_order(chosen, len(p.stage))  # writing in seat order is sequential, so fast
+        # switching costs and hazards are weighed once the base is complete (see __init__)
+        self._start_as_customers(seats, firm[order], weigh_risks=False)
+        tenure = self.rng.geometric(1 / 24, n) - 1
         # the starting base is what earlier years left: long-standing customers are the less prone ones
-        p.proneness[seats] = rules.survivor_proneness(self.rng, sc["proneness_shape"], n, p.tenure[seats])
-        p.satisfaction[seats] = rules.clip01(0.7 + 0.1 * self.rng.standard_normal(n))
-        p.products[seats] = 1 + self.rng.binomial(sc["max_products"] - 1, np.minimum(p.tenure[seats] / 60, 0.5))
-        satisfied = p.satisfaction[seats] >= 0.6
-        p.stage[seats] = np.select([p.tenure[seats] < 2, (p.tenure[seats] < 12) | ~satisfied],
-                                   [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
-        p.stage[seats] = np.where((p.stage[seats] == rules.CLIENT) & (p.satisfaction[seats] >= 0.85), rules.ADVOCATE, p.stage[seats])
-        p.share_of_wallet[seats] = rules.share_of_wallet_target(p.satisfaction[seats], 0.0, p.price_sensitivity[seats],
-                                                                self.firm_book.of("price_index", p.firm[seats]),
-                                                                sc["wallet_floor"])
+        proneness = rules.survivor_proneness(self.rng, sc["proneness_shape"], n, tenure)
+        satisfaction = rules.clip01(0.7 + 0.1 * self.rng.standard_normal(n))
+        products = 1 + self.rng.binomial(sc["max_products"] - 1, np.minimum(tenure / 60, 0.5))
+        tenure, proneness, satisfaction, products = tenure[order], proneness[order], satisfaction[order], products[order]
+        satisfied = satisfaction >= 0.6
+        stage = np.select([tenure < 2, (tenure < 12) | ~satisfied], [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
+        stage = np.where((stage == rules.CLIENT) & (satisfaction >= 0.85), rules.ADVOCATE, stage)
+        c = Selection(p, seats)
+        wallet = rules.share_of_wallet_target(satisfaction, 0.0, c.price_sensitivity, self.firm_book.of("price_index", c.firm),
+                                              sc["wallet_floor"])
+        c.set(tenure=tenure, proneness=proneness, satisfaction=satisfaction, products=products, stage=stage,
+              share_of_wallet=wallet)
 
     def make_cohort(self) -> np.ndarray:
         """Turn today's customers into one cohort acquired this month; returns their seats.
@@ -232,50 +240,52 @@ class LoyaltyMarket(mesa.Model):
         -> competing risks of leaving. Every random draw comes from the model's generator.
         """
         p, f, sc = self.people, self.firm_book, self.scenario
-        firm, n = p.firm[seats], len(seats)
+        c = Selection(p, seats)  # each attribute gathered once, written back once
+        firm, n = c.firm, len(seats)
         care, price = f.of("frontline_care", firm), f.of("price_index", firm)
         draws = self.rng.random((6, n))
         luck = 0.08 * self.rng.standard_normal(n)
 
-        got = rules.perceived_quality(f.service(firm, p.tier[seats]), f.of("product_quality", firm), care,
-                                      p.quality_sensitivity[seats], p.offer_fit[seats] + luck)
-        value = rules.perceived_value(got, price, p.price_sensitivity[seats],
+        got = rules.perceived_quality(f.service(firm, c.tier), f.of("product_quality", firm), care,
+                                      c.quality_sensitivity, c.offer_fit + luck)
+        value = rules.perceived_value(got, price, c.price_sensitivity,
                                       f.programme_of("value", firm) * f.of("reward_rate", firm))
-        expectation = p.expectation[seats]
+        expectation = c.expectation
 
         complains = draws[0] < rules.complaint_probability(value, expectation)
         recovered = complains & (draws[1] < rules.recovery_probability(f.of("feedback_channel", firm), care))
-        satisfaction = rules.cumulative_satisfaction(p.satisfaction[seats], rules.transaction_satisfaction(value, expectation))
-        satisfaction = np.where(complains, rules.satisfaction_after_complaint(satisfaction, recovered), satisfaction)
-        p.satisfaction[seats] = satisfaction
-        p.expectation[seats] = rules.adapt_expectation(expectation, value, sc["competitor_standard"], sc["competitive_intensity"])
-        p.neglect[seats] = rules.update_neglect(p.neglect[seats], care, f.of("staying_in_touch", firm), complains & ~recovered)
+        satisfaction = rules.cumulative_satisfaction(c.satisfaction, rules.transaction_satisfaction(value, expectation))
+        voiced = np.flatnonzero(complains)  # a few in a hundred: only their satisfaction moves again
+        satisfaction[voiced] = rules.satisfaction_after_complaint(satisfaction[voiced], recovered[voiced])
+        c.set(satisfaction=satisfaction,
+              expectation=rules.adapt_expectation(expectation, value, sc["competitor_standard"], sc["competitive_intensity"]),
+              neglect=rules.update_neglect(c.neglect, care, f.of("staying_in_touch", firm), complains & ~recovered))
 
-        p.social[seats] = rules.grow_bond(p.social[seats], rules.clip01(f.of("social_bond", firm) + f.programme_of("social", firm)))
-        p.customization[seats] = rules.grow_bond(p.customization[seats], f.of("customization_bond", firm))
-        p.structural[seats] = rules.grow_bond(p.structural[seats], f.of("structural_bond", firm))
-        p.products[seats] += draws[2] < rules.cross_sell_probability(f.of("cross_sell", firm), satisfaction, p.products[seats],
-                                                                     sc["max_products"])
+        c.set(social=rules.grow_bond(c.social, rules.clip01(f.of("social_bond", firm) + f.programme_of("social", firm))),
+              customization=rules.grow_bond(c.customization, f.of("customization_bond", firm)),
+              structural=rules.grow_bond(c.structural, f.of("structural_bond", firm)))
+        c.set(products=c.products + (draws[2] < rules.cross_sell_probability(f.of("cross_sell", firm), satisfaction,
+                                                                              c.products, sc["max_products"])))
 
-        revenue = self._account(seats)
-        p.points[seats] = p.points[seats] * (11 / 12) + f.of("reward_rate", firm) * revenue  # a twelfth is redeemed each month
-        points_tie = self._update_switching(seats)
-        wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, p.price_sensitivity[seats], price,
+        revenue = self._account(c)
+        c.set(points=c.points * (11 / 12) + f.of("reward_rate", firm) * revenue)  # a twelfth is redeemed each month
+        points_tie = self._update_switching(c)
+        wallet_target = rules.share_of_wallet_target(satisfaction, points_tie * 2, c.price_sensitivity, price,
                                                      sc["wallet_floor"])
-        p.share_of_wallet[seats] += 0.2 * (wallet_target - p.share_of_wallet[seats])
+        c.set(share_of_wallet=c.share_of_wallet + 0.2 * (wallet_target - c.share_of_wallet))
 
         bought_again = draws[3] < rules.repeat_purchase_probability(satisfaction, f.of("staying_in_touch", firm), care)
-        p.stage[seats] = rules.ladder_step(p.stage[seats], satisfaction, p.products[seats], p.tenure[seats], bought_again)
-        p.tenure[seats] += 1
+        c.set(stage=rules.ladder_step(c.stage, satisfaction, c.products, c.tenure, bought_again), tenure=c.tenure + 1)
 
         rival = self._rival_heard_of(seats)
-        hazards = self.churn_hazards(seats, rival)
-        leaves = draws[4] < rules.total_hazard(*hazards)
+        hazards = self.churn_hazards(c, rival)
+        leaves = np.flatnonzero(draws[4] < rules.total_hazard(*hazards))
         # only the few who leave need a way out: about 2% a month, so stacking the hazards over everyone would be waste
-        way_out = rules.choose_cause([np.broadcast_to(h, n)[leaves] for h in hazards], np.zeros(leaves.sum()), draws[5][leaves])
-        self.ledger.month["complaints"] += int(complains.sum())
-        self.ledger.month["recovered"] += int(recovered.sum())
-        self._leave(seats[leaves], way_out, rival[leaves])
+        way_out = rules.choose_cause([np.broadcast_to(h, n).take(leaves) for h in hazards], np.zeros(len(leaves)),
+                                     draws[5].take(leaves))
+        self.ledger.month["complaints"] += int(np.count_nonzero(complains))
+        self.ledger.month["recovered"] += int(np.count_nonzero(recovered))
+        self._leave(seats.take(leaves), way_out, rival.take(leaves))
 
     def _rival_heard_of(self, seats: np.ndarray) -> np.ndarray:
         """For each customer in `seats`, the rival firm whose offer reaches them this month (-1: the rest of the market).
@@ -294,56 +304,58 @@ class LoyaltyMarket(mesa.Model):
         rival = (u[:, None] >= cumulative[self.people.firm[seats]]).sum(axis=1)
         return np.minimum(rival, n_firms - 1).astype(np.int8)
 
-    def _update_switching(self, seats: np.ndarray) -> np.ndarray:
-        """Store the switching costs of the customers in `seats`; returns their points bond (a part of it)."""
-        p, sc = self.people, self.scenario
-        points_tie = rules.points_bond(p.points[seats], p.spend[seats], self.firm_book.programme_of("lock_in", p.firm[seats]))
-        p.switching[seats] = rules.switching_cost(p.products[seats], sc["max_products"], points_tie, p.social[seats],
-                                                  p.customization[seats], p.structural[seats], sc["contract_lock_in"])
+    def _update_switching(self, seats) -> np.ndarray:
+        """Store the switching costs of the customers in `seats` (seats or a `Selection`); returns their points bond."""
+        c, sc = self._select(seats), self.scenario
+        points_tie = rules.points_bond(c.points, c.spend, self.firm_book.programme_of("lock_in", c.firm))
+        c.set(switching=rules.switching_cost(c.products, sc["max_products"], points_tie, c.social, c.customization,
+                                             c.structural, sc["contract_lock_in"]))
         return points_tie
 
-    def churn_hazards(self, seats: np.ndarray, rival=None) -> tuple:
+    def churn_hazards(self, seats, rival=None) -> tuple:
         """This month's competing risks of leaving for the customers in `seats`, one per way out in EXITS.
 
-        `rival`: the rival firm each customer hears of (see `_rival_heard_of`; -1 or None for the rest of
-        the market, whose offer is worth `competitor_standard`). Also stores the voluntary part, which
-        says who is loyal in Jones & Sasser's sense.
+        `seats`: seat numbers or a `Selection` of them. `rival`: the rival firm each customer hears of
+        (see `_rival_heard_of`; -1 or None for the rest of the market, whose offer is worth
+        `competitor_standard`). Also stores the voluntary part, which says who is loyal in Jones &
+        Sasser's sense.
         """
-        p, f, sc = self.people, self.firm_book, self.scenario
-        ci, prone, satisfaction, switching = sc["competitive_intensity"], p.proneness[seats], p.satisfaction[seats], p.switching[seats]
-        rival_value = np.full(len(seats), sc["competitor_standard"])
+        c, f, sc = self._select(seats), self.firm_book, self.scenario
+        ci, prone, satisfaction, switching, expectation = (sc["competitive_intensity"], c.proneness, c.satisfaction,
+                                                           c.switching, c.expectation)
+        rival_value = np.full(len(c), sc["competitor_standard"])
         if rival is not None and self.rivals_are_real:
             real = rival >= 0
-            rival_value[real] = f.newcomer_value(rival[real], p.quality_sensitivity[seats][real], p.price_sensitivity[seats][real])
-        preference = rules.rival_preference(satisfaction, p.expectation[seats], rival_value)
+            rival_value[real] = f.newcomer_value(rival[real], c.quality_sensitivity[real], c.price_sensitivity[real])
+        preference = rules.rival_preference(satisfaction, expectation, rival_value)
         lured = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, sc["lure_rate"], 0.0, prone), preference, switching)
         searched = rules.hazard_competitor(rules.rival_exposure(ci, satisfaction, 0.0, sc["search_rate"]), preference, switching)
-        gap = rules.product_disappointment(f.of("product_quality", p.firm[seats]), p.expectation[seats])
+        gap = rules.product_disappointment(f.of("product_quality", c.firm), expectation)
         # an unhappy customer who went looking names what made them unhappy (Keaveney 1995), not the rival
-        blame_product, blame_neglect, blame_rival = rules.reasons_for_searching(gap, p.neglect[seats])
+        blame_product, blame_neglect, blame_rival = rules.reasons_for_searching(gap, c.neglect)
         hazards = (
-            np.full(len(seats), sc["death_rate"]),
+            np.full(len(c), sc["death_rate"]),
             rules.hazard_moving(sc["move_rate"], prone),
-            rules.hazard_other_relationships(p.good_fit[seats], sc["other_relationships_rate"], prone),
+            rules.hazard_other_relationships(c.good_fit, sc["other_relationships_rate"], prone),
             rules.clip01(lured + blame_rival * searched),
             rules.clip01(blame_product * searched),
             rules.clip01(blame_neglect * searched),
             rules.hazard_product(gap, ci, switching, sc["product_churn_rate"], prone),
-            rules.hazard_indifference(p.neglect[seats], ci, switching, sc["indifference_rate"], prone),
+            rules.hazard_indifference(c.neglect, ci, switching, sc["indifference_rate"], prone),
         )
-        p.voluntary_hazard[seats] = rules.total_hazard(*hazards[VOLUNTARY_EXITS])
+        c.set(voluntary_hazard=rules.total_hazard(*hazards[VOLUNTARY_EXITS]))
         return hazards
 
-    def _account(self, seats: np.ndarray) -> np.ndarray:
-        """This month's revenue and cost of each customer in `seats`; adds them to their firms' books."""
-        p, f, sc = self.people, self.firm_book, self.scenario
-        firm = p.firm[seats]
+    def _account(self, seats) -> np.ndarray:
+        """This month's revenue and cost of each customer in `seats` (seats or a `Selection`); adds them to their firms' books."""
+        c, f, sc = self._select(seats), self.firm_book, self.scenario
+        firm = c.firm
         price, reward_rate = f.of("price_index", firm), f.of("reward_rate", firm)
-        revenue = p.spend[seats] * p.share_of_wallet[seats] * price * (1 + sc["product_spend_step"] * (p.products[seats] - 1))
+        revenue = c.spend * c.share_of_wallet * price * (1 + sc["product_spend_step"] * (c.products - 1))
         goods = revenue / price * (1 - sc["gross_margin"])
         bonds = f.of("social_bond", firm) ** 2 + f.of("customization_bond", firm) ** 2 + f.of("structural_bond", firm) ** 2
-        cost = (goods + p.cost_to_serve[seats]
-                + rules.lever_cost(f.service(firm, p.tier[seats]), sc["service_unit_cost"])
+        cost = (goods + c.cost_to_serve
+                + rules.lever_cost(f.service(firm, c.tier), sc["service_unit_cost"])
                 + rules.lever_cost(f.of("product_quality", firm), sc["quality_cost_share"]) * revenue
                 + rules.lever_cost(f.of("frontline_care", firm), sc["care_unit_cost"])
                 + rules.lever_cost(f.of("feedback_channel", firm), sc["channel_unit_cost"])
@@ -353,10 +365,13 @@ class LoyaltyMarket(mesa.Model):
                 + f.programme_of("overhead", firm) * sc["programme_overhead"]
                 + 0.8 * reward_rate * revenue)  # about a fifth of points are never redeemed (breakage)
         profit = revenue - cost
-        p.profit[seats] = profit
-        p.profit_ema[seats] = np.where(p.profit_ema[seats] == 0.0, profit, 0.8 * p.profit_ema[seats] + 0.2 * profit)
-        self.ledger.add_money(firm, revenue, cost, p.tier[seats], profit)
+        ema = c.profit_ema
+        c.set(profit=profit, profit_ema=np.where(ema == 0.0, profit, 0.8 * ema + 0.2 * profit))
+        self.ledger.add_money(firm, revenue, cost, c.tier, profit)
         return revenue
+
+    def _select(self, seats) -> Selection:
+        return seats if isinstance(seats, Selection) else Selection(self.people, seats)
 
     def _leave(self, seats: np.ndarray, way_out: np.ndarray, rival: np.ndarray):
         """Customers in `seats` leave by `way_out` (indices into EXITS); those who go to a real rival become its customers."""

@@ -7,6 +7,8 @@ moves away, a newcomer takes the seat, so the market keeps its size.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -65,18 +67,86 @@ class People:
         return (self.stage >= rules.FIRST_TIME) & (self.stage <= rules.ADVOCATE)
 
 
+class Selection:
+    """The state of the people in `seats`: each attribute gathered from `People` once, on first use.
+
+    A month reads the same customers' attributes many times; gathering each once and writing back with
+    `set` keeps the numpy engine to a few passes over the base (gathers and scatters over a large base
+    cost more than the arithmetic between them). Gathered arrays are read-only, so an update that
+    bypasses `set` (and so would never reach `People`) fails loudly.
+    """
+
+    def __init__(self, people: People, seats: np.ndarray):
+        self.people, self.seats = people, seats
+
+    def __len__(self):
+        return len(self.seats)
+
+    def __getattr__(self, name):
+        return self._keep(name, np.take(getattr(self.people, name), self.seats))
+
+    def set(self, **values):
+        """Write attributes for every selected person (arrays over the selection, or one value for all)."""
+        for name, value in values.items():
+            column = getattr(self.people, name)
+            column[self.seats] = value
+            self._keep(name, np.broadcast_to(np.asarray(value, dtype=column.dtype), self.seats.shape))
+
+    def _keep(self, name, value):
+        if value.flags.writeable:
+            value.flags.writeable = False
+        self.__dict__[name] = value
+        return value
+
+
+def in_seat_order(seats: np.ndarray, n_seats: int) -> tuple[np.ndarray, np.ndarray]:
+    """(`seats` sorted, and for each sorted seat its position in `seats`), for `seats` all different.
+
+    Values drawn in the order of `seats`, indexed by those positions, line up with the sorted seats;
+    writing to sorted seats walks memory in order, which at a million seats is several times faster.
+    """
+    position = np.full(n_seats, -1, dtype=np.int64)
+    position[seats] = np.arange(len(seats))
+    ordered = np.flatnonzero(position >= 0)
+    return ordered, position[ordered]
+
+
+@functools.cache
+def keep_freed_memory_for_reuse() -> bool:
+    """Ask the C library's allocator (glibc) to keep freed memory for reuse; True if it could. Done once per process.
+
+    A month of a large market makes and frees dozens of temporary arrays of about a megabyte. By default
+    glibc returns the free top of its heap to the system at once, so the next month page-faults the same
+    memory back in: at 100,000 customers that was about a third of a month's time (`benchmarks/bench_model.py
+    --scale`). Serving arrays under 32 MB from the heap and keeping up to 512 MB of it free (a million
+    customers use that much in a month) removes that. Elsewhere (macOS, Windows, musl) this does nothing.
+    """
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers, from glibc's malloc.h
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 512 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
 def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray:
     """Each person's `degree` neighbours: a ring lattice with random long ties (Watts & Strogatz 1998)."""
     offsets = np.concatenate([np.arange(1, degree // 2 + 1), -np.arange(1, degree // 2 + 1)])
-    neighbours = (np.arange(n)[:, None] + offsets[None, :]) % n
-    rewire = rng.random(neighbours.shape) < rewiring
-    neighbours[rewire] = rng.integers(0, n, rewire.sum())
-    return neighbours.astype(np.int32)
+    everyone = np.arange(n, dtype=np.int32)
+    neighbours = np.empty((n, len(offsets)), dtype=np.int32)
+    for k, offset in enumerate(offsets):
+        neighbours[:, k] = np.roll(everyone, -offset)  # person i's neighbour i + offset, round the ring
+    rewire = np.flatnonzero(rng.random(neighbours.shape) < rewiring)
+    neighbours.flat[rewire] = rng.integers(0, n, len(rewire))
+    return neighbours
 
 
 def draw_newcomers(people: People, seats: np.ndarray, scenario: dict, rng):
-    """Fresh people in `seats`: suspects with their own spend, costs, sensitivities, expectations and proneness."""
-    sc, p, n = scenario, people, len(seats)
+    """Fresh people in `seats` (seat numbers, or None for every seat): suspects with their own spend, costs,
+    sensitivities, expectations and proneness."""
+    sc, p = scenario, people
+    n = len(p.stage) if seats is None else len(seats)
+    seats = slice(None) if seats is None else seats  # the whole market at set-up: plain copies, no scatter
     good_fit = rng.random(n) < sc["good_fit_share"]
     p.good_fit[seats] = good_fit
     # poor fits buy little and cost more: they are the disqualified prospects of Griffin's ladder

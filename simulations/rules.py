@@ -272,7 +272,7 @@ def rival_exposure(competitive_intensity, satisfaction, lure_rate, search_rate, 
     actively, the more the unhappier, whatever their disposition (`search_rate`; Hirschman 1970: exit
     follows dissatisfaction where alternatives exist; Keaveney 1995 on what triggers switching).
     """
-    unhappiness = (1.0 - np.asarray(satisfaction)) ** 3
+    unhappiness = (1.0 - np.asarray(satisfaction)) ** 3 if np.any(search_rate) else 0.0  # no search: nothing to weigh
     return clip01(competitive_intensity * (lure_rate * np.asarray(proneness) + search_rate * unhappiness))
 
 
