@@ -281,7 +281,7 @@ class LoyaltyMarket(mesa.Model):
         hazards = self.churn_hazards(c, rival)
         leaves = np.flatnonzero(draws[4] < rules.total_hazard(*hazards))
         # only the few who leave need a way out: about 2% a month, so stacking the hazards over everyone would be waste
-        way_out = rules.choose_cause([np.broadcast_to(h, n).take(leaves) for h in hazards], np.zeros(len(leaves)),
+        way_out = rules.choose_cause([h.take(leaves) for h in hazards], np.zeros(len(leaves)),
                                      draws[5].take(leaves))
         self.ledger.month["complaints"] += int(np.count_nonzero(complains))
         self.ledger.month["recovered"] += int(np.count_nonzero(recovered))

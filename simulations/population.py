@@ -90,11 +90,13 @@ class Selection:
         for name, value in values.items():
             column = getattr(self.people, name)
             column[self.seats] = value
-            self._keep(name, np.broadcast_to(np.asarray(value, dtype=column.dtype), self.seats.shape))
+            if isinstance(value, np.ndarray) and value.dtype == column.dtype and value.shape == self.seats.shape:
+                self._keep(name, value.view())  # a read-only view of the caller's array, not a copy
+            else:  # one value for all, or another type: keep what the column now holds
+                self._keep(name, np.broadcast_to(np.asarray(value, dtype=column.dtype), self.seats.shape))
 
     def _keep(self, name, value):
-        if value.flags.writeable:
-            value.flags.writeable = False
+        value.flags.writeable = False
         self.__dict__[name] = value
         return value
 
