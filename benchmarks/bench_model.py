@@ -6,6 +6,8 @@ Targets (issue 2): the full model at least a third of the toy's customer-months 
 Targets (issue 7), run with --scale: at 100,000 customers at least 0.10 of a bare numpy loop's
 customer-months per second, timed side by side; at 1,000,000 customers at most 1 KB per customer
 (peak traced memory of set-up and a month); set-up no slower than two months of running.
+--scale also times the model's own random draws from inside the model (`TimedGenerator`): no
+implementation that makes the same draws can be faster than they are, so they bound both ratios.
 """
 
 from __future__ import annotations
