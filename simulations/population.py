@@ -83,6 +83,8 @@ class Selection:
         return len(self.seats)
 
     def __getattr__(self, name):
+        if name.startswith("_") or name in ("people", "seats"):  # not a state variable (e.g. copy's probes)
+            raise AttributeError(name)
         return self._keep(name, np.take(getattr(self.people, name), self.seats))
 
     def set(self, **values):

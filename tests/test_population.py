@@ -72,3 +72,8 @@ def test_keeping_freed_memory_is_asked_once_and_never_breaks_a_run():
     assert keep_freed_memory_for_reuse() in (True, False)
     assert keep_freed_memory_for_reuse() is keep_freed_memory_for_reuse()  # done once per process
     LoyaltyMarket("telecom", "balanced", 50, seed=1).run(2)
+
+
+def test_a_selection_names_an_unknown_attribute():
+    with pytest.raises(AttributeError, match="loyalty_points"):
+        Selection(People.empty(3), np.array([0])).loyalty_points
