@@ -85,7 +85,7 @@ class Selection:
     def __getattr__(self, name):
         if name.startswith("_") or name in ("people", "seats"):  # not a state variable (e.g. copy's probes)
             raise AttributeError(name)
-        return self._keep(name, np.take(getattr(self.people, name), self.seats))
+        return self._keep(name, getattr(self.people, name).take(self.seats))
 
     def set(self, **values):
         """Write attributes for every selected person (arrays over the selection, or one value for all)."""
