@@ -12,7 +12,7 @@ from .population import Selection
 
 def _customer_views(model, seats):
     """Attitude, patronage and classifications of the customers in `seats` (seats or a `Selection`; arrays)."""
-    c, sc = seats if isinstance(seats, Selection) else Selection(model.people, seats), model.scenario
+    c, sc = Selection.of(model.people, seats), model.scenario
     attitude = rules.relative_attitude(c.satisfaction, c.social, c.customization)
     patronage = c.share_of_wallet
     stay_12m = (1 - c.voluntary_hazard) ** 12

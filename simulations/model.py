@@ -306,7 +306,7 @@ class LoyaltyMarket(mesa.Model):
 
     def _update_switching(self, seats) -> np.ndarray:
         """Store the switching costs of the customers in `seats` (seats or a `Selection`); returns their points bond."""
-        c, sc = self._select(seats), self.scenario
+        c, sc = Selection.of(self.people, seats), self.scenario
         points_tie = rules.points_bond(c.points, c.spend, self.firm_book.programme_of("lock_in", c.firm))
         c.set(switching=rules.switching_cost(c.products, sc["max_products"], points_tie, c.social, c.customization,
                                              c.structural, sc["contract_lock_in"]))
@@ -320,7 +320,7 @@ class LoyaltyMarket(mesa.Model):
         `competitor_standard`). Also stores the voluntary part, which says who is loyal in Jones &
         Sasser's sense.
         """
-        c, f, sc = self._select(seats), self.firm_book, self.scenario
+        c, f, sc = Selection.of(self.people, seats), self.firm_book, self.scenario
         ci, prone, satisfaction, switching, expectation = (sc["competitive_intensity"], c.proneness, c.satisfaction,
                                                            c.switching, c.expectation)
         rival_value = np.full(len(c), sc["competitor_standard"])
@@ -348,7 +348,7 @@ class LoyaltyMarket(mesa.Model):
 
     def _account(self, seats) -> np.ndarray:
         """This month's revenue and cost of each customer in `seats` (seats or a `Selection`); adds them to their firms' books."""
-        c, f, sc = self._select(seats), self.firm_book, self.scenario
+        c, f, sc = Selection.of(self.people, seats), self.firm_book, self.scenario
         firm = c.firm
         price, reward_rate = f.of("price_index", firm), f.of("reward_rate", firm)
         revenue = c.spend * c.share_of_wallet * price * (1 + sc["product_spend_step"] * (c.products - 1))
@@ -369,9 +369,6 @@ class LoyaltyMarket(mesa.Model):
         c.set(profit=profit, profit_ema=np.where(ema == 0.0, profit, 0.8 * ema + 0.2 * profit))
         self.ledger.add_money(firm, revenue, cost, c.tier, profit)
         return revenue
-
-    def _select(self, seats) -> Selection:
-        return seats if isinstance(seats, Selection) else Selection(self.people, seats)
 
     def _leave(self, seats: np.ndarray, way_out: np.ndarray, rival: np.ndarray):
         """Customers in `seats` leave by `way_out` (indices into EXITS); those who go to a real rival become its customers."""

@@ -79,6 +79,11 @@ class Selection:
     def __init__(self, people: People, seats: np.ndarray):
         self.people, self.seats = people, seats
 
+    @classmethod
+    def of(cls, people: People, seats) -> "Selection":
+        """`seats` itself if it is already a Selection, else a new one over those seat numbers."""
+        return seats if isinstance(seats, Selection) else cls(people, seats)
+
     def __len__(self):
         return len(self.seats)
 

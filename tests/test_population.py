@@ -77,3 +77,9 @@ def test_keeping_freed_memory_is_asked_once_and_never_breaks_a_run():
 def test_a_selection_names_an_unknown_attribute():
     with pytest.raises(AttributeError, match="loyalty_points"):
         Selection(People.empty(3), np.array([0])).loyalty_points
+
+
+def test_selection_of_reuses_a_selection_and_wraps_seat_numbers(people):
+    chosen = Selection(people, np.array([2, 4]))
+    assert Selection.of(people, chosen) is chosen
+    np.testing.assert_array_equal(Selection.of(people, np.array([2, 4])).satisfaction, chosen.satisfaction)
