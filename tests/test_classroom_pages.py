@@ -148,6 +148,20 @@ def test_bad_levers_come_back_with_every_field_named(app):
     assert not re.search(r'class="ok"', answer.text)  # nothing was handed in
 
 
+def test_a_team_s_profit_is_labelled_as_what_it_is_after_every_round(app):
+    """The standing's profit is the books' total since the start: after round 2 it is not the round's profit."""
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    alpha = joined_team(app, code, "Alpha")
+    joined_team(app, code, "Beta")
+    for _ in range(2):
+        play_round(host, game)
+        page = alpha.get(f"/play/{game}").text
+        shown = re.search(r'<th>([^<]*)</th><td id="result-profit">([^<]+)<', page)
+        cumulative = re.search(r"\(cumulative ([-\d,]+)\)", page).group(1)
+        assert shown.group(1) == "profit (all rounds so far)" and shown.group(2) == cumulative
+
+
 def test_the_projector_shows_a_round_only_once_revealed(app):
     host = signed_in_host(app)
     game, code = new_game(host)
