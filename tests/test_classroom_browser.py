@@ -46,6 +46,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until(page, condition: str, **options):
+    """Wait until the JavaScript `condition` holds on `page`.
+
+    Pages reload when a round is played, and while the new document is being parsed an element may not exist yet;
+    an error in the condition (reading a property of null) then means "not yet" rather than failing the test.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"() => {{ try {{ return Boolean({condition}); }} catch (error) {{ return false; }} }}",
+                               **options)
+    except PlaywrightTimeout:
+        raise AssertionError(f"never true on {page.url}: {condition}") from None
+
+
 # ------------------------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -202,11 +217,11 @@ def hand_in(team: Person, levers: dict):
 
 def play_and_reveal(host: Person, number: int, teams: int):
     page = host.page
-    page.wait_for_function(f"() => document.getElementById('handed-count').textContent === '{teams}'")
+    wait_until(page, f"document.getElementById('handed-count').textContent === '{teams}'")
     page.click("#play-round")
-    page.wait_for_function(f"() => document.getElementById('rounds-played').textContent === '{number}'")
+    wait_until(page, f"document.getElementById('rounds-played').textContent === '{number}'")
     page.click("#reveal")
-    page.wait_for_function(f"() => document.getElementById('revealed').textContent === '{number}'")
+    wait_until(page, f"document.getElementById('revealed').textContent === '{number}'")
 
 
 # ------------------------------------------------------------------------------------------------ tests
@@ -221,7 +236,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     names = ["Alpha", HOSTILE, "Gamma"]
     for team, name in zip(teams, names):
         join(team, code, name)
-    host.page.wait_for_function("() => document.getElementById('team-count').textContent === '3'")
+    wait_until(host.page, "document.getElementById('team-count').textContent === '3'")
     assert HOSTILE in host.page.inner_text("#teams")  # the console writes names as text too
     shoot(host.page, "host_console.png", full_page=False)
     shoot(teams[0].page, "play_phone.png", full_page=False)
@@ -238,7 +253,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     hand_in(teams[2], {"frontline_care": "0.9", "service_lead": "0.2"})
     play_and_reveal(host, 1, 3)
 
-    screen.page.wait_for_function("() => document.querySelectorAll('#standings tr').length === 3")
+    wait_until(screen.page, "document.querySelectorAll('#standings tr').length === 3")
     assert screen.page.evaluate("window.stillTheSamePage") is True  # updated in place, not reloaded
     cells = screen.page.locator("#standings tr td:nth-child(2)").all_inner_texts()
     assert sorted(cells) == sorted(names)
@@ -249,22 +264,22 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
         team.page.wait_for_selector("#results")
         assert "Round 1 of 2" in team.page.inner_text("#debrief")
     for team in teams:  # the figure is drawn for each team (its own lines thicker)
-        team.page.wait_for_function("() => document.getElementById('team-figure').naturalWidth > 0")
+        wait_until(team.page, "document.getElementById('team-figure').naturalWidth > 0")
     shoot(teams[0].page, "play_results_phone.png", full_page=False)
 
     hand_in(teams[0], {"price_index": "0.95"})
     hand_in(teams[1], {"price_index": "1.1"})
     hand_in(teams[2], {"staying_in_touch": "0.8"})
     play_and_reveal(host, 2, 3)
-    screen.page.wait_for_function("() => document.getElementById('standings-round').textContent === '2'")
-    screen.page.wait_for_function(f"() => document.getElementById('market-figure').getAttribute('src') !== '{first_figure}'")
-    screen.page.wait_for_function("() => document.getElementById('market-figure').complete")
+    wait_until(screen.page, "document.getElementById('standings-round').textContent === '2'")
+    wait_until(screen.page, f"document.getElementById('market-figure').getAttribute('src') !== '{first_figure}'")
+    wait_until(screen.page, "document.getElementById('market-figure').complete")
     assert screen.page.evaluate("window.stillTheSamePage") is True
     assert "game is over" in screen.page.inner_text("#screen-status")
     shoot(screen.page, "screen.png", full_page=False)
     shoot(host.page, "host_finished.png", full_page=False)
     for team in teams:
-        team.page.wait_for_function("() => document.body.dataset.roundsPlayed === '2'")
+        wait_until(team.page, "document.body.dataset.roundsPlayed === '2'")
         assert "Round 2 of 2" in team.page.inner_text("#debrief")
 
     for person in [host, screen, *teams]:
@@ -315,10 +330,10 @@ def test_the_console_shows_a_long_round_s_progress(people):
     host.page.click("#play-round")
     host.page.wait_for_selector("#progress:not([hidden])")
     # the console's script writes the worker's progress: the months simulated so far
-    host.page.wait_for_function("() => /month [1-9]\\d* of 24/.test(document.getElementById('progress-text').textContent)")
+    wait_until(host.page, "/month [1-9]\\d* of 24/.test(document.getElementById('progress-text').textContent)")
     assert host.page.evaluate("parseFloat(document.getElementById('progress-bar').style.width)") > 0
     shoot(host.page, "host_progress.png", full_page=False)
-    host.page.wait_for_function("() => document.getElementById('rounds-played').textContent === '1'", timeout=120_000)
+    wait_until(host.page, "document.getElementById('rounds-played').textContent === '1'", timeout=120_000)
     assert host.page.is_hidden("#progress")
     team.page.wait_for_selector("#results", timeout=30_000)
     host.check_clean()
