@@ -73,6 +73,9 @@ SHARE_METRICS = {"retention_12m", "mean_satisfaction", "mean_switching_cost", "s
 RIVAL_METRICS = {"market_share", "won_from_rivals", "lost_to_rivals"}  # only a challenge with rivals measures these
 TIER_PROFIT_METRICS = {f"profit_{t}" for t in rules.TIERS}  # a firm's books among rivals keep no profit by tier
 LIMITS = {"months": (12, 120), "n_customers": (100, 20_000), "seeds": (1, 10)}
+#: Former ids of challenges renamed when the chapters were numbered in reading order (issue 17): team files, saved
+#: classroom games and scripts that name the old id keep working, and get the challenge under its new id.
+CHALLENGE_ALIASES = {"ch07_capstone": "ch08_capstone", "ch08_compete": "ch07_compete"}
 
 
 # ------------------------------------------------------------------ loading and validating challenge files
@@ -82,8 +85,8 @@ def list_challenges() -> list[str]:
 
 
 def challenge_path(challenge_id) -> Path:
-    """The file of a challenge id, or `challenge_id` itself when it is a path to a YAML file."""
-    path = CHALLENGE_DIR / f"{challenge_id}.yaml"
+    """The file of a challenge id (or of a former id, CHALLENGE_ALIASES), or `challenge_id` itself when it is a path."""
+    path = CHALLENGE_DIR / f"{CHALLENGE_ALIASES.get(challenge_id, challenge_id)}.yaml"
     if path.exists():
         return path
     candidate = Path(str(challenge_id))
@@ -229,14 +232,20 @@ def _check_condition(condition, source):
 # ------------------------------------------------------------------ running strategies
 def run_outcomes(challenge, strategy, n_customers=None, progress=False, label="") -> dict:
     """Outcomes of `strategy` in the challenge's market, averaged over its seeds."""
+    return mean_outcomes(seed_outcomes(challenge, strategy, n_customers, progress, label))
+
+
+def seed_outcomes(challenge, strategy, n_customers=None, progress=False, label="") -> list[dict]:
+    """Outcomes of `strategy` in the challenge's market, one dict per seed, in the challenge's order of seeds."""
     seeds = challenge["seeds"]
     if progress:
         from tqdm.auto import tqdm
 
         seeds = tqdm(seeds, desc=label or "seeds", leave=False)
-    runs = []
-    for seed in seeds:
-        runs.append(_one_run(challenge, strategy, n_customers or challenge["n_customers"], seed))
+    return [_one_run(challenge, strategy, n_customers or challenge["n_customers"], seed) for seed in seeds]
+
+
+def mean_outcomes(runs: list[dict]) -> dict:
     return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
 
 
@@ -273,6 +282,48 @@ def coerce_strategy(strategy, start: Strategy | None = None) -> Strategy:
     return Strategy.coerce(strategy)
 
 
+# ------------------------------------------------------------------ seed-to-seed noise
+@dataclass
+class SeedNoise:
+    """The learner's outcome minus the starting strategy's, seed by seed (both meet the same customers on each seed).
+
+    A difference is *within seed-to-seed noise* when the per-seed differences scatter so much that their mean could
+    be zero: the mean is smaller than the 95% margin of a paired comparison (Student's t with seeds - 1 degrees of
+    freedom times the standard error of the mean). With one seed nothing can be measured, and nothing is called noise.
+    """
+
+    differences: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, learner_runs: list[dict], baseline_runs: list[dict]) -> "SeedNoise":
+        return cls({key: [mine[key] - theirs[key] for mine, theirs in zip(learner_runs, baseline_runs)]
+                    for key in learner_runs[0]})
+
+    def margin(self, metric) -> float | None:
+        """The 95% margin of the mean difference (None with fewer than two seeds)."""
+        from statistics import stdev
+
+        from scipy.stats import t
+
+        found = self.differences.get(metric) or []
+        if len(found) < 2:
+            return None
+        return float(t.ppf(0.975, len(found) - 1) * stdev(found) / len(found) ** 0.5)
+
+    def within_noise(self, metric) -> bool:
+        found, margin = self.differences.get(metric) or [], self.margin(metric)
+        return margin is not None and abs(sum(found) / len(found)) <= margin
+
+    def describe(self, metric, show) -> str:
+        """'within seed-to-seed noise: the difference ran from -0.03 to +0.02 over the 3 seeds'."""
+        found = self.differences[metric]
+        return (f"within seed-to-seed noise: the difference ran from {show(min(found))} to {show(max(found))} "
+                f"over the {len(found)} seeds")
+
+
+NO_NOISE = SeedNoise()
+
+
 # ------------------------------------------------------------------ grading
 @dataclass
 class Check:
@@ -285,17 +336,48 @@ class Check:
     baseline: float
     met: bool
     attainment: float
+    noise: str = ""  # "within seed-to-seed noise: ..." when the difference from the start is, else ""
 
     def sentence(self) -> str:
+        """What was reached, against the start and the goal, shown with as many digits as the verdict needs.
+
+        The number compared with the goal and the goal itself are printed at the first precision that tells them
+        apart, so 74.97% is never shown as "75.0%" beside a goal of "at least 75.0%".
+        """
         label = METRIC_LABELS[self.metric]
         status = "met" if self.met else "not met"
-        asked = _asked(self.kind, self.target, self.metric)
-        change = _change(self.value, self.baseline, self.metric)
-        return (f"{label.capitalize()}: {_fmt(self.value, self.metric)} against {_fmt(self.baseline, self.metric)} "
-                f"for the starting strategy ({change}); the goal asks {asked} - {status}.")
+        digits = self._deciding_digits()
+        asked = _asked(self.kind, self.target, self.metric, digits)
+        on_values = self.kind in ("at_least", "at_most")  # the goal compares the value itself, else its change
+        value, base = (_fmt(v, self.metric, digits if on_values else 0) for v in (self.value, self.baseline))
+        change = _change(self.value, self.baseline, self.metric, 0 if on_values else digits)
+        noise = f"; {self.noise}" if self.noise else ""
+        return (f"{label.capitalize()}: {value} against {base} for the starting strategy ({change}{noise}); "
+                f"the goal asks {asked} - {status}.")
+
+    def _deciding_digits(self) -> int:
+        """Extra decimals (0-6) at which the compared number and the goal no longer print alike (unless equal)."""
+        for extra in range(7):
+            compared, asked = _compared_and_asked(self, extra)
+            if compared != asked:
+                return extra
+        return 0
 
 
-def judge(condition, outcome, baseline) -> Check:
+def _compared_and_asked(check, extra) -> tuple[str, str]:
+    """The number a condition compares with its goal, and the goal, as printed with `extra` decimals more."""
+    metric = check.metric
+    if check.kind in ("at_least", "at_most"):
+        return _fmt(check.value, metric, extra), _fmt(check.target, metric, extra)
+    if check.kind == "gain_at_least":
+        return (_change(check.value, check.baseline, metric, extra, relative=False),
+                _change(check.target, 0, metric, extra, relative=False))
+    scale = abs(check.baseline) or 1.0
+    moved = (check.value - check.baseline) if check.kind == "relative_gain_at_least" else (check.baseline - check.value)
+    return f"{moved / scale:.{1 + extra}%}", f"{check.target:.{1 + extra}%}"
+
+
+def judge(condition, outcome, baseline, noise: SeedNoise = NO_NOISE) -> Check:
     """Judge one goal condition of the learner's `outcome` against the starting strategy's `baseline`."""
     metric, kind, target = condition["metric"], condition["kind"], condition["value"]
     value, base = outcome[metric], baseline[metric]
@@ -310,7 +392,8 @@ def judge(condition, outcome, baseline) -> Check:
         met, reached = value - base >= target * scale, _ratio((value - base) / scale, target, value - base >= target * scale)
     else:  # relative_cut_at_least
         met, reached = base - value >= target * scale, _ratio((base - value) / scale, target, base - value >= target * scale)
-    return Check(metric, kind, target, value, base, bool(met), reached)
+    within = noise.describe(metric, lambda d: _change(d, 0, metric, relative=False)) if noise.within_noise(metric) else ""
+    return Check(metric, kind, target, value, base, bool(met), reached, within)
 
 
 def _ratio(achieved, required, met) -> float:
@@ -340,17 +423,25 @@ class GradeResult:
     feedback: list
     checks: list = field(default_factory=list)
     strategy: Strategy | None = None
+    noise: SeedNoise = field(default_factory=SeedNoise)
+
+    def score_explanation(self) -> str:
+        """How the score is made, with this result's own numbers."""
+        return explain_score(self.checks, self.score)
 
     def to_text(self) -> str:
         verdict = "PASSED" if self.passed else "NOT YET"
         lines = [f"{self.title} ({self.challenge_id}): {verdict}, score {self.score:.1f}", f"Goal: {self.goal}"]
+        if self.checks:
+            lines.append(self.score_explanation())
         return "\n".join(lines + [f"- {sentence}" for sentence in self.feedback])
 
     def _repr_html_(self) -> str:
         colour, verdict = ("#1a7f37", "Passed") if self.passed else ("#b35900", "Not yet")
         items = "".join(f"<li>{html.escape(s)}</li>" for s in self.feedback)
+        explained = f"<p><small>{html.escape(self.score_explanation())}</small></p>" if self.checks else ""
         return (f"<div><p><b>{html.escape(self.title)}</b>: <span style='color:{colour}'><b>{verdict}</b></span>, "
-                f"score {self.score:.1f}</p><p><i>Goal:</i> {html.escape(self.goal)}</p><ul>{items}</ul></div>")
+                f"score {self.score:.1f}</p><p><i>Goal:</i> {html.escape(self.goal)}</p>{explained}<ul>{items}</ul></div>")
 
 
 def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResult:
@@ -371,13 +462,16 @@ def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResu
     if n_customers is not None and (isinstance(n_customers, bool) or not isinstance(n_customers, int)
                                     or not LIMITS["n_customers"][0] <= n_customers <= LIMITS["n_customers"][1]):
         raise InvalidParameter("grade", "n_customers", n_customers, "a whole number from 100 to 20000, or None")
-    baseline = run_outcomes(challenge, challenge["starting_strategy"], n_customers, progress, "starting strategy")
-    outcome = run_outcomes(challenge, learner, n_customers, progress, "your strategy")
+    baseline_runs = seed_outcomes(challenge, challenge["starting_strategy"], n_customers, progress, "starting strategy")
+    learner_runs = seed_outcomes(challenge, learner, n_customers, progress, "your strategy")
+    baseline, outcome = mean_outcomes(baseline_runs), mean_outcomes(learner_runs)
+    noise = SeedNoise.of(learner_runs, baseline_runs)
     size = (n_customers or challenge["n_customers"]) / challenge["n_customers"]
-    checks = [judge(scaled(c, size), outcome, baseline) for c in challenge["goal"]["conditions"]]
+    checks = [judge(scaled(c, size), outcome, baseline, noise) for c in challenge["goal"]["conditions"]]
     passed = all(c.met for c in checks)
-    return GradeResult(challenge["id"], challenge["title"], challenge["goal"]["description"], passed,
-                       score(checks), baseline, outcome, feedback(checks, outcome, baseline, passed, challenge), checks, learner)
+    return GradeResult(challenge["id"], challenge["title"], challenge["goal"]["description"], passed, score(checks),
+                       baseline, outcome, feedback(checks, outcome, baseline, passed, challenge, noise), checks, learner,
+                       noise)
 
 
 def check_locked_levers(challenge, strategy):
@@ -410,12 +504,28 @@ def score(checks) -> float:
     return round(min(base, 99.0), 1)
 
 
+def explain_score(checks, value) -> str:
+    """'Score 50.0 of 100: the mean of how much of each goal condition was reached (...)': how `score` made it."""
+    if not checks:
+        return f"Score {value:.1f} of 100."
+    parts = ", ".join(f"{METRIC_LABELS[c.metric]} {100 * c.attainment:.0f}%" for c in checks)
+    rule = ("100 when every condition is met; otherwise at most 99, and a condition counts by the share of the change it "
+            "asks for that your strategy made (0% when it moved the wrong way)")
+    if len(checks) == 1:
+        return f"Score {value:.1f} of 100: how much of the goal's condition was reached ({parts}); {rule}."
+    return (f"Score {value:.1f} of 100: the mean, over the goal's {len(checks)} conditions, of how much of each was "
+            f"reached ({parts}); {rule}.")
+
+
 # ------------------------------------------------------------------ feedback in the course's terms
-def feedback(checks, outcome, baseline, passed, challenge) -> list:
-    """Sentences that say what happened and why: goal conditions first, then tiers, churn causes, bonds, quadrants."""
+def feedback(checks, outcome, baseline, passed, challenge, noise: SeedNoise = NO_NOISE) -> list:
+    """Sentences that say what happened and why: goal conditions first, then tiers, churn causes, bonds, quadrants.
+
+    A difference within seed-to-seed noise (`SeedNoise`) is reported as such, and never explained as a cause.
+    """
     sentences = [c.sentence() for c in checks]
     for explain in (_money_story, _rival_story, _tier_story, _churn_story, _bond_story, _quadrant_story, _ladder_story):
-        sentence = explain(outcome, baseline)
+        sentence = explain(outcome, baseline, noise)
         if sentence:
             sentences.append(sentence)
     if not passed:
@@ -423,13 +533,16 @@ def feedback(checks, outcome, baseline, passed, challenge) -> list:
     return sentences
 
 
-def _money_story(outcome, baseline):
+def _money_story(outcome, baseline, noise=NO_NOISE):
     revenue = _change(outcome["revenue"], baseline["revenue"], "revenue")
     cost = _change(outcome["cost"], baseline["cost"], "cost")
-    return f"Revenue changed by {revenue} and costs by {cost} against the starting strategy: profit is the gap between them."
+    text = f"Revenue changed by {revenue} and costs by {cost} against the starting strategy: profit is the gap between them."
+    if noise.within_noise("profit"):
+        text += f" The difference in profit is {noise.describe('profit', lambda d: f'{d:+,.0f}')}."
+    return text
 
 
-def _rival_story(outcome, baseline):
+def _rival_story(outcome, baseline, noise=NO_NOISE):
     if "won_from_rivals" not in outcome:
         return ""
     return (f"Against the rivals: market share {outcome['market_share']:.1%} at the end against "
@@ -439,13 +552,14 @@ def _rival_story(outcome, baseline):
             "than yours does, and their ties to you do not hold them).")
 
 
-def _tier_story(outcome, baseline):
+def _tier_story(outcome, baseline, noise=NO_NOISE):
     if "profit_lead" not in outcome:  # a firm among rivals: its books keep no profit by tier
         return ""
     changes = {t: outcome[f"profit_{t}"] - baseline[f"profit_{t}"] for t in rules.TIERS}
-    moved = sorted((t for t in rules.TIERS if abs(changes[t]) >= 0.02 * abs(baseline["profit"]) + 1), key=lambda t: -abs(changes[t]))
+    moved = sorted((t for t in rules.TIERS if abs(changes[t]) >= 0.02 * abs(baseline["profit"]) + 1
+                    and not noise.within_noise(f"profit_{t}")), key=lambda t: -abs(changes[t]))
     if not moved:
-        return "Profit by tier barely moved."
+        return "Profit by tier barely moved (no tier's change stood out from seed-to-seed noise)."
     parts = [f"{t.capitalize()} customers earned {_money(abs(changes[t]))} {'more' if changes[t] > 0 else 'less'}"
              for t in moved[:2]]
     before, after = baseline["profit_lead"], outcome["profit_lead"]
@@ -455,11 +569,15 @@ def _tier_story(outcome, baseline):
             "(the customer pyramid: serve each tier at what it is worth).")
 
 
-def _churn_story(outcome, baseline):
+def _churn_story(outcome, baseline, noise=NO_NOISE):
     changes = {c: outcome[f"churned_{c}"] - baseline[f"churned_{c}"] for c in rules.CHURN_CAUSES}
     noticeable = max(5.0, 0.02 * baseline["churned"])  # smaller moves are the noise of a few customers
-    shrank = [c for c in sorted(changes, key=changes.get) if changes[c] <= -noticeable][:2]
-    grew = [c for c in sorted(changes, key=changes.get, reverse=True) if changes[c] >= noticeable][:2]
+
+    def real(cause):
+        return abs(changes[cause]) >= noticeable and not noise.within_noise(f"churned_{cause}")
+
+    shrank = [c for c in sorted(changes, key=changes.get) if changes[c] < 0 and real(c)][:2]
+    grew = [c for c in sorted(changes, key=changes.get, reverse=True) if changes[c] > 0 and real(c)][:2]
     parts = []
     if shrank:
         parts.append("fewer customers left through " + " and ".join(f"{CAUSE_LABELS[c]} ({changes[c]:+.0f})" for c in shrank))
@@ -472,10 +590,13 @@ def _churn_story(outcome, baseline):
     return f"Churn by cause: {'; '.join(parts)}; {tail}."
 
 
-def _bond_story(outcome, baseline):
+def _bond_story(outcome, baseline, noise=NO_NOISE):
     before, after = baseline["mean_switching_cost"], outcome["mean_switching_cost"]
     if abs(after - before) < 0.01:
         return ""
+    if noise.within_noise("mean_switching_cost"):
+        return (f"Switching costs went from {before:.2f} to {after:.2f} on average, "
+                f"{noise.describe('mean_switching_cost', lambda d: f'{d:+.3f}')}: no sign that your bonds changed.")
     direction = "rose" if after > before else "fell"
     meaning = ("bonds (products held, points, social, customization and structural ties) make leaving costlier"
                if after > before else "with weaker bonds, rivals find it easier to lure customers away")
@@ -483,20 +604,20 @@ def _bond_story(outcome, baseline):
             f"(products per customer {baseline['mean_products']:.2f} -> {outcome['mean_products']:.2f}): {meaning}.")
 
 
-def _quadrant_story(outcome, baseline):
+def _quadrant_story(outcome, baseline, noise=NO_NOISE):
     apostles = (baseline["share_apostle"], outcome["share_apostle"])
     hostages = (baseline["share_hostage"], outcome["share_hostage"])
     text = (f"Apostles (satisfied and staying) are {apostles[1]:.0%} of customers against {apostles[0]:.0%}; "
             f"hostages (dissatisfied but stuck) {hostages[1]:.0%} against {hostages[0]:.0%}.")
-    if apostles[1] > apostles[0] + 0.03:
+    if apostles[1] > apostles[0] + 0.03 and not noise.within_noise("share_apostle"):
         text += " More apostles means more customers in the zone of affection, who refer others and resist rivals."
-    if hostages[1] > hostages[0] + 0.03:
+    if hostages[1] > hostages[0] + 0.03 and not noise.within_noise("share_hostage"):
         text += (" More hostages means more spurious loyalty: switching costs hold customers who are not satisfied;"
                  " they stay while they must, and warn their neighbours off.")
     return text
 
 
-def _ladder_story(outcome, baseline):
+def _ladder_story(outcome, baseline, noise=NO_NOISE):
     if abs(outcome["upper_rungs"] - baseline["upper_rungs"]) < 1 and abs(outcome["advocates"] - baseline["advocates"]) < 1:
         return ""
     return (f"On the loyalty ladder, {outcome['upper_rungs']:.0f} clients and advocates at the end against "
@@ -504,39 +625,46 @@ def _ladder_story(outcome, baseline):
 
 
 # ------------------------------------------------------------------ number formats
-def _fmt(value, metric) -> str:
+def _fmt(value, metric, extra=0) -> str:
+    """A metric's value as the feedback prints it; `extra` decimals more when a verdict needs them."""
     if metric in SHARE_METRICS:
-        return f"{value:.2f}" if metric == "mean_switching_cost" else f"{value:.1%}"
+        return f"{value:.{2 + extra}f}" if metric == "mean_switching_cost" else f"{value:.{1 + extra}%}"
     if metric == "nps":
-        return f"{value:+.1f}"
-    return _money(value) if metric in ("profit", "revenue", "cost") or metric.startswith("profit_") else f"{value:,.0f}"
+        return f"{value:+.{1 + extra}f}"
+    return _money(value, extra) if metric in ("profit", "revenue", "cost") or metric.startswith("profit_") \
+        else f"{value:,.{extra}f}"
 
 
-def _money(value) -> str:
-    return f"{value:,.0f}"
+def _money(value, extra=0) -> str:
+    return f"{value:,.{extra}f}"
 
 
-def _change(value, base, metric) -> str:
+def _change(value, base, metric, extra=0, relative=True) -> str:
+    """The change from `base` to `value`: points for shares, a per cent of `base` for money and counts.
+
+    With `relative=False`, money and counts change in their own units (a goal of a rise of at least 500).
+    """
     if metric in SHARE_METRICS or metric == "nps":
         percent = metric in ("retention_12m", "market_share") or metric.startswith("share_")
         unit = " points" if percent or metric == "nps" else ""
         scale = 100 if percent else 1
-        return f"{scale * (value - base):+.{1 if scale == 100 or metric == 'nps' else 2}f}{unit}"
-    if not base:
-        return f"{value - base:+,.0f}"
-    return f"{100 * (value - base) / abs(base):+.1f}%"
+        return f"{scale * (value - base):+.{(1 if scale == 100 or metric == 'nps' else 2) + extra}f}{unit}"
+    if not base or not relative:
+        return f"{value - base:+,.{extra}f}"
+    return f"{100 * (value - base) / abs(base):+.{1 + extra}f}%"
 
 
-def _asked(kind, target, metric) -> str:
+def _asked(kind, target, metric, extra=0) -> str:
     if kind == "at_least":
-        return f"at least {_fmt(target, metric)}"
+        return f"at least {_fmt(target, metric, extra)}"
     if kind == "at_most":
-        return f"at most {_fmt(target, metric)}"
+        return f"at most {_fmt(target, metric, extra)}"
     if kind == "gain_at_least":
-        return f"a rise of at least {_change(target, 0, metric) if metric in SHARE_METRICS else f'{target:,.0f}'}"
+        return f"a rise of at least {_change(target, 0, metric, extra, relative=False).lstrip('+')}"
+    shown = f"{target:.0%}" if not extra else f"{target:.{1 + extra}%}"  # "15%", or as many digits as the verdict needs
     if kind == "relative_gain_at_least":
-        return f"a rise of at least {target:.0%}"
-    return f"a cut of at least {target:.0%}"
+        return f"a rise of at least {shown}"
+    return f"a cut of at least {shown}"
 
 
 # ------------------------------------------------------------------ the notebook form
