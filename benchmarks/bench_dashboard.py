@@ -37,7 +37,7 @@ def time_grades(repeats: int) -> dict:
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            grade(challenge_id, "balanced" if challenge_id in ("ch01_first_look", "ch07_capstone") else {})
+            grade(challenge_id, "balanced" if challenge_id in ("ch01_first_look", "ch08_capstone") else {})
             times.append(time.perf_counter() - started)
         medians[challenge_id] = statistics.median(times)
     return medians

@@ -438,12 +438,20 @@ def challenges_by_id() -> dict:
     return {challenge["id"]: challenge for challenge in _challenges()}
 
 
+def known_challenge(challenge_id):
+    """The challenge of an id, or of a former id (a link or a form saved before the chapters were renumbered)."""
+    from exercises.challenges import CHALLENGE_ALIASES
+
+    known = challenges_by_id()
+    return known.get(challenge_id) or known.get(CHALLENGE_ALIASES.get(challenge_id, ""))
+
+
 @page
 async def practice(request: Request):
     """Pick a challenge, set its levers, read the grader's feedback."""
     known = challenges_by_id()
     chosen = request.query_params.get("challenge")
-    challenge = known.get(chosen) or next(iter(known.values()))
+    challenge = known_challenge(chosen) or next(iter(known.values()))
     return practice_page(request, challenge, challenge["starting_strategy"].as_dict())
 
 
@@ -462,7 +470,7 @@ async def practice_grade(request: Request):
 
     form = await posted_form(request)
     known = challenges_by_id()
-    challenge = known.get(form.get("challenge", ""))
+    challenge = known_challenge(form.get("challenge", ""))
     if challenge is None:
         raise StoreError("challenge", form.get("challenge", ""), "one of " + ", ".join(known))
     start = challenge["starting_strategy"].as_dict()

@@ -393,8 +393,10 @@ def cmd_grade(args) -> int:
     except (ImportError, AttributeError):
         raise BadInput("CHALLENGE", args.challenge, "cannot be graded: the course challenges (exercises.challenges) are "
                        "not available in this installation of Loyalty Lab", "an installation with the exercises") from None
+    from exercises.challenges import CHALLENGE_ALIASES
+
     known = list_challenges()
-    if args.challenge not in known:
+    if args.challenge not in known and args.challenge not in CHALLENGE_ALIASES:  # a former id still grades
         raise BadInput("CHALLENGE", args.challenge, f"is not a challenge{did_you_mean(args.challenge, known)}",
                        ", ".join(known))
     path = Path(args.file)

@@ -169,14 +169,7 @@ EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
         (_CHURN,),
         ("retention_12m", "12-month retention", 1.0), "care_widget"),
     Explorable(
-        "ch07", "No strategy is best everywhere", "telecom",
-        (Axis("competitive_intensity", "competitive intensity", evenly(0.1, 0.9, 0.4), 0.5),
-         Axis("preset", "strategy", ("balanced", "neglect", "tiered", "bonding"), "balanced"),
-         Axis("scenario", "market", ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
-        (_CHURN,),
-        ("profit", "profit over 36 months (thousands)", _K), "dashboard"),
-    Explorable(
-        "ch08", "Your firm against a balanced rival", "telecom",
+        "ch07", "Your firm against a balanced rival", "telecom",
         (Axis("price_index", "your price index", evenly(0.85, 1.15, 0.05), 1.0),
          Axis("frontline_care", "your frontline care", _UNIT, 0.5)),
         (Panel("Customers won from and lost to the rival over the run", (("won_from_rivals", "won from the rival"),
@@ -185,6 +178,13 @@ EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
          Panel("Your profit in each year (thousands)", (("profit_year_1", "year 1"), ("profit_year_2", "year 2"),
                                                         ("profit_year_3", "year 3")), "profit (thousands)", _K)),
         ("market_share", "your market share", 1.0), "dashboard", rivals={"rival": "balanced"}),
+    Explorable(
+        "ch08", "No strategy is best everywhere", "telecom",
+        (Axis("competitive_intensity", "competitive intensity", evenly(0.1, 0.9, 0.4), 0.5),
+         Axis("preset", "strategy", ("balanced", "neglect", "tiered", "bonding"), "balanced"),
+         Axis("scenario", "market", ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
+        (_CHURN,),
+        ("profit", "profit over 36 months (thousands)", _K), "dashboard"),
 )}
 
 
