@@ -200,7 +200,7 @@ def toc_pages() -> list[str]:
 
 CHAPTERS = [f"book/{name}" for name in (
     "ch01_why_loyalty_pays", "ch02_loyalty_ladder", "ch03_targeting_and_tiering", "ch04_satisfaction_and_loyalty",
-    "ch05_bonding", "ch06_why_customers_leave", "ch07_capstone", "ch08_competing_for_customers")]
+    "ch05_bonding", "ch06_why_customers_leave", "ch07_competing_for_customers", "ch08_capstone")]
 
 
 # ------------------------------------------------------------------------------------------ Debian's Chromium, for every browser test

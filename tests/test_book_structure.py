@@ -16,14 +16,16 @@ from conftest import BOOK, ROOT, is_myst_notebook, toc_pages
 from exercises import load_quiz
 
 MIN_EXERCISES, MIN_QUESTIONS, MIN_FIGURES = 2, 6, 2
-# Every chapter in reading order, as _toc.yml lists them. The file names keep the order they were written in:
-# ch08 (competing for customers) is read as chapter 7, before the capstone (ch07), which stays last.
+# Labels a reader never sees keep the prefix they were written with in the two chapters renumbered by issue 17 (the
+# competition chapter was file ch08, the capstone ch07); book/AUTHORING.md says so. Every new label uses the chapter's id.
+LABEL_PREFIX = {"ch07": "ch08", "ch08": "ch07"}
+# Every chapter in reading order, as _toc.yml lists them: file chNN is chapter NN (the capstone, ch08, is last).
 CHAPTERS = [page for page in toc_pages() if re.fullmatch(r"book/ch\d\d_\w+", page)]
 
 
 def test_every_chapter_is_in_the_reading_order_and_the_capstone_is_last():
-    assert sorted(chapter_id(page) for page in CHAPTERS) == [f"ch{n:02d}" for n in range(1, 9)]
-    assert CHAPTERS[-1] == "book/ch07_capstone" and CHAPTERS[-2] == "book/ch08_competing_for_customers"
+    assert [chapter_id(page) for page in CHAPTERS] == [f"ch{n:02d}" for n in range(1, 9)]  # file number = chapter number
+    assert CHAPTERS[-1] == "book/ch08_capstone" and CHAPTERS[-2] == "book/ch07_competing_for_customers"
 
 
 def source(page: str) -> str:
@@ -77,10 +79,11 @@ def test_chapter_ends_with_key_points_exercises_and_quiz(page):
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_has_gated_exercises_with_solutions(page):
     text, chapter = source(page), chapter_id(page)
+    prefix = LABEL_PREFIX.get(chapter, chapter)
     labels = re.findall(r"```\{exercise-start\}\s*\n:label: (\S+)", text)
     assert len(labels) >= MIN_EXERCISES, f"{page}: {len(labels)} exercises, at least {MIN_EXERCISES} needed"
     for label in labels:
-        assert re.fullmatch(rf"{chapter}_ex\d+", label), f"{page}: exercise label {label!r} must be {chapter}_ex<k>"
+        assert re.fullmatch(rf"{prefix}_ex\d+", label), f"{page}: exercise label {label!r} must be {prefix}_ex<k>"
         assert re.search(rf"```\{{solution-start\}} {label}\s*\n:class: dropdown", text), \
             f"{page}: exercise {label} has no solution-start with ':class: dropdown'"
     assert text.count("{exercise-start}") == text.count("{exercise-end}")
@@ -100,10 +103,11 @@ def test_chapter_shows_its_quiz(page):
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_has_named_figures_that_the_text_refers_to(page):
     text, chapter = source(page), chapter_id(page)
+    prefix = LABEL_PREFIX.get(chapter, chapter)
     names = re.findall(r"^\s*name: (fig-\S+)", text, re.M)
     assert len(names) >= MIN_FIGURES, f"{page}: {len(names)} named figures, at least {MIN_FIGURES} needed"
     for name in names:
-        assert name.startswith(f"fig-{chapter}-"), f"{page}: figure {name!r} must be named fig-{chapter}-..."
+        assert name.startswith(f"fig-{prefix}-"), f"{page}: figure {name!r} must be named fig-{prefix}-..."
         assert f"{{numref}}`{name}`" in text, f"{page}: figure {name} is never referred to with {{numref}}"
 
 
@@ -190,7 +194,7 @@ def test_the_instructor_guide_plans_the_game_with_commands_that_exist():
 def test_each_lab_comes_right_after_its_chapter():
     pages = toc_pages()
     labs = sorted(path.stem for path in (BOOK / "labs").glob("lab*.md"))
-    assert len(labs) == 7
+    assert len(labs) == 7  # chapter 7 (competition) has no lab: the game of the instructor guide is its practice
     for lab in labs:
         chapter = next(page for page in CHAPTERS if chapter_id(page) == f"ch{lab[3:]}")
         assert f"book/labs/{lab}" in pages, f"{lab} is not in _toc.yml"
@@ -209,3 +213,21 @@ def test_figure_cells_hide_their_code_instead_of_removing_it(page):
         name = re.search(r"name: (\S+)", header)
         assert "hide-input" in header and "remove-input" not in header, \
             f"{page}: figure {name and name.group(1)} must be tagged hide-input (its code one click away)"
+
+
+def test_the_numbers_a_page_writes_for_chapters_and_labs_are_the_reading_order():
+    """'{doc}`7 Competing ... <ch07_...>`', 'chapter 8', 'Lab 8': the number written is the file's, which is the toc's."""
+    pages = toc_pages()
+    assert [chapter_id(page) for page in CHAPTERS] == [f"ch{n:02d}" for n in range(1, len(CHAPTERS) + 1)]
+    for page in [p for p in pages if (ROOT / f"{p}.md").exists()]:
+        text = source(page)
+        for number, target in re.findall(r"\{doc\}`(?:[Cc]hapter )?(\d+)\b[^`<]*<(?:\.\./)?(ch\d\d)_\w+>`", text):
+            assert f"ch{int(number):02d}" == target, f"{page}: chapter {number} links to {target}"
+        for number, lab in re.findall(r"Lab (\d+)\b[^\n]{0,12}\{doc\}`(?:\.\./)?labs/lab(\d\d)`", text):
+            assert int(number) == int(lab), f"{page}: Lab {number} links to lab{lab}"
+    for lab in sorted((BOOK / "labs").glob("lab*.md")):
+        title = re.search(r"^# Lab (\d+):", lab.read_text(encoding="utf-8"), re.M)
+        assert title and int(title.group(1)) == int(lab.stem[3:]), f"{lab.name}: its title's number is not its file's"
+    course_map = source("book/ch01_why_loyalty_pays").split("The chapters of this course follow the wheel:", 1)[1]
+    listed = re.findall(r"<(ch\d\d_\w+)>", course_map.split("\n## ", 1)[0])
+    assert [f"book/{name}" for name in listed] == CHAPTERS[1:], f"ch01's course map lists {listed}"

@@ -208,6 +208,13 @@ def test_the_practice_page_grades_only_the_levers_the_challenge_allows(app):
     assert learner.post("/practice", data={"csrf_token": csrf(learner), "challenge": "../etc"}).status_code == 400
 
 
+def test_a_practice_link_with_a_former_challenge_id_opens_the_renamed_challenge(app):
+    """The capstone challenge was ch07_capstone until the chapters were numbered in reading order (issue 17)."""
+    learner = client(app)
+    page = learner.get("/practice?challenge=ch07_capstone").text
+    assert 'value="ch08_capstone" selected' in page or re.search(r'value="ch08_capstone"[^>]*selected', page), page[:2000]
+
+
 def test_the_figure_draws_team_names_as_text_even_with_dollar_signs():
     from classroom.figures import market_png
 
