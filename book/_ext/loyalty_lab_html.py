@@ -37,8 +37,13 @@ from pathlib import Path
 
 from docutils import nodes
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain_notebook import PageFacts, UnknownMarkup, plain_notebook  # noqa: E402 (the book's _ext folder)
+
 BUILD_CHECK_TAG = "build-check"
 HIDDEN_TAG = "remove-cell"  # hidden code that computes what a page glues (its asserts are disarmed in downloads)
+# Every tag that keeps a cell's code off the page: a claim asserted there is the build's, never the reader's.
+HIDDEN_CODE_TAGS = (HIDDEN_TAG, "remove-input", "hide-input", "hide-cell")
 CSS_PX_PER_FIGURE_INCH = 96  # CSS's own inch: a 10 pt label is 13.3 px, as in a printed figure
 STATIC = Path(__file__).resolve().parent.parent / "_static"
 
@@ -69,12 +74,16 @@ def without_claims(code: str) -> str:
 
 
 def without_build_checks(notebook: dict) -> dict:
-    """The notebook with its `build-check` cells left out and the claims of its hidden cells disarmed (a new dict)."""
+    """The notebook with its `build-check` cells left out and the claims of its hidden cells disarmed (a new dict).
+
+    Hidden means any tag that keeps the code off the page (HIDDEN_CODE_TAGS): a reader never saw those asserts.
+    """
     cells = []
     for cell in notebook["cells"]:
         if is_build_check(cell):
             continue
-        if cell.get("cell_type") == "code" and HIDDEN_TAG in (cell.get("metadata", {}).get("tags") or []):
+        tags = cell.get("metadata", {}).get("tags") or []
+        if cell.get("cell_type") == "code" and any(tag in tags for tag in HIDDEN_CODE_TAGS):
             code = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             cell = {**cell, "source": without_claims(code)}
         cells.append(cell)
@@ -128,8 +137,119 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
         return
     notebook = with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8")))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    _write_atomically(target, json.dumps(without_build_checks(notebook), indent=1, ensure_ascii=False) + "\n")
+    facts = page_facts(app, pagename)
+    facts.glue = glue_file_values(executed.with_name(f"{executed.stem}.glue.json"))
+    offered = plain_notebook(without_build_checks(notebook), facts)
+    _write_atomically(target, json.dumps(offered, indent=1, ensure_ascii=False) + "\n")
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# ------------------------------------------------------------------------------------------ what a page shows
+def glue_file_values(path: Path) -> dict:
+    """name -> text/plain of what a page glued, from the `<page>.glue.json` myst-nb writes beside the executed notebook."""
+    if not path.exists():
+        return {}
+    records = json.loads(path.read_text(encoding="utf-8"))
+    values = {}
+    for name, record in records.items():
+        text = (record.get("data") or {}).get("text/plain")
+        if text is not None:
+            values[name] = "".join(text) if isinstance(text, list) else text
+    return values
+
+
+def page_facts(app, pagename: str) -> PageFacts:
+    """What the Sphinx environment knows about a page: numbers of figures and exercises, titles, citations."""
+    env = app.env
+    labels = env.domaindata["std"]["labels"]
+    anonymous = env.domaindata["std"]["anonlabels"]
+    exercises = getattr(env, "sphinx_exercise_registry", {})
+
+    def number_of(label):
+        if label in exercises:
+            entry = exercises[label]
+            docname, node_id = entry["docname"], (entry["node"].get("ids") or [label])[0]
+            kind, name = "exercise", "Exercise"
+        elif label in labels or label in anonymous:
+            docname, node_id = (labels.get(label) or anonymous[label])[:2]
+            kind, name = "figure", "Fig."
+        else:
+            return None
+        for candidate in (kind, "table", "code-block"):
+            number = env.toc_fignumbers.get(docname, {}).get(candidate, {}).get(node_id)
+            if number:
+                return ("Fig." if candidate == "figure" else name if candidate == kind else candidate.capitalize(),
+                        ".".join(map(str, number)))
+        section = env.toc_secnumbers.get(docname, {}).get("#" + node_id) if kind == "figure" else None
+        return ("Section", ".".join(map(str, section))) if section else None
+
+    def page_title(target):
+        docname = _docname(pagename, target)
+        if docname not in env.titles:
+            return None
+        number = env.toc_secnumbers.get(docname, {}).get("")
+        return env.titles[docname].astext(), ".".join(map(str, number)) if number else ""
+
+    def section_title(label):
+        if label in exercises:
+            found = number_of(label)
+            return f"{found[0]} {found[1]}" if found else None
+        entry = labels.get(label)
+        return entry[2] if entry else None
+
+    def image(uri):
+        for candidate in (Path(app.srcdir) / Path(pagename).parent / uri, Path(app.srcdir) / uri):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    return PageFacts(page=pagename, number_of=number_of, page_title=page_title, section_title=section_title,
+                     cite=_citations(app), image=image)
+
+
+def _docname(pagename: str, target: str) -> str:
+    """A {doc} target as a docname: relative to the page's folder unless it starts with '/'."""
+    import posixpath
+
+    target = target[:-3] if target.endswith(".md") else target
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(pagename), target))
+
+
+_BIBLIOGRAPHY: dict = {}
+
+
+def _citations(app):
+    """A function (keys, 't' or 'p') -> the author-year text the page shows, from the book's BibTeX files."""
+    from pybtex.database import parse_file
+
+    if not _BIBLIOGRAPHY:
+        for name in app.config["bibtex_bibfiles"]:
+            _BIBLIOGRAPHY.update(parse_file(str(Path(app.srcdir) / name)).entries)
+    return lambda keys, kind: author_year(keys, kind, _BIBLIOGRAPHY)
+
+
+def _surname(person) -> str:
+    return " ".join(str(part).strip("{}") for part in person.prelast_names + person.last_names)
+
+
+def author_year(keys, kind, entries) -> str:
+    """'Zeithaml et al. (2001)' (kind 't') or '(Zeithaml et al. 2001; Gupta et al. 2004)' (kind 'p')."""
+    cited = []
+    for key in keys:
+        entry = entries.get(key)
+        if entry is None:
+            raise UnknownMarkup(f"a citation of {key!r}, which is not in the book's bibliography")
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [_surname(person) for person in people]
+        who = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2
+               else f"{names[0]} et al." if names else entry.fields.get("title", key))
+        year = entry.fields.get("year", "n.d.")
+        cited.append((who, year))
+    if kind == "t":
+        return "; ".join(f"{who} ({year})" for who, year in cited)
+    return "(" + "; ".join(f"{who} {year}" for who, year in cited) + ")"
 
 
 # ------------------------------------------------------------------------------------------ figures
