@@ -445,3 +445,20 @@ def test_every_import_of_a_download_is_the_course_package_or_its_dependencies(pa
             for name in names:
                 assert name.split(".")[0] in allowed, \
                     f"{page_of(path)}: imports {name!r}, which `pip install` of the course does not provide"
+
+
+def test_the_cdnow_records_ship_with_the_course_as_published():
+    """ch03 reads CDNOW from the course package (it needed `lifetimes`, which the course does not declare)."""
+    from simulations.datasets import CDNOW_SHA256, cdnow_checksum, cdnow_purchases
+
+    assert cdnow_checksum() == CDNOW_SHA256  # Fader & Hardie's CDNOW_master.txt, byte for byte
+    purchases = cdnow_purchases()
+    assert list(purchases.columns) == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    assert len(purchases) == 69_659 and purchases["customer_id"].nunique() == 23_570
+    assert purchases["date"].min() == pd_timestamp("1997-01-01") and purchases["date"].max() == pd_timestamp("1998-06-30")
+
+
+def pd_timestamp(text):
+    import pandas as pd
+
+    return pd.Timestamp(text)
