@@ -196,10 +196,14 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 notebook = nbformat.read(sys.argv[1], as_version=4)
+# a last cell, taken out again, says which Python ran the notebook and which copy of the course it imported
+notebook.cells.append(nbformat.v4.new_code_cell("import sys, simulations; print('PROBE', sys.executable, simulations.__file__)"))
 try:
     NotebookClient(notebook, timeout=int(sys.argv[3]), kernel_name="python3",
                    resources={"metadata": {"path": sys.argv[2]}}).execute()
 finally:
+    probe = notebook.cells.pop()
+    print("".join(output.get("text", "") for output in probe.get("outputs", [])))
     nbformat.write(notebook, sys.argv[1])
 """
 
@@ -252,6 +256,9 @@ def run_in_bare_environment(environment: BareEnvironment, notebook: dict, folder
     done = subprocess.run([str(environment.python), "-c", BARE_RUN, str(path), str(folder), str(LAB_TIMEOUT)],
                           capture_output=True, text=True, env=clean_env(), cwd=folder, timeout=3600)
     assert done.returncode == 0, done.stderr[-6000:]
+    probe = next(line.split()[1:] for line in done.stdout.splitlines() if line.startswith("PROBE"))
+    venv = environment.python.parent.parent
+    assert all(Path(found).is_relative_to(venv) for found in probe), f"not the bare environment's: {probe}"
     return read_notebook(path)
 
 
@@ -259,16 +266,20 @@ def outputs_text(cell: dict) -> str:
     return json.dumps(cell.get("outputs", []))
 
 
+BARE_RUNS = [(path, False) for path in book_notebooks()] + [(path, True) for path in LABS]
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("path", book_notebooks(), ids=page_of)
-def test_download_runs_in_a_bare_environment_with_only_the_course_installed(built_book, bare_environment, path,
+@pytest.mark.parametrize("path, edited", BARE_RUNS,
+                         ids=[page_of(path) + (" after the learner's edit" if edited else "") for path, edited in BARE_RUNS])
+def test_download_runs_in_a_bare_environment_with_only_the_course_installed(built_book, bare_environment, path, edited,
                                                                              tmp_path):
     """A downloaded page runs top to bottom with `pip install` of the course and Jupyter only; a lab also after the
     learner's edit (its worked attempt changed to a strategy that passes)."""
     page = page_of(path)
     offered = downloaded(built_book, page)
-    notebook, challenge_id = with_passing_attempt(offered) if path in LABS else (offered, None)
+    notebook, challenge_id = with_passing_attempt(offered) if edited else (offered, None)
     start = time.perf_counter()
     done = run_in_bare_environment(bare_environment, notebook, tmp_path)
     print(f"{page}: ran in {time.perf_counter() - start:.0f} s in the bare environment "
