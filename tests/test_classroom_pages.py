@@ -215,6 +215,15 @@ def test_a_practice_link_with_a_former_challenge_id_opens_the_renamed_challenge(
     assert 'value="ch08_capstone" selected' in page or re.search(r'value="ch08_capstone"[^>]*selected', page), page[:2000]
 
 
+def test_the_practice_page_says_how_the_score_is_made(app):
+    learner = client(app)
+    learner.get("/practice?challenge=ch03_tiering")
+    answer = learner.post("/practice", data={"csrf_token": csrf(learner), "challenge": "ch03_tiering", "service_lead": "0.2"})
+    assert answer.status_code == 200
+    explained = re.search(r'id="score-explained">([^<]*)<', answer.text)
+    assert explained and "of 100" in explained.group(1) and "conditions" in explained.group(1)
+
+
 def test_the_figure_draws_team_names_as_text_even_with_dollar_signs():
     from classroom.figures import market_png
 
