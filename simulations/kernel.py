@@ -159,7 +159,8 @@ def _compile(source_hash: str):
             luck = 0.08 * _draw(rng, draws, LUCK, k, True)
             got = rules.perceived_quality(service[f, t], offer[f, QUALITY], care, quality_sensitivity[seat],
                                           offer_fit[seat] + luck)
-            value = rules.perceived_value(got, price, price_sensitivity[seat], offer[f, REWARD_VALUE])
+            value = rules.perceived_value(got, price, price_sensitivity[seat], offer[f, REWARD_VALUE],
+                                          rules.contact_fatigue(in_touch, offer[f, CROSS_SELL]))
             expects = expectation[seat]
             p_complain = rules.complaint_probability(value, expects)
             complains = p_complain > 0 and _draw(rng, draws, COMPLAINT, k) < p_complain

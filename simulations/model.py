@@ -439,7 +439,7 @@ class LoyaltyMarket(mesa.Model):
         suspects = suspects[self.rng.choice(len(suspects), size=min(int(reach.sum()), len(suspects)), replace=False)]
         taken = 0
         for i, reach_i in zip(order, reach.astype(int)):
-            precision = f.levers["targeting_precision"][i]
+            budget, precision = f.levers["acquisition_budget"][i], f.levers["targeting_precision"][i]
             reached = suspects[taken:taken + reach_i]
             taken += len(reached)
             self.ledger.month["acquisition_cost"][i] = len(reached) * rules.cost_per_contact(

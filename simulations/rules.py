@@ -61,7 +61,6 @@ def felt_level(level, knee=0.6):
     1995 peaks before perfection). Above the knee the curve bends (a quadratic that is flat at 1), so
     white-glove service (1.0) feels like 0.8 while it costs the most.
     """
-    level = np.asarray(level, dtype=float)
     over = np.maximum(level - knee, 0.0)
     return level - over ** 2 / (2.0 * (1.0 - knee))
 
@@ -87,7 +86,7 @@ def contact_fatigue(staying_in_touch, cross_sell, tolerance=0.5, penalty=0.15):
     contact is the mean of staying in touch and cross-selling effort; beyond `tolerance` the annoyance
     grows with the square of the excess.
     """
-    contact = 0.5 * (np.asarray(staying_in_touch) + np.asarray(cross_sell))
+    contact = 0.5 * (staying_in_touch + cross_sell)
     excess = np.maximum(contact - tolerance, 0.0) / (1.0 - tolerance)
     return penalty * excess ** 2
 
@@ -244,7 +243,7 @@ def price_response(price_sensitivity, price_index):
     goods, where switching is free; the model's customers also leave over price (through perceived
     value), so the spend response here is set lower. Never below zero.
     """
-    return np.maximum(1.0 - PRICE_RESPONSE * np.asarray(price_sensitivity) * (np.asarray(price_index) - 1.0), 0.0)
+    return np.maximum(1.0 - PRICE_RESPONSE * price_sensitivity * (price_index - 1.0), 0.0)
 
 
 def share_of_wallet_target(satisfaction, lock_in, price_sensitivity, price_index, floor=0.3):

@@ -94,3 +94,15 @@ def test_the_compiled_kernels_are_keyed_on_the_rules_source():
     assert kernel._source_hash() in closed_over
     assert kernel._source_hash() != kernel._source_hash_of(b"edited rules")
 
+
+
+def test_the_rules_keep_to_what_compiles_fast_for_single_numbers():
+    """np.where, np.select and np.clip do not compile for single numbers; np.asarray does, but makes an array each call
+    (about 100 ns). Only the rules the kernels never call may use them."""
+    import inspect
+    never_in_a_kernel = {"choose_cause", "net_promoter_score", "survivor_proneness", "churn_proneness", "cost_per_contact",
+                         "customer_lifetime_value"}
+    offenders = [name for name, rule in inspect.getmembers(rules, inspect.isfunction)
+                 if rule.__module__ == rules.__name__ and name not in never_in_a_kernel
+                 and any(f"np.{call}(" in inspect.getsource(rule) for call in ("where", "select", "clip", "asarray"))]
+    assert not offenders, f"rules to rewrite with arithmetic, np.minimum/np.maximum or rules.pick: {offenders}"
