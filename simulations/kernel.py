@@ -6,7 +6,7 @@ calling the very same functions of `rules.py`, compiled for single numbers (`reg
 rule reaches the kernel by itself. What the kernel adds is plumbing only: reading a customer's firm's offer
 from a table (`offer_table`), drawing a random number only where a rule needs one, and keeping the books.
 
-Why it is faster: no temporary arrays, no gathers and scatters of selected customers, and about three random
+Why it is faster: no temporary arrays, no gathers and scatters of selected customers, and three or four random
 draws a customer instead of eight (a complaint needs a draw only when a complaint is possible, a recovery only
 after a complaint, a cause only for those who leave). The draws come from the model's own seeded generator
 (numba reads numpy's `Generator` directly), so the same seed gives the same run. `tests/test_kernel.py` feeds
@@ -28,10 +28,12 @@ from numba.extending import register_jitable
 
 from . import rules
 
-# every rule compiles for single numbers when a kernel calls it (and stays a plain function everywhere else)
+# every rule compiles for single numbers when a kernel calls it (and stays a plain function everywhere else);
+# inlined into the kernel, not called: a call between compiled functions costs more than most rules' arithmetic
 for _name, _rule in inspect.getmembers(rules, inspect.isfunction):
     if _rule.__module__ == rules.__name__:
-        register_jitable(_rule)
+        takes_any_number = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(_rule).parameters.values())
+        register_jitable(inline="never" if takes_any_number else "always")(_rule)  # numba inlines no *args
 
 # The columns of the offer table: each firm's levers as a customer meets them (see `offer_table`).
 OFFER = ("product_quality", "frontline_care", "price_index", "reward_value", "reward_rate", "feedback_channel",
@@ -112,6 +114,14 @@ def _choose_exit(hazards, u):
     return min(chosen, len(hazards) - 1)
 
 
+@njit(cache=True)
+def _grown(values):
+    """`values` in an array twice as long."""
+    more = np.empty(2 * len(values), values.dtype)
+    more[:len(values)] = values
+    return more
+
+
 def _source_hash() -> str:
     """A hash of the rules and of this file: part of the compiled kernels' cache key."""
     return _source_hash_of(Path(rules.__file__).read_bytes())
@@ -144,9 +154,8 @@ def _compile(source_hash: str):
         n_firms = offer.shape[0]
         revenue_by_firm, cost_by_firm = np.zeros(n_firms), np.zeros(n_firms)
         profit_by_tier = np.zeros(4)
-        leaver_seat = np.empty(len(stage), np.int64)
-        leaver_exit = np.empty(len(stage), np.int64)
-        leaver_rival = np.empty(len(stage), np.int8)
+        room = max(1024, len(stage) // 32)  # a few in a hundred leave in a month; more room is made if need be
+        leaver_seat, leaver_exit, leaver_rival = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int8)
         n_leavers, complaints, recovered_count, k = 0, 0, 0, 0
         ci, standard = market[INTENSITY], market[STANDARD]
         for seat in range(len(stage)):
@@ -242,6 +251,8 @@ def _compile(source_hash: str):
             )
             voluntary_hazard[seat] = rules.total_hazard(*hazards[3:])
             if _draw(rng, draws, LEAVE, k) < rules.total_hazard(*hazards):
+                if n_leavers == len(leaver_seat):
+                    leaver_seat, leaver_exit, leaver_rival = _grown(leaver_seat), _grown(leaver_exit), _grown(leaver_rival)
                 leaver_seat[n_leavers] = seat
                 leaver_exit[n_leavers] = _choose_exit(hazards, _draw(rng, draws, CAUSE, k))
                 leaver_rival[n_leavers] = rival
@@ -250,7 +261,7 @@ def _compile(source_hash: str):
         return (revenue_by_firm, cost_by_firm, profit_by_tier, complaints, recovered_count,
                 leaver_seat[:n_leavers], leaver_exit[:n_leavers], leaver_rival[:n_leavers])
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def census(stage, firm, tier, satisfaction, expectation, switching, share_of_wallet, neglect, products, points,
                spend, social, customization, voluntary_hazard, price_sensitivity, lock_in, competitive_intensity,
                n_firms):

@@ -106,3 +106,10 @@ def test_the_rules_keep_to_what_compiles_fast_for_single_numbers():
                  if rule.__module__ == rules.__name__ and name not in never_in_a_kernel
                  and any(f"np.{call}(" in inspect.getsource(rule) for call in ("where", "select", "clip", "asarray"))]
     assert not offenders, f"rules to rewrite with arithmetic, np.minimum/np.maximum or rules.pick: {offenders}"
+
+
+def test_a_month_in_which_more_leave_than_the_kernel_first_makes_room_for():
+    model = LoyaltyMarket("telecom", "neglect", 40_000, seed=2, death_rate=0.05, move_rate=0.05).run(1)
+    record = model._record
+    assert record["churned"] > max(1024, len(model.people.stage) // 32)
+    assert record["acquired"] == record["active"] + record["churned"]
