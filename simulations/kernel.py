@@ -27,6 +27,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from . import rules
+from .model import DRAWS
 
 # every rule compiles for single numbers when a kernel calls it (and stays a plain function everywhere else);
 # inlined into the kernel, not called: a call between compiled functions costs more than most rules' arithmetic
@@ -48,8 +49,7 @@ MARKET = ("competitor_standard", "competitive_intensity", "wallet_floor", "produ
 (STANDARD, INTENSITY, WALLET_FLOOR, SPEND_STEP, MARGIN, CONTRACT, LURE, SEARCH, DEATH_RATE, MOVE_RATE, OTHER_RATE,
  PRODUCT_RATE, INDIFFERENCE_RATE) = range(len(MARKET))
 # The rows of a table of pre-drawn random numbers (`draws=`), one column per customer: for tests that compare
-# the kernel with `live_month` on the very same numbers. LUCK holds standard normal draws, the rest uniforms.
-DRAWS = ("luck", "complaint", "recovery", "cross_sell", "repeat", "leave", "cause", "rival")
+# the kernel with `live_month` on the very same numbers (model.DRAWS).
 LUCK, COMPLAINT, RECOVERY, CROSS, REPEAT, LEAVE, CAUSE, RIVAL = range(len(DRAWS))
 N_EXITS = 8  # model.EXITS: the ways out, as competing risks
 
@@ -98,7 +98,7 @@ def _draw(rng, draws, row, k, normal=False):
     return rng.standard_normal() if normal else rng.random()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _choose_exit(hazards, u):
     """The way out of a customer who leaves (an index into EXITS): rules.choose_cause for one customer."""
     total = 0.0
@@ -114,7 +114,7 @@ def _choose_exit(hazards, u):
     return min(chosen, len(hazards) - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _grown(values):
     """`values` in an array twice as long."""
     more = np.empty(2 * len(values), values.dtype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import kernel, rules
+from . import rules
 from .errors import InvalidParameter
 from .population import Selection
 
@@ -50,6 +50,11 @@ def census(model) -> tuple:
             np.bincount(c.firm, minlength=n_firms), np.bincount(c.firm, c.satisfaction, minlength=n_firms))
 
 
+def _kernel():
+    from . import kernel  # on first use, as in model.py: numba takes a moment to import
+    return kernel
+
+
 def month_record(model) -> dict:
     """Everything the data collector stores for the current month, as one flat dict.
 
@@ -61,7 +66,7 @@ def month_record(model) -> dict:
     included), so that for every firm and month acquired = active + churned.
     """
     m, totals = model.ledger.month, model.totals
-    counted = kernel.census(model) if model.engine == "fast" else census(model)
+    counted = _kernel().census(model) if model.engine == "fast" else census(model)
     sums, stages, tiers, loyalty, quadrants, motives, nps, by_firm, satisfaction_by_firm = counted
     active = int(by_firm.sum())
     mean = sums / max(active, 1)

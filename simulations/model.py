@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import kernel, rules
+from . import rules
 from .agents import Customer
 from .errors import InvalidParameter
 from .firms import Firms, Ledger
@@ -49,6 +49,9 @@ EXITS = (("death", False), ("moved", False), ("other_relationships", False), ("c
 EXIT_CAUSE = np.array([rules.CHURN_CAUSES.index(cause) for cause, _ in EXITS])
 EXIT_TO_RIVAL = np.array([to_rival for _, to_rival in EXITS])
 VOLUNTARY_EXITS = slice(3, None)
+# The random numbers of a customer's month, as the rows of a pre-drawn table (`live_month(draws=)`): "luck" is a
+# standard normal draw, the rest uniforms. The fast engine's kernel reads the same rows.
+DRAWS = ("luck", "complaint", "recovery", "cross_sell", "repeat", "leave", "cause", "rival")
 
 
 class LoyaltyMarket(mesa.Model):
@@ -126,7 +129,7 @@ class LoyaltyMarket(mesa.Model):
     def active_by_firm(self) -> np.ndarray:
         """Each firm's number of customers now."""
         if self.engine == "fast":
-            return kernel.count_by_firm(self.people.stage, self.people.firm, len(self.firm_book))
+            return _kernel().count_by_firm(self.people.stage, self.people.firm, len(self.firm_book))
         p, active = self.people, self.active_mask()
         if len(self.firm_book) == 1:
             return np.array([np.count_nonzero(active)], dtype=np.int64)
@@ -222,7 +225,7 @@ class LoyaltyMarket(mesa.Model):
         elif self.engine == "numpy":
             self.live_month(np.flatnonzero(self.active_mask()))
         else:
-            kernel.live_month(self)
+            _kernel().live_month(self)
         self._word_of_mouth()
         self._acquire()
         self._move_on()
@@ -246,7 +249,7 @@ class LoyaltyMarket(mesa.Model):
         The rules, in order: experience -> complaints and recovery -> satisfaction and expectations ->
         neglect and bonds -> cross-selling -> money -> share of wallet and switching costs -> the ladder
         -> competing risks of leaving. Every random draw comes from the model's generator, or from
-        `draws`, a table of pre-drawn numbers (rows `kernel.DRAWS`, a column per customer in `seats`) with
+        `draws`, a table of pre-drawn numbers (rows `DRAWS`, a column per customer in `seats`) with
         which a test replays the same month through the fast engine's kernel.
         """
         p, f, sc = self.people, self.firm_book, self.scenario
@@ -254,8 +257,8 @@ class LoyaltyMarket(mesa.Model):
         firm, n = c.firm, len(seats)
         care, price = f.of("frontline_care", firm), f.of("price_index", firm)
         if draws is None:
-            draws = np.vstack([self.rng.standard_normal(n), self.rng.random((len(kernel.DRAWS) - 1, n))])
-        draws = dict(zip(kernel.DRAWS, draws))
+            draws = np.vstack([self.rng.standard_normal(n), self.rng.random((len(DRAWS) - 1, n))])
+        draws = dict(zip(DRAWS, draws))
         luck = 0.08 * draws["luck"]
 
         got = rules.perceived_quality(f.service(firm, c.tier), f.of("product_quality", firm), care,
@@ -511,6 +514,13 @@ class LoyaltyMarket(mesa.Model):
     def customer_table(self):
         """One row per current customer: stage, tier, satisfaction, profit and what ties them (a pandas DataFrame)."""
         return customer_table(self)
+
+
+def _kernel():
+    """The fast engine (`kernel.py`), imported on first use: numba takes a moment to import, and commands that
+    simulate nothing (`loyalty-lab check`) need none of it."""
+    from . import kernel
+    return kernel
 
 
 def _reporter(key):
