@@ -139,7 +139,13 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     facts = page_facts(app, pagename)
     facts.glue = glue_file_values(executed.with_name(f"{executed.stem}.glue.json"))
-    offered = plain_notebook(without_build_checks(notebook), facts)
+    try:
+        offered = plain_notebook(without_build_checks(notebook), facts)
+    except UnknownMarkup as err:  # a warning (an error under -W) that names the page; the rest of the build goes on
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(f"no download written: {err}")
+        return
     _write_atomically(target, json.dumps(offered, indent=1, ensure_ascii=False) + "\n")
     context["ipynb_source"] = f"{pagename}.ipynb"
 
