@@ -241,10 +241,14 @@ def bare_environment(built_book, tmp_path_factory) -> BareEnvironment:
     (wheel,) = (built_book.html / "course").glob("*.whl")
     wanted = [str(wheel), *pinned(RUNNER_PINS)]
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    for stale in WHEELHOUSE.glob("loyalty_lab-*.whl"):  # an older course wheel of the same version would be preferred
+        stale.unlink()                                  # to this build's, with that version's dependencies
     try:  # from the kept wheels alone when they suffice (no index at all) ...
         pip(python, "install", "--no-index", "--find-links", str(WHEELHOUSE), *wanted, timeout=900)
     except AssertionError:  # ... else from the package index, keeping the wheels for the next run
         pip(python, "wheel", "--wheel-dir", str(WHEELHOUSE), "--find-links", str(WHEELHOUSE), *wanted)
+        for course in WHEELHOUSE.glob("loyalty_lab-*.whl"):
+            course.unlink()
         pip(python, "install", "--no-index", "--find-links", str(WHEELHOUSE), *wanted, timeout=900)
     return BareEnvironment(python, time.perf_counter() - start)
 
