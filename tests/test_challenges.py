@@ -15,20 +15,28 @@ from simulations.metrics import outcomes
 CHALLENGES = ["ch01_first_look", "ch02_climb_the_ladder", "ch03_tiering", "ch04_zone_of_affection", "ch05_bonds",
               "ch06_stop_the_leak", "ch07_compete", "ch08_capstone"]
 
-# Found by running the model (three seeds, the challenges' own sizes); each is only a change of the levers the
-# challenge lets the learner move, on top of its starting strategy.
+# Found by running the model (a search over the challenge's levers, checked on the challenges' own seeds and on other
+# seed sets, 4-6 and 21-23, so that a reference does not pass by one lucky draw); each is only a change of the levers
+# the challenge lets the learner move, on top of its starting strategy.
 REFERENCE = {
     "ch01_first_look": dict(product_quality=0.85, cross_sell=0.5),
-    "ch02_climb_the_ladder": dict(frontline_care=0.9, staying_in_touch=0.8, cross_sell=0.7, targeting_precision=0.8),
-    "ch03_tiering": dict(service_platinum=1.0, service_gold=0.9, service_iron=0.8, service_lead=0.2),
+    # Care makes advocates and cross-selling makes clients, but both are contact: staying in touch is kept low so that
+    # care, thanks and sales calls together stay within what customers welcome (rules.contact_fatigue).
+    "ch02_climb_the_ladder": dict(frontline_care=0.9, feedback_channel=0.4, staying_in_touch=0.1, cross_sell=0.9,
+                                  targeting_precision=0.4, acquisition_budget=0.7),
+    # Iron served well enough to stay, Lead lean; a smaller, better-targeted campaign pays less per contact.
+    "ch03_tiering": dict(service_platinum=0.9, service_gold=0.85, service_iron=0.75, service_lead=0.2,
+                         targeting_precision=0.7, acquisition_budget=0.3),
     "ch04_zone_of_affection": dict(product_quality=0.8, frontline_care=0.8, service_platinum=0.8, service_gold=0.8),
-    "ch05_bonds": dict(structural_bond=0.7, cross_sell=0.9, customization_bond=0.6, staying_in_touch=0.7,
+    "ch05_bonds": dict(structural_bond=0.5, cross_sell=1.0, customization_bond=0.7, staying_in_touch=0.1,
                        loyalty_programme="cobranded_card", reward_rate=0.03),
-    "ch06_stop_the_leak": dict(frontline_care=0.9, feedback_channel=0.8, staying_in_touch=0.7, product_quality=0.8,
-                               service_platinum=0.8, service_gold=0.7, service_iron=0.5, service_lead=0.3),
-    "ch08_capstone": dict(service_platinum=0.9, service_gold=0.8, service_iron=0.5, service_lead=0.3, product_quality=0.9,
-                          frontline_care=0.8, feedback_channel=0.6, cross_sell=0.8, targeting_precision=0.8),
-    "ch07_compete": dict(product_quality=0.7, frontline_care=0.8, feedback_channel=0.7, staying_in_touch=0.7,
+    "ch06_stop_the_leak": dict(frontline_care=0.8, feedback_channel=0.5, staying_in_touch=0.75, product_quality=0.8,
+                               service_platinum=0.95, service_gold=0.7, service_iron=0.7, service_lead=0.5),
+    "ch08_capstone": dict(service_platinum=0.8, service_gold=0.7, service_iron=0.7, service_lead=0.4, product_quality=0.8,
+                          frontline_care=0.8, feedback_channel=0.8, staying_in_touch=0.2, cross_sell=0.8,
+                          targeting_precision=0.6, acquisition_budget=0.6, price_index=0.95,
+                          loyalty_programme="cobranded_card", reward_rate=0.02, customization_bond=0.3),
+    "ch07_compete": dict(product_quality=0.8, frontline_care=0.8, feedback_channel=0.7, staying_in_touch=0.2,
                          cross_sell=0.8, structural_bond=0.6),
 }
 
@@ -194,11 +202,16 @@ def test_form_shows_a_message_not_a_traceback(monkeypatch):
 
 # ------------------------------------------------------------------ a challenge among rivals, and one firm's outcomes
 def test_rival_challenge_grades_the_learners_firm_and_matching_the_price_does_not_pay():
-    """ch07_compete: matching the discounter's price takes share back but gives the profit away (seeds 11-13)."""
+    """ch07_compete: matching the discounter's price takes share back but does not earn more (seeds 11-13).
+
+    Spend now answers price (rules.price_response), so the cheaper firm's customers buy more and the margin given away
+    is partly won back: on these seeds profit falls by about a tenth rather than by half (on some other seeds it
+    barely moves); either way the share it buys earns no more than the starting strategy.
+    """
     match = grade("ch07_compete", {"price_index": 0.88})
     assert not match.passed
     assert match.outcome["market_share"] > match.baseline["market_share"] + 0.05
-    assert match.outcome["profit"] < 0.5 * match.baseline["profit"]
+    assert match.outcome["profit"] < match.baseline["profit"]
     text = match.to_text()
     assert "Against the rivals" in text and "Market share at the end" in text and "points" in text
     assert "Profit by tier" not in text  # a firm's books among rivals keep no profit by tier

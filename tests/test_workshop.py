@@ -155,13 +155,17 @@ def test_outputs_are_written(team_files, tmp_path):
 
 
 def test_turning_every_lever_to_the_maximum_buys_loyalty_at_a_loss():
-    """The instructor guide's pitfall: the all-maximum firm keeps delighted customers and makes a loss."""
+    """The instructor guide's pitfall: the all-maximum firm keeps more, and more satisfied, customers and makes a loss.
+
+    Its customers are not near-perfectly satisfied: levels above the middle are felt less and less (rules.felt_level)
+    and contact at the maximum annoys (rules.contact_fatigue), so the last points of every lever buy little.
+    """
     maximum = {lever.name: lever.max for lever in LEVERS if not lever.choices and lever.name != "price_index"}
     teams = {"maximum": Strategy(loyalty_programme="standalone_points", **maximum), "balanced": Strategy()}
     board = tournament("telecom", teams, seeds=1, n_customers=300, months=24).leaderboard.set_index("team")
     assert board.loc["maximum", "profit"] < 0 < board.loc["balanced", "profit"]
     assert board.loc["maximum", "retention_12m"] > board.loc["balanced", "retention_12m"]
-    assert board.loc["maximum", "mean_satisfaction"] > 0.9
+    assert board.loc["maximum", "mean_satisfaction"] > board.loc["balanced", "mean_satisfaction"]
 
 
 def test_identical_strategies_get_identical_results_and_share_a_rank():
