@@ -239,7 +239,7 @@ def plot_satisfaction_loyalty(table, ax=None, size=6):
 # phone layout travels inside the figure's PNG, as a text chunk, so it survives the build's execution cache;
 # book/_ext/loyalty_lab_html.py takes it out and puts both images in the page (CSS shows one).
 PHONE_FIGURE_WIDTH = 3.7     # inches: 355 CSS px
-PHONE_WIDEST_AS_IS = 4.6     # inches: a narrower figure keeps 10-point labels >= 10 px in a phone's column
+PHONE_WIDEST_AS_IS = 4.2     # inches: a narrower figure, shrunk to a 358 px column, keeps >= 85 CSS px an inch
 PHONE_PANEL_HEIGHT = (2.6, 3.2)  # inches, the smallest and largest height of a panel in the phone layout
 PHONE_LEGEND_LABEL_CHARACTERS = 15  # longer labels go one to a line: two columns of them would not fit
 PHONE_LAYOUT_KEY = b"loyalty-lab-phone-layout"  # the PNG text chunk's keyword
@@ -393,7 +393,13 @@ def show_phone_layouts(shell=None) -> bool:
     plt.figure().clear()  # the first figure makes the inline backend register its own formatter, which we wrap
     plt.close("all")
     formatter = shell.display_formatter.formatters["image/png"]
-    drawn = formatter.lookup_by_type(Figure)
+    try:
+        drawn = formatter.lookup_by_type(Figure)
+    except KeyError:  # no inline backend (a plain IPython shell): the figure's own PNG, cropped as the backend does
+        def drawn(fig):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
 
     def png_with_phone_layout(fig):
         data = drawn(fig)

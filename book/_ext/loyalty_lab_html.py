@@ -174,7 +174,7 @@ def add_phone_layouts(app, doctree):
 
     for image in list(doctree.findall(nodes.image)):  # (myst-nb wraps a cell's image in its figure later)
         path = _image_file(app, app.env.docname, image.get("uri", ""))
-        if path is None or path.suffix.lower() != ".png" or PHONE_FIGURE_CLASS in image["classes"]:
+        if path is None or path.suffix.lower() != ".png" or {PHONE_FIGURE_CLASS, WIDE_FIGURE_CLASS} & set(image["classes"]):
             continue
         phone_path = path.with_name(f"{path.stem}.phone.png")
         own, phone = split_phone_layout(path.read_bytes())
