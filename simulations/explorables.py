@@ -16,6 +16,12 @@ the HTML block (data and spec, no script). Anywhere else (a downloaded notebook 
 notebook tests) no chart library is at hand, so the cell shows a static matplotlib figure of the default
 point, computed the same way, and the caption names the notebook widget that moves the levers live.
 Only the model's public interface is used (LoyaltyMarket, Strategy, metrics).
+
+What every explorable shows, so that it teaches what its chapter does (issue 16): profit over the run beside the
+measure it teaches (from the model's own ledger, `metrics.outcomes`), so the top of a slider never looks best only
+because its cost is left out; no share of a group under `metrics.MIN_GROUP_CUSTOMERS` customers (the figures' rule:
+it is marked instead); tiers, churn causes and Jones & Sasser groups in the static figures' colours
+(`simulations.plots`). The page's loader lays the charts out in one column on a phone.
 """
 
 from __future__ import annotations

@@ -136,3 +136,16 @@ def test_the_css_shows_the_phone_layout_only_on_a_phone():
     extension = _extension()
     assert f"figure img.{extension.PHONE_FIGURE_CLASS}" in css and f"figure img.{extension.WIDE_FIGURE_CLASS}" in css
     assert "max-width: none" not in css  # no figure keeps a width wider than the column
+
+
+def test_downloads_keep_plain_pngs(three_panels):
+    import base64
+
+    extension = _extension()
+    own = _png(three_panels)
+    combined = plots.with_phone_layout(own, plots.phone_png(three_panels))
+    notebook = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {"image/png": base64.b64encode(combined).decode("ascii")}},
+        {"output_type": "stream", "text": "hello"}]}, {"cell_type": "markdown", "source": "text"}]}
+    plain = extension.without_phone_layouts(notebook)
+    assert base64.b64decode(plain["cells"][0]["outputs"][0]["data"]["image/png"]) == own

@@ -14,8 +14,11 @@ What it does, and why:
   when it never imports `simulations.plots` (which applies the same style when imported).
 - Figures are described and sized: each figure's image gets the caption as its alt text (docutils would use the
   PNG's path), and a width of 96 CSS pixels per figure inch, so matplotlib's points come out at their nominal size
-  (10 pt = 13 px) and wider figures shrink to the column; on a phone they keep that width and scroll sideways
-  (book/_static/loyalty_lab.css).
+  (10 pt = 13 px) and wider figures shrink to the column (book/_static/loyalty_lab.css).
+- Figures fit a phone: the kernels that execute the pages start with `simulations.plots.show_phone_layouts()` (an
+  IPython start-up file in the build's own IPython directory), so the PNG of every wide figure carries a phone
+  layout, its panels in one column; the page gets both images, and CSS shows the phone layout below 576 px. No
+  figure is wider than a 390 px screen, and none has its labels shrunk away. Downloads keep plain PNGs.
 - The course package ships with the book: `course/loyalty_lab-<version>-py3-none-any.whl`, built from the
   repository at build time, so a reader with only the book (and a downloaded notebook) can `pip install` it, in
   Colab too (the front page links it).
@@ -126,6 +129,22 @@ def with_cached_outputs(app, notebook: dict) -> dict:
     return json.loads(nbformat.writes(merged))
 
 
+def without_phone_layouts(notebook: dict) -> dict:
+    """The notebook with its figures' PNGs plain: the phone layouts they carry are for the book's pages only."""
+    import base64
+
+    from simulations.plots import split_phone_layout
+
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if isinstance(png, str):
+                own, phone = split_phone_layout(base64.b64decode(png))
+                if phone is not None:
+                    output["data"]["image/png"] = base64.b64encode(own).decode("ascii")
+    return notebook
+
+
 def offer_notebook_download(app, pagename, templatename, context, doctree):
     """Write `_sources/<page>.ipynb` (the executed notebook, minus build checks) and link it from the download menu.
 
@@ -135,7 +154,7 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if app.builder.format != "html" or not executed.exists():
         return
-    notebook = with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8")))
+    notebook = without_phone_layouts(with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8"))))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     _write_atomically(target, json.dumps(without_build_checks(notebook), indent=1, ensure_ascii=False) + "\n")
     context["ipynb_source"] = f"{pagename}.ipynb"
