@@ -21,6 +21,7 @@ import zlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from . import rules
 from .metrics import bands_to_show, whale_curve
@@ -242,6 +243,7 @@ PHONE_FIGURE_WIDTH = 3.7     # inches: 355 CSS px
 PHONE_WIDEST_AS_IS = 4.2     # inches: a narrower figure, shrunk to a 358 px column, keeps >= 85 CSS px an inch
 PHONE_PANEL_HEIGHT = (2.6, 3.2)  # inches, the smallest and largest height of a panel in the phone layout
 PHONE_LEGEND_LABEL_CHARACTERS = 15  # longer labels go one to a line: two columns of them would not fit
+PHONE_LEGEND_SHARE = 0.45  # a legend inside a panel, wider than this share of it, moves below the panel
 PHONE_LAYOUT_KEY = b"loyalty-lab-phone-layout"  # the PNG text chunk's keyword
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -325,7 +327,54 @@ def phone_layout(fig):
             legends += _legend_below(ax)
     clone.set_layout_engine("constrained")
     clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
+    FigureCanvasAgg(clone)  # measure the text as it will be drawn
+    clone.canvas.draw()
+    for axes in panels:
+        for ax in axes:
+            legends += _wide_legend_below(ax)
+            _untangle_tick_labels(ax)
+    clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
     return clone
+
+
+def _wide_legend_below(ax) -> float:
+    """A legend inside a panel that takes more than PHONE_LEGEND_SHARE of its width hides the data on a phone:
+    it moves below the panel (returns the height it needs there)."""
+    legend = ax.get_legend()
+    if legend is None or legend.get_window_extent().width <= PHONE_LEGEND_SHARE * ax.get_window_extent().width:
+        return 0.0
+    legend.set_bbox_to_anchor((1.0, 1.0), transform=ax.transAxes)  # mark it as outside, then move it below
+    return _legend_below(ax)
+
+
+def _tick_labels_collide(ax) -> bool:
+    """True when neighbouring x tick labels overlap: side by side when level, along their slant when rotated."""
+    labels = [label for label in ax.get_xticklabels() if label.get_visible() and label.get_text()]
+    if len(labels) < 2:
+        return False
+    angle = np.radians(labels[0].get_rotation() % 180)
+    if np.sin(angle) < 0.05:
+        boxes = sorted((label.get_window_extent() for label in labels), key=lambda box: box.x0)
+        return any(left.x1 > right.x0 + 1 for left, right in zip(boxes, boxes[1:]))
+    anchors = sorted(label.get_transform().transform(label.get_position())[0] for label in labels)
+    height = labels[0].get_fontsize() * ax.figure.dpi / 72
+    return min(np.diff(anchors)) * np.sin(angle) < 1.15 * height
+
+
+def _untangle_tick_labels(ax) -> None:
+    """Category names under a narrower panel can run into each other: slant them until they do not.
+
+    Slanted names end at their tick (right-aligned), so that neighbours stay parallel and apart.
+    """
+    for label in ax.get_xticklabels():
+        if 0 < label.get_rotation() % 180 < 90:
+            label.set(ha="right", va="top", rotation_mode="anchor")
+    for angle in (45, 90):
+        if not _tick_labels_collide(ax):
+            return
+        for label in ax.get_xticklabels():
+            label.set(rotation=angle, ha="right", va="top" if angle < 90 else "center", rotation_mode="anchor")
+        ax.figure.canvas.draw()
 
 
 def phone_png(fig, dpi: int = FIGURE_DPI) -> bytes | None:
