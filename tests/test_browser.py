@@ -211,6 +211,16 @@ def test_figure_labels_are_readable_on_desktop_and_phone(open_page, path, viewpo
         page.screenshot(path=str(SCREENSHOTS / "phone" / f"{path.split('/')[-1]}.png"), full_page=False)
 
 
+@pytest.mark.parametrize("path", toc_pages())
+def test_no_page_scrolls_sideways_on_a_390_px_phone(open_page, path):
+    """Issue 17: nothing (a figure, an explorable, a table, a long name in code) makes a page wider than a phone."""
+    page = open_page(path)
+    page.set_viewport_size(PHONE)
+    loaded_images(page)
+    overflow = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path}: the page scrolls sideways by {overflow} px on a 390 px phone"
+
+
 @pytest.mark.parametrize("path", CHAPTERS[:1])
 def test_captions_have_readable_contrast(open_page, path):
     page = open_page(path)

@@ -36,8 +36,9 @@ def page_spec(page) -> dict:
 
 
 def bars_at(spec: dict, point: dict) -> int:
-    """Bars the chart should draw at `point`: rows of the bar panels there with a value (Vega skips nulls)."""
-    return sum(1 for row in spec["data"]["values"] if row["panel"] != "headline" and row["value"] is not None
+    """Bars the chart should draw at `point`: rows of the bar panels (numbered; the line charts are named) there
+    with a value (Vega skips nulls)."""
+    return sum(1 for row in spec["data"]["values"] if isinstance(row["panel"], int) and row["value"] is not None
                and all(row[name] == value for name, value in point.items()))
 
 
@@ -122,12 +123,13 @@ def test_explorable_fits_a_390_px_phone_before_and_after_a_slider_moves(open_pag
     slider = next(axis for axis in spec.axes if not axis.is_select)
     for value in (slider.default, slider.values[-1], slider.values[0]):
         move_slider(page, slider.name, value)
-        page.evaluate("() => Promise.all(window.loyaltyExplorables.map(view => view.runAsync()))")
+        page.evaluate("() => Promise.all(window.loyaltyExplorables.map(view => view.runAsync())).then(() => true)")
         shape = explorable_geometry(page)
         assert shape["columns"] == "1", shape
         assert shape["left"] >= 0 and shape["right"] <= shape["screen"], f"{chapter} at {slider.name}={value}: {shape}"
         assert shape["view_scroll"] <= 0 and shape["page"] <= shape["screen"], f"{chapter}: scrolls sideways: {shape}"
     (SCREENSHOTS / "phone").mkdir(parents=True, exist_ok=True)
+    page.add_style_tag(content=".bd-header, .skip-link { visibility: hidden !important; }")  # sticky, not the chart
     page.locator(".loyalty-explorable").screenshot(path=str(SCREENSHOTS / "phone" / f"{chapter}_explorable.png"))
     assert page.errors == [], page.errors
 
@@ -145,7 +147,7 @@ def test_a_band_of_too_few_customers_is_marked_not_drawn(open_page):  # noqa: F8
     point = max(sorted(points), key=hidden_at.get)
     move_slider(page, "competitive_intensity", point[0])
     move_slider(page, "product_quality", point[1])
-    page.evaluate("() => Promise.all(window.loyaltyExplorables.map(view => view.runAsync()))")
+    page.evaluate("() => Promise.all(window.loyaltyExplorables.map(view => view.runAsync())).then(() => true)")
     notes = page.eval_on_selector_all(".loyalty-explorable-view svg .mark-text text",
                                       f"texts => texts.filter(t => t.textContent === {json.dumps(HIDDEN_NOTE)}).length")
     assert notes == hidden_at[point]
