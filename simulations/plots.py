@@ -383,7 +383,7 @@ def phone_png(fig, dpi: int = FIGURE_DPI) -> bytes | None:
     if phone is None:
         return None
     buffer = io.BytesIO()
-    phone.savefig(buffer, format="png", dpi=dpi)
+    phone.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")  # a long axis label can outgrow the panel
     return buffer.getvalue()
 
 
