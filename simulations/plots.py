@@ -17,6 +17,7 @@ import inspect
 import io
 import pickle
 import struct
+import textwrap
 import zlib
 
 import matplotlib.pyplot as plt
@@ -244,6 +245,7 @@ PHONE_WIDEST_AS_IS = 4.2     # inches: a narrower figure, shrunk to a 358 px col
 PHONE_PANEL_HEIGHT = (2.6, 3.2)  # inches, the smallest and largest height of a panel in the phone layout
 PHONE_LEGEND_LABEL_CHARACTERS = 15  # longer labels go one to a line: two columns of them would not fit
 PHONE_LEGEND_SHARE = 0.45  # a legend inside a panel, wider than this share of it, moves below the panel
+PHONE_TITLE_CHARACTERS = 44  # a line of a figure's title at 10.5 points in PHONE_FIGURE_WIDTH
 PHONE_LAYOUT_KEY = b"loyalty-lab-phone-layout"  # the PNG text chunk's keyword
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -325,6 +327,8 @@ def phone_layout(fig):
             if ax.xaxis.get_label_position() == "bottom":
                 ax.xaxis.set_tick_params(which="both", labelbottom=True)
             legends += _legend_below(ax)
+    if clone._suptitle is not None:  # a title over the panels (a projected chart's) in lines the phone's width holds
+        clone._suptitle.set_text("\n".join(textwrap.wrap(clone._suptitle.get_text(), PHONE_TITLE_CHARACTERS)))
     clone.set_layout_engine("constrained")
     clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
     FigureCanvasAgg(clone)  # measure the text as it will be drawn
@@ -464,6 +468,20 @@ def show_phone_layouts(shell=None) -> bool:
 
 
 _PHONE_LAYOUTS = {"shown": False}
+
+
+def save_png(fig, path, dpi: int = FIGURE_DPI, **options):
+    """`fig.savefig(path)` as a PNG; in the book's build (see `show_phone_layouts`) with its phone layout inside, so
+    that a chart the command line writes and a page then shows (the instructor guide's) fits a phone too."""
+    from pathlib import Path
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, **options)
+    png = buffer.getvalue()
+    if phone_layouts_shown():
+        png = with_phone_layout(png, phone_png(fig, dpi))
+    Path(path).write_bytes(png)
+    return Path(path)
 
 
 def phone_layouts_shown() -> bool:
