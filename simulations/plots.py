@@ -293,9 +293,25 @@ def _legend_below(ax) -> float:
         return 0.0
     handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
     columns = 2 if max(map(len, labels), default=0) <= PHONE_LEGEND_LABEL_CHARACTERS else 1
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=columns, frameon=False,
-              fontsize="small", title=legend.get_title().get_text() or None)
+    moved = ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=columns, frameon=False,
+                      fontsize="small", title=legend.get_title().get_text() or None)
+    moved.below_panel = True  # placed under the axis' labels once they are drawn (_tuck_legends_below)
     return 0.3 + 0.2 * -(-len(labels) // columns)
+
+
+def _tuck_legends_below(fig, panels) -> None:
+    """Put each legend moved below its panel just under that panel's tick labels and axis label, however tall."""
+    for _ in range(2):  # the layout settles after the legends move
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for axes in panels:
+            for ax in axes:
+                legend = ax.get_legend()
+                if legend is None or not getattr(legend, "below_panel", False):
+                    continue
+                bottom = ax.xaxis.get_tightbbox(renderer).y0 if ax.xaxis.get_visible() else ax.bbox.y0
+                top = ax.transAxes.inverted().transform((0, bottom - 4))[1]
+                legend.set_bbox_to_anchor((0.5, top), transform=ax.transAxes)
 
 
 def phone_layout(fig):
@@ -338,6 +354,7 @@ def phone_layout(fig):
             legends += _wide_legend_below(ax)
             _untangle_tick_labels(ax)
     clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
+    _tuck_legends_below(clone, panels)
     return clone
 
 
