@@ -16,6 +16,12 @@ the HTML block (data and spec, no script). Anywhere else (a downloaded notebook 
 notebook tests) no chart library is at hand, so the cell shows a static matplotlib figure of the default
 point, computed the same way, and the caption names the notebook widget that moves the levers live.
 Only the model's public interface is used (LoyaltyMarket, Strategy, metrics).
+
+What every explorable shows, so that it teaches what its chapter does (issue 16): profit over the run beside the
+measure it teaches (from the model's own ledger, `metrics.outcomes`), so the top of a slider never looks best only
+because its cost is left out; no share of a group under `metrics.MIN_GROUP_CUSTOMERS` customers (the figures' rule:
+it is marked instead); tiers, churn causes and Jones & Sasser groups in the static figures' colours
+(`simulations.plots`). The page's loader lays the charts out in one column on a phone.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import html
 import itertools
 import json
 import os
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import metrics, rules
+from . import metrics, plots, rules
 from .errors import InvalidParameter
 from .model import LoyaltyMarket
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
@@ -75,12 +82,23 @@ def evenly(low: float, high: float, step: float) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Panel:
-    """A bar chart: one bar per measure (key, label) at the chosen point."""
+    """A bar chart: one bar per measure (key, label) at the chosen point.
+
+    `colours` are the bars' colours, from the palette of the static figures (simulations.plots), so a tier or a
+    cause looks the same in both; without them every bar has the book's plain bar colour. `group_sizes` names,
+    for each measure that is a share of a group, the measure counting that group's customers: a share of fewer
+    than `metrics.MIN_GROUP_CUSTOMERS` (summed over the seeds) is left out and marked, as the figures leave it out.
+    """
 
     title: str
     measures: tuple[tuple[str, str], ...]
     unit: str
     scale: float = 1.0  # divide by this (money in thousands)
+    colours: tuple[str, ...] = ()
+    group_sizes: tuple[str, ...] = ()
+
+    def bar_colours(self) -> list[str]:
+        return list(self.colours) or [plots.BAR_COLOUR] * len(self.measures)
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ class Explorable:
     panels: tuple[Panel, ...]
     headline: tuple[str, str, float]  # (measure, label, scale): plotted against the first axis
     widget: str  # the notebook widget that moves these levers live
+    profit_axis: str = ""  # profit is plotted against this axis (the first by default), unless the headline is profit
     strategy: dict = field(default_factory=dict)  # levers fixed for the whole grid
     settings: dict = field(default_factory=dict)  # scenario settings fixed for the whole grid
     n_customers: int = 1000
@@ -110,14 +129,32 @@ class Explorable:
     def default_point(self) -> dict:
         return {a.name: a.default for a in self.axes}
 
+    def axis(self, name: str) -> Axis:
+        return next(a for a in self.axes if a.name == name)
+
+    def line_charts(self) -> list[tuple[str, str, str, float, Axis]]:
+        """(panel id, measure, label, scale, x axis) of each line chart: the headline, and profit beside it.
+
+        Profit is always shown next to what a chapter teaches, so that the top of a slider never looks best only
+        because the chart leaves out what it costs.
+        """
+        key, label, scale = self.headline
+        charts = [("headline", key, label, scale, self.axes[0])]
+        profit_axis = self.axis(self.profit_axis) if self.profit_axis else self.axes[0]
+        if not (key == "profit" and profit_axis is self.axes[0]):
+            mine = "your profit" if self.rivals else "profit"
+            charts.append(("profit", "profit", f"{mine} over {self.months} months (thousands)", _K, profit_axis))
+        return charts
+
 
 _UNIT = evenly(0.0, 1.0, 0.25)
 _K = 1000.0
 _TIER_LABELS = tuple((t, t.capitalize()) for t in rules.TIERS)
-_CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended", "competitor": "competitor",
-                 "product": "product", "indifference": "indifference"}
-_CHURN = Panel("Customers lost over the run, by cause", tuple((f"churned_{c}", _CAUSE_LABELS[c]) for c in rules.CHURN_CAUSES),
-               "customers lost")
+_TIER_COLOURS = tuple(plots.TIER_COLOURS[t] for t in rules.TIERS)
+_CHURN = Panel("Customers lost over the run, by cause",
+               tuple((f"churned_{c}", plots.CAUSE_LABELS[c]) for c in rules.CHURN_CAUSES), "customers lost",
+               colours=tuple(plots.CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES))
+_BAND_KEYS = tuple(name.replace(" ", "_") for _, _, name in metrics.SATISFACTION_BANDS)
 
 EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
     Explorable(
@@ -141,25 +178,26 @@ EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
               levers=("service_platinum", "service_gold")),
          Axis("service_bottom", "service: Iron and Lead", _UNIT, 0.5, levers=("service_iron", "service_lead"))),
         (Panel("Profit by tier over the run (thousands)", tuple((f"profit_{t}", label) for t, label in _TIER_LABELS),
-               "profit (thousands)", _K),
+               "profit (thousands)", _K, colours=_TIER_COLOURS),
          Panel("Customers in each tier after 36 months", tuple((f"tier_{t}", label) for t, label in _TIER_LABELS),
-               "customers")),
+               "customers", colours=_TIER_COLOURS)),
         ("profit", "profit over 36 months (thousands)", _K), "tier_service_widget"),
     Explorable(
         "ch04", "Competition and the satisfaction-retention link", "telecom",
         (Axis("competitive_intensity", "competitive intensity", evenly(0.05, 0.95, 0.15), 0.5),
          Axis("product_quality", "product quality", evenly(0.3, 0.9, 0.3), 0.6)),
         (Panel("Share still customers a year later, by satisfaction band",
-               tuple((f"retention_{name.replace(' ', '_')}", name) for _, _, name in metrics.SATISFACTION_BANDS),
-               "retained after 12 months"),),
-        ("retention_12m", "12-month retention", 1.0), "satisfaction_widget", bands=True),
+               tuple((f"retention_{key}", name) for key, (_, _, name) in zip(_BAND_KEYS, metrics.SATISFACTION_BANDS)),
+               "retained after 12 months", group_sizes=tuple(f"customers_{key}" for key in _BAND_KEYS)),),
+        ("retention_12m", "12-month retention", 1.0), "satisfaction_widget", bands=True, profit_axis="product_quality"),
     Explorable(
         "ch05", "Bonds, programmes and what keeps customers", "retail_bank",
         (Axis("bonds", "social, customization and structural bonds", _UNIT, 0.25,
               levers=("social_bond", "customization_bond", "structural_bond")),
          Axis("loyalty_programme", "loyalty programme", tuple(LEVERS_BY_NAME["loyalty_programme"].choices), "none")),
         (Panel("Why customers stay: share in each Jones & Sasser group",
-               tuple((f"share_{q}", q) for q in rules.QUADRANTS), "share of customers"),
+               tuple((f"share_{q}", q) for q in rules.QUADRANTS), "share of customers",
+               colours=tuple(plots.QUADRANT_COLOURS[q] for q in rules.QUADRANTS)),
          _CHURN),
         ("mean_switching_cost", "mean switching cost", 1.0), "bonds_widget", strategy={"reward_rate": 0.03}),
     Explorable(
@@ -167,7 +205,7 @@ EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
         (Axis("frontline_care", "frontline care", _UNIT, 0.5),
          Axis("feedback_channel", "feedback channel", _UNIT, 0.5)),
         (_CHURN,),
-        ("retention_12m", "12-month retention", 1.0), "care_widget"),
+        ("retention_12m", "12-month retention", 1.0), "care_widget", profit_axis="feedback_channel"),
     Explorable(
         "ch07", "Your firm against a balanced rival", "telecom",
         (Axis("price_index", "your price index", evenly(0.85, 1.15, 0.05), 1.0),
@@ -221,7 +259,9 @@ def _measures(spec: Explorable, model: LoyaltyMarket) -> dict:
     if spec.bands:
         model.run(spec.months - BAND_MONTHS)
         bands = metrics.retention_by_satisfaction(model, BAND_MONTHS)
-        measured.update({f"retention_{row.band.replace(' ', '_')}": row.retention for row in bands.itertuples()})
+        for row in bands.itertuples():
+            measured[f"retention_{row.band.replace(' ', '_')}"] = row.retention
+            measured[f"customers_{row.band.replace(' ', '_')}"] = row.customers
     else:
         model.run(spec.months)
     df = model.datacollector.get_model_vars_dataframe()
@@ -236,13 +276,22 @@ def _measures(spec: Explorable, model: LoyaltyMarket) -> dict:
 
 
 def _point_measures(spec: Explorable, point: dict, n_customers: int, seeds) -> dict:
-    """The chart measures at one grid point, averaged over the seeds (a band empty in every run stays None)."""
-    wanted = [key for panel in spec.panels for key, _ in panel.measures] + [spec.headline[0]]
+    """The chart measures at one grid point, averaged over the seeds.
+
+    A share whose group holds fewer than `metrics.MIN_GROUP_CUSTOMERS` customers over all the seeds (or none)
+    stays None, as in ch04's figure (customers summed over the seeds, shares averaged).
+    """
     runs = [_measures(spec, _market(spec, point, n_customers, seed)) for seed in seeds]
     averaged = {}
-    for key in wanted:
+    for key in [key for panel in spec.panels for key, _ in panel.measures] + [key for _, key, *_ in spec.line_charts()]:
         values = np.array([float(run[key]) for run in runs], dtype=float)
         averaged[key] = None if np.isnan(values).all() else float(np.nanmean(values))
+    for panel in spec.panels:
+        for (key, _), size in zip(panel.measures, panel.group_sizes):
+            customers = sum(int(run[size]) for run in runs)
+            averaged[size] = customers
+            if not metrics.large_enough(customers):
+                averaged[key] = None
     return averaged
 
 
@@ -254,14 +303,19 @@ def _rounded(value, scale: float):
 
 
 def _rows(spec: Explorable, point: dict, measured: dict) -> list[dict]:
-    """Long-format rows for one point: one per bar of every panel, one for the headline."""
+    """Long-format rows for one point: one per bar of every panel (with its group's size where the panel has
+    one), one per line chart (the headline, profit)."""
     rows = []
     for index, panel in enumerate(spec.panels):
-        for order, (key, label) in enumerate(panel.measures):
-            rows.append({**point, "panel": index, "order": order, "category": label,
-                         "value": _rounded(measured[key], panel.scale)})
-    key, label, scale = spec.headline
-    rows.append({**point, "panel": "headline", "order": 0, "category": label, "value": _rounded(measured[key], scale)})
+        sizes = panel.group_sizes or (None,) * len(panel.measures)
+        for order, ((key, label), size) in enumerate(zip(panel.measures, sizes)):
+            row = {**point, "panel": index, "order": order, "category": label,
+                   "value": _rounded(measured[key], panel.scale)}
+            if size is not None:
+                row["customers"] = measured[size]
+            rows.append(row)
+    for chart, key, label, scale, _ in spec.line_charts():
+        rows.append({**point, "panel": chart, "order": 0, "category": label, "value": _rounded(measured[key], scale)})
     return rows
 
 
@@ -295,18 +349,27 @@ def default_point_measures(chapter: str, n_customers: int | None = None, seeds=N
 
 
 def caption(spec: Explorable, computed: dict) -> str:
-    """What was precomputed, and where to explore further."""
+    """What was precomputed, what is left out, and where to explore further."""
     moves = " x ".join(f"{a.label} ({len(a.values)} values)" for a in spec.axes)
     market = "the market chosen" if any(a.name == "scenario" for a in spec.axes) else f"the {spec.scenario} market"
+    small = (f" A band with fewer than {metrics.MIN_GROUP_CUSTOMERS} customers over the runs is not drawn (its share "
+             f"would be mostly chance) and is marked instead."
+             if any(panel.group_sizes for panel in spec.panels) else "")
     return (f"Precomputed when the book was built: {computed['grid_points']} grid points ({moves}), each run "
             f"{len(computed['seeds'])} times (seeds {', '.join(map(str, computed['seeds']))}) with "
             f"{computed['n_customers']:,} customers in {market} for {computed['months']} months, and averaged. "
+            f"Profit is the model's own record of revenue minus every cost, levers included.{small} "
             f"Moving a control picks another precomputed point; nothing runs in your browser. To try any value of every "
             f"lever, open this chapter as a notebook and run `from simulations.widgets import {spec.widget}; "
             f"{spec.widget}()`, or use the practice page of your classroom server.")
 
 
 # --------------------------------------------------------------------------------------------- the chart
+CHART_WIDTH = 250  # CSS px of each chart's plotting area; the page's loader narrows it to fit a phone
+TITLE_CHARACTERS = 34  # about 250 px of 13 px type
+HIDDEN_NOTE = f"fewer than {metrics.MIN_GROUP_CUSTOMERS} customers: not drawn"
+
+
 def _param(axis: Axis) -> dict:
     """A Vega-Lite parameter bound to an input: a slider over the grid's values, or a select."""
     if axis.is_select:
@@ -325,57 +388,80 @@ def _matches(axis: Axis) -> str:
 
 
 def _domain(rows, panel) -> list[float]:
-    """A fixed y range for a panel across the whole grid, so that a bar's movement is a real change."""
+    """A fixed value range for a chart across the whole grid, so that a bar's movement is a real change."""
     values = [r["value"] for r in rows if r["panel"] == panel and r["value"] is not None]
     low, high = min(values + [0.0]), max(values + [0.0])
     return [low, high if high > low else low + 1]
 
 
+def _title(text: str) -> list[str]:
+    """A chart title in lines short enough for the narrowest chart (a phone's), never cut off."""
+    return textwrap.wrap(text, TITLE_CHARACTERS)
+
+
 def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
+    """Horizontal bars (labels stay level and readable in a phone's width), coloured as in the static figures;
+    a group too small to show gets a note where its bar would be."""
+    labels = [label for _, label in panel.measures]
+    category = {"field": "category", "type": "nominal", "title": None, "sort": labels,
+                "scale": {"domain": labels}, "axis": {"labelLimit": 160}}
+    layers = [{"mark": {"type": "bar", "tooltip": True},
+               "encoding": {"y": category,
+                            "x": {"field": "value", "type": "quantitative", "title": panel.unit,
+                                  "scale": {"domain": _domain(rows, index), "nice": True}},
+                            "color": {"field": "category", "type": "nominal", "legend": None,
+                                      "scale": {"domain": labels, "range": panel.bar_colours()}}}}]
+    if panel.group_sizes:
+        layers.append({"transform": [{"filter": "datum.value === null"}],
+                       "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4, "fontStyle": "italic",
+                                "color": "#555555"},
+                       "encoding": {"y": category, "x": {"value": 0}, "text": {"value": HIDDEN_NOTE}}})
     return {
-        "title": panel.title, "width": 250, "height": 200,
+        "title": _title(panel.title), "width": CHART_WIDTH, "height": {"step": 26},
         "transform": [{"filter": f"datum.panel === {index}"}] + [{"filter": _matches(a)} for a in spec.axes],
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "x": {"field": "category", "type": "nominal", "title": None, "sort": [label for _, label in panel.measures],
-                  "axis": {"labelAngle": -30}},
-            "y": {"field": "value", "type": "quantitative", "title": panel.unit,
-                  "scale": {"domain": _domain(rows, index), "nice": True}},
-            "color": {"field": "category", "type": "nominal", "legend": None,
-                      "sort": [label for _, label in panel.measures]},
-        },
+        "layer": layers,
     }
 
 
-def _headline(spec: Explorable, rows) -> dict:
-    """The headline measure against the first axis, at the chosen values of the others; the chosen point marked."""
-    first, others = spec.axes[0], spec.axes[1:]
-    x = {"field": first.name, "type": "ordinal" if first.is_select else "quantitative", "title": first.label}
-    y = {"field": "value", "type": "quantitative", "title": spec.headline[1],
-         "scale": {"domain": _domain(rows, "headline"), "nice": True}}
+def _line(spec: Explorable, chart: str, label: str, axis: Axis, rows) -> dict:
+    """A measure against one axis, at the chosen values of the others; the chosen point marked with its value."""
+    others = [a for a in spec.axes if a is not axis]
+    x = {"field": axis.name, "type": "ordinal" if axis.is_select else "quantitative", "title": axis.label}
+    if not axis.is_select:
+        x["scale"] = {"domain": [axis.values[0], axis.values[-1]], "nice": False, "padding": 16}  # room for the label
+    y = {"field": "value", "type": "quantitative", "title": None,  # the chart's title names it
+         "scale": {"domain": _domain(rows, chart), "nice": True}}
     return {
-        "title": spec.headline[1], "width": 250, "height": 200,
-        "transform": [{"filter": "datum.panel === 'headline'"}] + [{"filter": _matches(a)} for a in others],
+        "title": _title(label), "width": CHART_WIDTH, "height": 200,
+        "transform": [{"filter": f"datum.panel === '{chart}'"}] + [{"filter": _matches(a)} for a in others],
         "layer": [
             {"mark": {"type": "line", "point": True, "tooltip": True}, "encoding": {"x": x, "y": y}},
-            {"transform": [{"filter": _matches(first)}],
+            {"transform": [{"filter": _matches(axis)}],
              "mark": {"type": "point", "size": 180, "filled": True, "color": "#d62728"}, "encoding": {"x": x, "y": y}},
+            {"transform": [{"filter": _matches(axis)}],
+             "mark": {"type": "text", "dy": -14, "fontWeight": "bold", "color": "#d62728"},
+             "encoding": {"x": x, "y": y, "text": {"field": "value", "type": "quantitative", "format": ",.3~g"}}},
         ],
     }
 
 
 def vega_lite_spec(spec: Explorable, rows) -> dict:
-    """The chapter's chart: a bar panel per Panel and the headline chart, redrawn when a bound input moves."""
-    charts = [_bars(spec, i, panel, rows) for i, panel in enumerate(spec.panels)] + [_headline(spec, rows)]
+    """The chapter's chart: a bar panel per Panel, the headline and profit, redrawn when a bound input moves.
+
+    Two charts a row fit a desktop column; the page's loader (book/_static/loyalty_explorables.js) puts them in one
+    column and narrows them on a phone, so the explorable never scrolls sideways.
+    """
+    charts = [_bars(spec, i, panel, rows) for i, panel in enumerate(spec.panels)]
+    charts += [_line(spec, chart, label, axis, rows) for chart, _, label, _, axis in spec.line_charts()]
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "description": spec.title,
         "data": {"values": rows},
         "params": [_param(a) for a in spec.axes],
-        "concat": charts, "columns": 2,  # two charts a row fit the book's column; a phone scrolls sideways
+        "concat": charts, "columns": 2,
         "resolve": {"scale": {"color": "independent"}},  # each panel colours its own bars
         "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                   "title": {"fontSize": 13}},
+                   "title": {"fontSize": 13, "limit": 0}},
     }
 
 
@@ -406,7 +492,8 @@ def _caption_html(text: str) -> str:
 
 
 def static_figure(chapter: str, n_customers: int | None = None, seeds=None):
-    """A matplotlib figure of the chapter's default point: the bars of each panel and the caption's pointer."""
+    """A matplotlib figure of the chapter's default point: the bars of each panel, in the static figures' colours,
+    and the headline and profit in the title."""
     from matplotlib.figure import Figure
 
     spec = explorable_spec(chapter)
@@ -415,13 +502,13 @@ def static_figure(chapter: str, n_customers: int | None = None, seeds=None):
     for ax, panel in zip(fig.subplots(1, len(spec.panels), squeeze=False)[0], spec.panels):
         labels = [label for _, label in panel.measures]
         values = [np.nan if measured[key] is None else measured[key] / panel.scale for key, _ in panel.measures]
-        ax.bar(labels, values, color=[f"C{i}" for i in range(len(labels))])
+        ax.barh(labels, values, color=panel.bar_colours())
+        ax.invert_yaxis()  # first measure on top, as in the page
         ax.set_title(panel.title, fontsize=10)
-        ax.set_ylabel(panel.unit)
-        ax.tick_params(axis="x", labelrotation=30)
+        ax.set_xlabel(panel.unit)
     point = ", ".join(f"{a.label} {a.default}" for a in spec.axes)
-    key, label, scale = spec.headline
-    fig.suptitle(f"{spec.title}\n({point}; {label}: {measured[key] / scale:.3g})", fontsize=10)
+    shown = "; ".join(f"{label}: {measured[key] / scale:,.3g}" for _, key, label, scale, _ in spec.line_charts())
+    fig.suptitle(f"{spec.title}\n({point})\n{shown}", fontsize=10)
     return fig
 
 

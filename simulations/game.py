@@ -283,7 +283,9 @@ def save_game(game: Game, folder) -> list:
         return written
     game.standings().to_csv(folder / "standings.csv", index=False)
     figure = standings_figure(game)
-    figure.savefig(folder / "standings.png", dpi=150, bbox_inches="tight")
+    from .plots import FIGURE_DPI, save_png
+
+    save_png(figure, folder / "standings.png", dpi=FIGURE_DPI, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(figure)

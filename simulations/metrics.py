@@ -181,6 +181,19 @@ def top_share(monthly_profit, top=0.2) -> float:
 
 SATISFACTION_BANDS = ((0.0, 0.4, "very dissatisfied"), (0.4, 0.55, "dissatisfied"), (0.55, 0.7, "neutral"),
                       (0.7, 0.85, "satisfied"), (0.85, 1.01, "completely satisfied"))
+# A share measured on fewer customers than this is mostly chance (one leaver in ten moves it ten points): figures and
+# explorables do not draw such a band or group, and their captions say so.
+MIN_GROUP_CUSTOMERS = 20
+
+
+def large_enough(customers) -> bool | np.ndarray:
+    """True where a group of `customers` (a count or an array of counts) is big enough for its share to be shown."""
+    return np.asarray(customers) >= MIN_GROUP_CUSTOMERS
+
+
+def bands_to_show(bands: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `retention_by_satisfaction` table (or several seeds' merged) with enough customers to show."""
+    return bands[large_enough(bands["customers"])]
 
 
 def retention_by_satisfaction(model, months: int = 12) -> pd.DataFrame:

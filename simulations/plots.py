@@ -12,19 +12,27 @@ to matplotlib, so every figure the course draws (book, notebooks, command line) 
 
 from __future__ import annotations
 
+import base64
 import inspect
+import io
+import pickle
+import struct
+import textwrap
+import zlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from . import rules
-from .metrics import whale_curve
+from .metrics import bands_to_show, whale_curve
 
 TIER_COLOURS = {"platinum": "#7f7f7f", "gold": "#d4a017", "iron": "#4a6fa5", "lead": "#8c564b"}
 CAUSE_COLOURS = dict(zip(rules.CHURN_CAUSES, ("#444444", "#9467bd", "#17becf", "#d62728", "#ff7f0e", "#1f77b4")))
 CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended / other ties",
                 "competitor": "competitor's lure", "product": "product dissatisfaction", "indifference": "indifference"}
 QUADRANT_COLOURS = dict(zip(rules.QUADRANTS, ("#2ca02c", "#bcbd22", "#ff7f0e", "#d62728")))
+BAR_COLOUR = "#4a6fa5"  # bars that name no tier, cause or quadrant (ladder rungs, years, bands)
 
 FIGURE_DPI = 150
 MAX_FIGURE_WIDTH = 8.0                 # inches: the book's text column at 96 CSS px per inch
@@ -114,7 +122,7 @@ def plot_ladder(df, ax=None, month=-1):
     ax = _ax(ax)
     row = df.iloc[month]
     stages = [s for s in rules.STAGES if s != "lost"]
-    ax.bar([s.replace("_", "-") for s in stages], [row[f"stage_{s}"] for s in stages], color="#4a6fa5")
+    ax.bar([s.replace("_", "-") for s in stages], [row[f"stage_{s}"] for s in stages], color=BAR_COLOUR)
     ax.set_ylabel("people")
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     return ax
@@ -123,7 +131,7 @@ def plot_ladder(df, ax=None, month=-1):
 def plot_satisfaction_retention(bands, ax=None, label=None, marker="o"):
     """Retention after a year against satisfaction band at the start (Jones & Sasser's picture)."""
     ax = _ax(ax)
-    shown = bands[bands["customers"] >= 20]
+    shown = bands_to_show(bands)
     ax.plot(shown["band"], shown["retention"], marker=marker, label=label)
     ax.set_xlabel("satisfaction at the start")
     ax.set_ylabel("still a customer a year later")
@@ -224,3 +232,275 @@ def plot_satisfaction_loyalty(table, ax=None, size=6):
     ax.set_xlabel("satisfaction")
     ax.set_ylabel("chance of staying a year")
     return ax
+
+
+# ------------------------------------------------------------------------------------------------ phones
+# A phone's text column is about 358 CSS px (a 390 px screen). A figure drawn for the desktop column, shrunk to it,
+# shows its 10-point labels 6-8 px high, so the book also carries each wide figure in a phone layout: the same
+# panels in one column, PHONE_FIGURE_WIDTH wide, shown at 96 CSS px per inch (labels at their nominal size). The
+# phone layout travels inside the figure's PNG, as a text chunk, so it survives the build's execution cache;
+# book/_ext/loyalty_lab_html.py takes it out and puts both images in the page (CSS shows one).
+PHONE_FIGURE_WIDTH = 3.7     # inches: 355 CSS px
+PHONE_WIDEST_AS_IS = 4.2     # inches: a narrower figure, shrunk to a 358 px column, keeps >= 85 CSS px an inch
+PHONE_PANEL_HEIGHT = (2.6, 3.2)  # inches, the smallest and largest height of a panel in the phone layout
+PHONE_LEGEND_LABEL_CHARACTERS = 15  # longer labels go one to a line: two columns of them would not fit
+PHONE_LEGEND_SHARE = 0.45  # a legend inside a panel, wider than this share of it, moves below the panel
+PHONE_TITLE_CHARACTERS = 44  # a line of a figure's title at 10.5 points in PHONE_FIGURE_WIDTH
+PHONE_LAYOUT_KEY = b"loyalty-lab-phone-layout"  # the PNG text chunk's keyword
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _clone(fig):
+    """An independent copy of a figure (pickled and back), never shown by pyplot."""
+    clone = pickle.loads(pickle.dumps(fig))
+    if clone.canvas.manager is not None:  # a pyplot figure comes back registered with pyplot: it must not be shown
+        plt.close(clone)
+    return clone
+
+
+def _panels_by_position(fig) -> list[list] | None:
+    """The figure's axes grouped by their place in its one grid of subplots, in reading order (row by row).
+
+    None when the figure is not a plain grid (subfigures, several grids, axes placed by hand): its phone layout
+    would be a guess.
+    """
+    if fig.subfigs:
+        return None
+    places, grids = {}, set()
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if spec is None:
+            if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
+                continue  # a colorbar follows its parent axes
+            return None
+        grids.add(id(spec.get_gridspec()))
+        places.setdefault((spec.rowspan.start, spec.colspan.start), []).append(ax)
+    if len(grids) != 1:
+        return None
+    return [places[key] for key in sorted(places)]
+
+
+def _legend_below(ax) -> float:
+    """Move a legend that sits outside the axes, to the right, below them: a phone has no width to spare.
+
+    Returns the height (inches) the moved legend needs.
+    """
+    legend = ax.get_legend()
+    if legend is None:
+        return 0.0
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    if anchor.x0 < 0.99:  # inside the axes: it stays where its author put it
+        return 0.0
+    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    columns = 2 if max(map(len, labels), default=0) <= PHONE_LEGEND_LABEL_CHARACTERS else 1
+    moved = ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=columns, frameon=False,
+                      fontsize="small", title=legend.get_title().get_text() or None)
+    moved.below_panel = True  # placed under the axis' labels once they are drawn (_tuck_legends_below)
+    return 0.3 + 0.2 * -(-len(labels) // columns)
+
+
+def _tuck_legends_below(fig, panels) -> None:
+    """Put each legend moved below its panel just under that panel's tick labels and axis label, however tall."""
+    for _ in range(2):  # the layout settles after the legends move
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for axes in panels:
+            for ax in axes:
+                legend = ax.get_legend()
+                if legend is None or not getattr(legend, "below_panel", False):
+                    continue
+                bottom = ax.xaxis.get_tightbbox(renderer).y0 if ax.xaxis.get_visible() else ax.bbox.y0
+                top = ax.transAxes.inverted().transform((0, bottom - 4))[1]
+                legend.set_bbox_to_anchor((0.5, top), transform=ax.transAxes)
+
+
+def phone_layout(fig):
+    """A copy of `fig` with its panels in one column, PHONE_FIGURE_WIDTH inches wide; None when `fig` reads on a
+    phone as it is, or is not a plain grid of panels.
+
+    Shared axes keep their tick labels on every panel (in one column each panel needs its own), and legends
+    outside a panel move below it.
+    """
+    width, height = fig.get_size_inches()
+    if width <= PHONE_WIDEST_AS_IS:
+        return None
+    try:
+        clone = _clone(fig)
+    except Exception:  # something in the figure cannot be copied (a lambda formatter, say)
+        return None
+    panels = _panels_by_position(clone)
+    if not panels:
+        return None
+    rows = panels[0][0].get_subplotspec().get_gridspec().nrows
+    panel_height = min(max(height / rows, PHONE_PANEL_HEIGHT[0]), PHONE_PANEL_HEIGHT[1])
+    column = clone.add_gridspec(len(panels), 1)
+    legends = 0.0
+    for index, axes in enumerate(panels):
+        for ax in axes:
+            ax.set_subplotspec(column[index, 0])
+            if ax.yaxis.get_label_position() == "left":
+                ax.yaxis.set_tick_params(which="both", labelleft=True)
+            if ax.xaxis.get_label_position() == "bottom":
+                ax.xaxis.set_tick_params(which="both", labelbottom=True)
+            legends += _legend_below(ax)
+    if clone._suptitle is not None:  # a title over the panels (a projected chart's) in lines the phone's width holds
+        clone._suptitle.set_text("\n".join(textwrap.wrap(clone._suptitle.get_text(), PHONE_TITLE_CHARACTERS)))
+    clone.set_layout_engine("constrained")
+    clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
+    FigureCanvasAgg(clone)  # measure the text as it will be drawn
+    clone.canvas.draw()
+    for axes in panels:
+        for ax in axes:
+            legends += _wide_legend_below(ax)
+            _untangle_tick_labels(ax)
+    clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
+    _tuck_legends_below(clone, panels)
+    return clone
+
+
+def _wide_legend_below(ax) -> float:
+    """A legend inside a panel that takes more than PHONE_LEGEND_SHARE of its width hides the data on a phone:
+    it moves below the panel (returns the height it needs there)."""
+    legend = ax.get_legend()
+    if legend is None or legend.get_window_extent().width <= PHONE_LEGEND_SHARE * ax.get_window_extent().width:
+        return 0.0
+    legend.set_bbox_to_anchor((1.0, 1.0), transform=ax.transAxes)  # mark it as outside, then move it below
+    return _legend_below(ax)
+
+
+def _tick_labels_collide(ax) -> bool:
+    """True when neighbouring x tick labels overlap: side by side when level, along their slant when rotated."""
+    labels = [label for label in ax.get_xticklabels() if label.get_visible() and label.get_text()]
+    if len(labels) < 2:
+        return False
+    angle = np.radians(labels[0].get_rotation() % 180)
+    if np.sin(angle) < 0.05:
+        boxes = sorted((label.get_window_extent() for label in labels), key=lambda box: box.x0)
+        return any(left.x1 > right.x0 + 1 for left, right in zip(boxes, boxes[1:]))
+    anchors = sorted(label.get_transform().transform(label.get_position())[0] for label in labels)
+    height = labels[0].get_fontsize() * ax.figure.dpi / 72
+    return min(np.diff(anchors)) * np.sin(angle) < 1.15 * height
+
+
+def _untangle_tick_labels(ax) -> None:
+    """Category names under a narrower panel can run into each other: slant them until they do not.
+
+    Slanted names end at their tick (right-aligned), so that neighbours stay parallel and apart.
+    """
+    for label in ax.get_xticklabels():
+        if 0 < label.get_rotation() % 180 < 90:
+            label.set(ha="right", va="top", rotation_mode="anchor")
+    for angle in (45, 90):
+        if not _tick_labels_collide(ax):
+            return
+        for label in ax.get_xticklabels():
+            label.set(rotation=angle, ha="right", va="top" if angle < 90 else "center", rotation_mode="anchor")
+        ax.figure.canvas.draw()
+
+
+def phone_png(fig, dpi: int = FIGURE_DPI) -> bytes | None:
+    """The PNG of `fig`'s phone layout (see `phone_layout`), or None when it needs none."""
+    phone = phone_layout(fig)
+    if phone is None:
+        return None
+    buffer = io.BytesIO()
+    phone.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")  # a long axis label can outgrow the panel
+    return buffer.getvalue()
+
+
+def _chunks(png: bytes):
+    """(type, data, start, end) of every chunk of a PNG file."""
+    if not png.startswith(_PNG_SIGNATURE):
+        raise ValueError("not a PNG file")
+    position = len(_PNG_SIGNATURE)
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position:position + 4])
+        kind = png[position + 4:position + 8]
+        yield kind, png[position + 8:position + 8 + length], position, position + 12 + length
+        position += 12 + length
+
+
+def with_phone_layout(png: bytes, phone: bytes | None) -> bytes:
+    """`png` carrying `phone` (a PNG) in a text chunk before its end; `png` itself when there is no phone layout."""
+    if phone is None:
+        return png
+    data = PHONE_LAYOUT_KEY + b"\0" + base64.b64encode(phone)
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
+    end = next(start for kind, _, start, _ in _chunks(png) if kind == b"IEND")
+    return png[:end] + chunk + png[end:]
+
+
+def split_phone_layout(png: bytes) -> tuple[bytes, bytes | None]:
+    """The figure's own PNG without the phone layout's chunk, and the phone layout's PNG (None without one)."""
+    for kind, data, start, end in _chunks(png):
+        if kind == b"tEXt" and data.startswith(PHONE_LAYOUT_KEY + b"\0"):
+            return png[:start] + png[end:], base64.b64decode(data[len(PHONE_LAYOUT_KEY) + 1:])
+    return png, None
+
+
+def book_png(fig, png: bytes | None = None, dpi: int = FIGURE_DPI) -> bytes:
+    """The PNG the book shows for `fig` (`png`, or the figure saved at `dpi`), with its phone layout inside."""
+    if png is None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        png = buffer.getvalue()
+    return with_phone_layout(png, phone_png(fig, dpi))
+
+
+def show_phone_layouts(shell=None) -> bool:
+    """Make the PNG that IPython shows for every matplotlib figure carry the figure's phone layout.
+
+    The book's build runs this in each kernel that executes a page (book/_ext/loyalty_lab_html.py writes it
+    into the kernels' IPython start-up files): it wraps the PNG formatter of the inline backend, so a page's
+    figures need no change. Returns False outside IPython.
+    """
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return False
+    plt.figure().clear()  # the first figure makes the inline backend register its own formatter, which we wrap
+    plt.close("all")
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        drawn = formatter.lookup_by_type(Figure)
+    except KeyError:  # no inline backend (a plain IPython shell): the figure's own PNG, cropped as the backend does
+        def drawn(fig):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    def png_with_phone_layout(fig):
+        data = drawn(fig)
+        if not data:
+            return data
+        encoded = isinstance(data, str)  # the inline backend hands IPython base64 text
+        png = with_phone_layout(base64.b64decode(data) if encoded else data, phone_png(fig))
+        return base64.b64encode(png).decode("ascii") if encoded else png
+
+    formatter.for_type(Figure, png_with_phone_layout)
+    _PHONE_LAYOUTS["shown"] = True
+    return True
+
+
+_PHONE_LAYOUTS = {"shown": False}
+
+
+def save_png(fig, path, dpi: int = FIGURE_DPI, **options):
+    """`fig.savefig(path)` as a PNG; in the book's build (see `show_phone_layouts`) with its phone layout inside, so
+    that a chart the command line writes and a page then shows (the instructor guide's) fits a phone too."""
+    from pathlib import Path
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, **options)
+    png = buffer.getvalue()
+    if phone_layouts_shown():
+        png = with_phone_layout(png, phone_png(fig, dpi))
+    Path(path).write_bytes(png)
+    return Path(path)
+
+
+def phone_layouts_shown() -> bool:
+    """True in a kernel where `show_phone_layouts` ran (the book's build): figures shown as PNG carry their phone layout."""
+    return _PHONE_LAYOUTS["shown"]

@@ -262,7 +262,10 @@ class MarketExplorer(widgets.VBox):
         """The current panels as an image at print resolution (what a static page shows instead of the widget)."""
         from IPython.display import Image
 
-        return Image(data=figure_png(self.figure, dpi), format="png")
+        png = figure_png(self.figure, dpi)
+        if plots.phone_layouts_shown():  # in the book's build: the page also gets the panels laid out for a phone
+            png = plots.with_phone_layout(png, plots.phone_png(self.figure, dpi))
+        return Image(data=png, format="png")
 
     def _show(self):
         from IPython import get_ipython

@@ -623,7 +623,9 @@ def safe_filename(name: str) -> str:
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=150)  # the book's figure resolution (simulations.plots.FIGURE_DPI)
+    from .plots import FIGURE_DPI, save_png
+
+    save_png(fig, path, dpi=FIGURE_DPI)
     plt.close(fig)
     return path
 

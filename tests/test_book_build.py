@@ -140,18 +140,18 @@ def test_binder_environment_installs_the_pinned_set_and_the_course():
 
 # ------------------------------------------------------------------------------------------ figures
 def figures(html_file: Path):
-    """(img tag, caption text without its number, PNG path) of every figure on a built page."""
+    """(img tag, caption text without its number, PNG path) of every figure image on a built page (a wide figure
+    has two: its own layout and a phone's)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
     for figure in soup.select("article figure"):
-        img, caption = figure.find("img"), figure.find("figcaption")
-        if img is None:
-            continue
+        caption = figure.find("figcaption")
         text = " ".join(caption.get_text(" ").split()) if caption else ""
         text = re.sub(r"^Fig\.\s*[\d.]+\s*", "", text).rstrip("#").strip()
         computed = figure.find_parent("div", class_="cell_output") is not None  # drawn by a cell, not a screenshot
-        yield img, text, (html_file.parent / img["src"]).resolve(), computed
+        for img in figure.find_all("img"):
+            yield img, text, (html_file.parent / img["src"]).resolve(), computed
 
 
 def built_pages(built_book) -> list[Path]:
@@ -181,6 +181,29 @@ def test_every_figure_is_sharp_and_described_by_its_caption(built_book):
             if width < 1.5 * shown:
                 problems.append(f"{where}: {width} px wide, shown {shown} px: under 1.5 image pixels per CSS pixel")
     assert seen >= 20, f"only {seen} figures found: did the page layout change?"
+    assert not problems, "\n".join(problems)
+
+
+def test_every_wide_figure_comes_with_its_phone_layout(built_book):
+    """Issue 17: a figure wider than a phone can show with readable labels carries its panels in one column too."""
+    from PIL import Image
+
+    from simulations.plots import PHONE_WIDEST_AS_IS
+
+    phone_layouts, problems = 0, []
+    for html_file in built_pages(built_book):
+        shown = {}
+        for img, _, png, computed in figures(html_file):
+            if computed:
+                shown.setdefault(img.find_parent("figure").get("id") or str(png), []).append((img, png))
+        for name, images in shown.items():
+            with Image.open(images[0][1]) as image:
+                inches = image.size[0] / image.info.get("dpi", (150, 150))[0]
+            phones = [img for img, _ in images if "loyalty-phone-figure" in img.get("class", [])]
+            phone_layouts += len(phones)
+            if inches > PHONE_WIDEST_AS_IS and len(phones) != 1:
+                problems.append(f"{html_file.name} {name}: {inches:.1f} inches wide, {len(phones)} phone layouts")
+    assert phone_layouts >= 20, f"only {phone_layouts} phone layouts found"
     assert not problems, "\n".join(problems)
 
 

@@ -61,7 +61,8 @@ def test_grid_shape_rows_and_sliders(small_ch04):
     spec = explorable_spec("ch04")
     bars = sum(len(panel.measures) for panel in spec.panels)
     assert small_ch04["grid_points"] == len(spec.grid()) == 7 * 3
-    assert len(small_ch04["rows"]) == small_ch04["grid_points"] * (bars + 1)
+    assert len(spec.line_charts()) == 2  # retention against competition, and profit against quality
+    assert len(small_ch04["rows"]) == small_ch04["grid_points"] * (bars + 2)
     points = {(r["competitive_intensity"], r["product_quality"]) for r in small_ch04["rows"]}
     assert len(points) == 21 and (0.05, 0.3) in points and (0.95, 0.9) in points
     for row in small_ch04["rows"]:
@@ -184,3 +185,106 @@ def test_the_chart_library_is_pinned_and_comes_from_the_lock_file():
     for name, version in package["dependencies"].items():
         assert version[0].isdigit(), f"{name} must be pinned to an exact version, not {version}"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+# ------------------------------------------------------------------------------ telling the truth (issue 16)
+@pytest.mark.parametrize("chapter", CHAPTER_IDS)
+def test_every_explorable_shows_profit_at_every_point(chapter):
+    """Profit beside what the chapter teaches, so the top of a slider never looks best only because cost is hidden."""
+    spec = explorable_spec(chapter)
+    profit_charts = [chart for chart in spec.line_charts() if chart[1] == "profit"]
+    assert len(profit_charts) == 1, chapter
+    chart_id = profit_charts[0][0]
+    result = compute_explorable(chapter, n_customers=60, seeds=(1,))
+    profit_rows = [row for row in result["rows"] if row["panel"] == chart_id]
+    assert len(profit_rows) == result["grid_points"]
+    assert all(row["value"] is not None and math.isfinite(row["value"]) for row in profit_rows)
+    titles = [" ".join(chart["title"]) for chart in result["vega_lite"]["concat"]]
+    assert any("profit over 36 months" in title for title in titles), titles
+
+
+@pytest.mark.parametrize("chapter, axis", [("ch05", "bonds"), ("ch06", "feedback_channel")])
+def test_profit_is_plotted_against_the_lever_the_chapter_warns_about(chapter, axis):
+    """ch05: bonding 'peaks at a modest investment'; ch06: a fully staffed feedback channel makes profit fall."""
+    (profit,) = [chart for chart in explorable_spec(chapter).line_charts() if chart[1] == "profit"]
+    assert profit[4].name == axis
+
+
+def test_profit_is_the_models_own_record():
+    """The profit drawn at a point is what the model's ledger says for the same run (averaged over the seeds)."""
+    from simulations import LoyaltyMarket, metrics
+
+    result = compute_explorable("ch06", n_customers=120, seeds=(1, 2))
+    row = next(r for r in result["rows"] if r["panel"] == "profit" and r["frontline_care"] == 0.5
+               and r["feedback_channel"] == 1.0)
+    profits = []
+    for seed in (1, 2):
+        model = LoyaltyMarket("telecom", strategy=Strategy.preset("balanced").replace(frontline_care=0.5,
+                              feedback_channel=1.0), n_customers=120, seed=seed)
+        model.run(36)
+        profits.append(metrics.outcomes(model)["profit"])
+    assert row["value"] == pytest.approx(sum(profits) / 2 / 1000, abs=0.051)
+
+
+def test_bands_of_too_few_customers_are_left_out_by_the_figures_rule(small_ch04, monkeypatch):
+    """One rule for figures and explorables: metrics.MIN_GROUP_CUSTOMERS, over the seeds' customers together."""
+    from simulations import metrics
+
+    bands = [r for r in small_ch04["rows"] if r["panel"] == 0]
+    assert bands and all("customers" in r for r in bands)
+    small = [r for r in bands if r["customers"] < metrics.MIN_GROUP_CUSTOMERS]
+    large = [r for r in bands if r["customers"] >= metrics.MIN_GROUP_CUSTOMERS]
+    assert small and large, "120 customers should leave some bands small and some not"
+    assert all(r["value"] is None for r in small)
+    assert all(r["value"] is not None for r in large)
+    text = json.dumps(small_ch04["vega_lite"])
+    assert explorables.HIDDEN_NOTE in text and "datum.value === null" in text  # marked where the bar would be
+    assert f"fewer than {metrics.MIN_GROUP_CUSTOMERS} customers" in small_ch04["caption"]
+
+    monkeypatch.setattr(metrics, "MIN_GROUP_CUSTOMERS", 10**9)  # the explorable follows the one rule
+    everything_small = compute_explorable("ch04", **SMALL)
+    assert all(r["value"] is None for r in everything_small["rows"] if r["panel"] == 0)
+
+
+def test_the_static_figure_uses_the_same_band_rule():
+    import matplotlib
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    from simulations import metrics, plots
+
+    bands = pd.DataFrame({"band": ["a", "b", "c"], "low": [0, 0.4, 0.7],
+                          "customers": [metrics.MIN_GROUP_CUSTOMERS - 1, metrics.MIN_GROUP_CUSTOMERS, 500],
+                          "retention": [1.0, 0.5, 0.9]})
+    ax = plots.plot_satisfaction_retention(bands)
+    assert list(ax.lines[0].get_ydata()) == [0.5, 0.9]
+
+
+def _bar_colours(result) -> dict[str, str]:
+    colours = {}
+    for chart in result["vega_lite"]["concat"]:
+        for layer in chart.get("layer", []):
+            colour = layer.get("encoding", {}).get("color")
+            if colour:
+                colours.update(zip(colour["scale"]["domain"], colour["scale"]["range"]))
+    return colours
+
+
+def test_colours_of_tiers_causes_and_quadrants_match_the_static_figures():
+    from simulations import plots, rules
+
+    tiers = _bar_colours(compute_explorable("ch03", n_customers=60, seeds=(1,)))
+    assert {t.capitalize(): plots.TIER_COLOURS[t] for t in rules.TIERS}.items() <= tiers.items()
+    bonds = _bar_colours(compute_explorable("ch05", n_customers=60, seeds=(1,)))
+    assert {plots.CAUSE_LABELS[c]: plots.CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES}.items() <= bonds.items()
+    assert {q: plots.QUADRANT_COLOURS[q] for q in rules.QUADRANTS}.items() <= bonds.items()
+    for chapter in ("ch06", "ch07"):
+        causes = _bar_colours(compute_explorable(chapter, n_customers=60, seeds=(1,)))
+        assert {plots.CAUSE_LABELS[c]: plots.CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES}.items() <= causes.items()
+
+
+def test_chart_titles_are_wrapped_for_a_phone_never_cut(small_ch04):
+    for chart in small_ch04["vega_lite"]["concat"]:
+        assert isinstance(chart["title"], list)
+        assert all(len(line) <= explorables.TITLE_CHARACTERS for line in chart["title"])
+    assert small_ch04["vega_lite"]["config"]["title"]["limit"] == 0

@@ -14,8 +14,11 @@ What it does, and why:
   when it never imports `simulations.plots` (which applies the same style when imported).
 - Figures are described and sized: each figure's image gets the caption as its alt text (docutils would use the
   PNG's path), and a width of 96 CSS pixels per figure inch, so matplotlib's points come out at their nominal size
-  (10 pt = 13 px) and wider figures shrink to the column; on a phone they keep that width and scroll sideways
-  (book/_static/loyalty_lab.css).
+  (10 pt = 13 px) and wider figures shrink to the column (book/_static/loyalty_lab.css).
+- Figures fit a phone: the kernels that execute the pages start with `simulations.plots.show_phone_layouts()` (an
+  IPython start-up file in the build's own IPython directory), so the PNG of every wide figure carries a phone
+  layout, its panels in one column; the page gets both images, and CSS shows the phone layout below 576 px. No
+  figure is wider than a 390 px screen, and none has its labels shrunk away. Downloads keep plain PNGs.
 - The course package ships with the book: `course/loyalty_lab-<version>-py3-none-any.whl`, built from the
   repository at build time, so a reader with only the book (and a downloaded notebook) can `pip install` it, in
   Colab too (the front page links it).
@@ -97,6 +100,15 @@ def hide_build_checks(app, doctree):
             cell.parent.remove(cell)
 
 
+def _write_bytes_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -126,6 +138,22 @@ def with_cached_outputs(app, notebook: dict) -> dict:
     return json.loads(nbformat.writes(merged))
 
 
+def without_phone_layouts(notebook: dict) -> dict:
+    """The notebook with its figures' PNGs plain: the phone layouts they carry are for the book's pages only."""
+    import base64
+
+    from simulations.plots import split_phone_layout
+
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if isinstance(png, str):
+                own, phone = split_phone_layout(base64.b64decode(png))
+                if phone is not None:
+                    output["data"]["image/png"] = base64.b64encode(own).decode("ascii")
+    return notebook
+
+
 def offer_notebook_download(app, pagename, templatename, context, doctree):
     """Write `_sources/<page>.ipynb` (the executed notebook, minus build checks) and link it from the download menu.
 
@@ -135,7 +163,7 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if app.builder.format != "html" or not executed.exists():
         return
-    notebook = with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8")))
+    notebook = without_phone_layouts(with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8"))))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     facts = page_facts(app, pagename)
     facts.glue = glue_file_values(executed.with_name(f"{executed.stem}.glue.json"))
@@ -260,7 +288,8 @@ def author_year(keys, kind, entries) -> str:
 
 # ------------------------------------------------------------------------------------------ figures
 def _image_file(app, docname: str, uri: str) -> Path | None:
-    for candidate in (Path(app.srcdir) / uri, Path(app.srcdir) / Path(docname).parent / uri, Path(uri)):
+    """The file of an image node's URI: relative to the page, or to the book's root when it starts with "/"."""
+    for candidate in (Path(app.srcdir) / uri.lstrip("/"), Path(app.srcdir) / Path(docname).parent / uri, Path(uri)):
         if candidate.is_file():
             return candidate
     return None
@@ -274,6 +303,36 @@ def _figure_inches(path: Path) -> float | None:
         dpi = image.info.get("dpi")
         width = image.size[0]
     return width / float(dpi[0]) if dpi and dpi[0] else None
+
+
+PHONE_FIGURE_CLASS, WIDE_FIGURE_CLASS = "loyalty-phone-figure", "loyalty-wide-figure"  # as in loyalty_lab.css
+
+
+def add_phone_layouts(app, doctree):
+    """Give each figure whose PNG carries a phone layout (simulations.plots) a second image, shown on a phone.
+
+    The layout is taken out of the PNG (the page keeps a plain PNG) and written beside it; CSS shows one image or
+    the other by the screen's width, and both load lazily, so a reader downloads only the one shown. Runs before
+    Sphinx collects the page's images, so that the phone image is copied to the HTML like any other.
+    """
+    from simulations.plots import split_phone_layout
+
+    for image in list(doctree.findall(nodes.image)):  # (myst-nb wraps a cell's image in its figure later)
+        path = _image_file(app, app.env.docname, image.get("uri", ""))
+        if path is None or path.suffix.lower() != ".png" or {PHONE_FIGURE_CLASS, WIDE_FIGURE_CLASS} & set(image["classes"]):
+            continue
+        phone_path = path.with_name(f"{path.stem}.phone.png")
+        own, phone = split_phone_layout(path.read_bytes())
+        if phone is not None:
+            _write_bytes_atomically(phone_path, phone)
+            _write_bytes_atomically(path, own)
+        if not phone_path.exists():  # (a rebuild finds the PNG already split)
+            continue
+        phone_uri = image["uri"][: -len(path.name)] + phone_path.name
+        image["classes"].append(WIDE_FIGURE_CLASS)
+        image["loading"] = "lazy"
+        image.parent.insert(image.parent.index(image) + 1,
+                            nodes.image(uri=phone_uri, classes=[PHONE_FIGURE_CLASS], loading="lazy"))
 
 
 def describe_and_size_figures(app, doctree, docname):
@@ -362,11 +421,30 @@ def add_static_files(app, config):
     config.html_static_path.append(str(STATIC))
 
 
+PHONE_STARTUP = """# Written by book/_ext/loyalty_lab_html.py for the kernels that execute the book's pages: every figure's PNG
+# carries its phone layout (simulations.plots.show_phone_layouts).
+from simulations.plots import show_phone_layouts
+
+show_phone_layouts()
+del show_phone_layouts
+"""
+
+
+def draw_phone_layouts_in_kernels(app, config):
+    """Have the kernels that execute the pages (they inherit this process's environment) start with the phone
+    layouts on: an IPython directory of the build's own, whose start-up file turns them on."""
+    ipython_dir = Path(app.outdir).parent / "ipython"
+    _write_atomically(ipython_dir / "profile_default" / "startup" / "50-loyalty-lab-phone-figures.py", PHONE_STARTUP)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
+
+
 def setup(app):
     app.connect("config-inited", add_static_files)
     app.connect("config-inited", use_course_figure_style)
+    app.connect("config-inited", draw_phone_layouts_in_kernels)
     app.add_css_file("loyalty_lab.css")
     app.connect("doctree-read", hide_build_checks)
+    app.connect("doctree-read", add_phone_layouts, priority=400)  # before Sphinx's image collector (500)
     app.connect("doctree-resolved", describe_and_size_figures)
     app.connect("html-page-context", offer_notebook_download, priority=500)
     app.connect("html-page-context", offer_notebook_download, priority=900)
