@@ -216,6 +216,23 @@ def _rmse_points(curve, observed) -> float:
     return float(100 * np.sqrt(np.mean((np.asarray(curve)[1:len(observed)] - observed[1:]) ** 2)))
 
 
+def _leaving_deviance(curve, observed) -> float:
+    """How unlikely `observed` is under `curve` (a model's survival), as Fader & Hardie (2007) fit the sBG: each
+    period's leavers and the last period's survivors, per customer of the cohort, minus the same for the observed
+    curve itself (0 when the curves agree). Unlike the RMSE it weighs each year's leavers against those at risk, so
+    later years count by their churn, not by how many are left."""
+    curve = np.clip(np.asarray(curve, dtype=float)[:len(observed)], 1e-9, 1.0)
+    leavers, predicted = -np.diff(observed), np.maximum(-np.diff(curve), 1e-9)
+    own = np.maximum(leavers, 1e-12)
+    return float(2 * (leavers @ (np.log(own) - np.log(predicted))
+                      + observed[-1] * (np.log(max(observed[-1], 1e-12)) - np.log(curve[-1]))))
+
+
+# What the search minimises: the RMSE of the survival curve in points, or the leaving deviance (x 100, so that the
+# search's tolerances mean about as much on either scale).
+CRITERIA = {"rmse": _rmse_points, "deviance": lambda curve, observed: 100 * _leaving_deviance(curve, observed)}
+
+
 _GRID_CACHE: dict = {}
 
 
@@ -252,24 +269,24 @@ def _surrogate(points, curves, dimensions: int):
     return lambda unit: np.clip(interpolate(np.clip(unit, 0.0, 1.0)[None, :])[0], 0.0, 1.0)
 
 
-def _surrogate_fit(surrogate, observed, starts) -> np.ndarray:
-    """The unit point whose interpolated curve comes closest to `observed`, from the best of `starts`."""
+def _surrogate_fit(surrogate, observed, starts, criterion) -> np.ndarray:
+    """The unit point whose interpolated curve comes closest to `observed` by `criterion`, from the best of `starts`."""
     def loss(unit):
-        return _rmse_points(surrogate(unit), observed)
+        return criterion(surrogate(unit), observed)
 
     found = [minimize(loss, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(start),
                       options={"xatol": 0.005, "fatol": 0.01, "maxfev": 400}) for start in starts]
     return min(found, key=lambda r: r.fun).x
 
 
-def _surrogate_optimum(points, curves, observed, dimensions: int) -> np.ndarray:
+def _surrogate_optimum(points, curves, observed, dimensions: int, criterion) -> np.ndarray:
     """Where in the unit cube the grid's curves, interpolated between grid points, come closest to `observed`
     (from the three best grid points)."""
-    errors = [_rmse_points(curve, observed) for curve in curves]
-    return _surrogate_fit(_surrogate(points, curves, dimensions), observed, points[np.argsort(errors)[:3]])
+    errors = [criterion(curve, observed) for curve in curves]
+    return _surrogate_fit(_surrogate(points, curves, dimensions), observed, points[np.argsort(errors)[:3]], criterion)
 
 
-def _bootstrap_units(points, curves, observed, fitted_curve, fitted_unit, seed: int) -> list[np.ndarray]:
+def _bootstrap_units(points, curves, observed, fitted_curve, fitted_unit, seed: int, criterion) -> list[np.ndarray]:
     """`BAND_REPLICATES` unit points for the forecast band: a wild bootstrap of the fit.
 
     Replicate b refits (on the interpolation) the fitted curve plus the fit's residuals, each with a random sign;
@@ -279,13 +296,13 @@ def _bootstrap_units(points, curves, observed, fitted_curve, fitted_unit, seed: 
     surrogate = _surrogate(points, curves, len(fitted_unit))
     fitted_curve = np.asarray(fitted_curve[:len(observed)])
     residuals = observed - fitted_curve
-    centre = _surrogate_fit(surrogate, observed, [fitted_unit])
+    centre = _surrogate_fit(surrogate, observed, [fitted_unit], criterion)
     signs = np.random.default_rng([seed, 16]).choice([-1.0, 1.0], size=(BAND_REPLICATES, len(observed)))
     units = []
     for flipped in signs:
         perturbed = np.clip(fitted_curve + flipped * residuals, 0.0, 1.0)
         perturbed[0] = 1.0
-        units.append(np.clip(fitted_unit + _surrogate_fit(surrogate, perturbed, [centre]) - centre, 0.0, 1.0))
+        units.append(np.clip(fitted_unit + _surrogate_fit(surrogate, perturbed, [centre], criterion) - centre, 0.0, 1.0))
     return units
 
 
@@ -387,7 +404,7 @@ def forecast_errors(forecast, actual, fitted_periods: int) -> dict:
 
 
 def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=None, settings=None, horizon=None,
-                        progress=False) -> RetentionFit:
+                        criterion="rmse", progress=False) -> RetentionFit:
     """Calibrate a market to an observed cohort retention curve, so that it can forecast the curve's tail.
 
     The search runs in a unit cube over the settings to fit (`CALIBRATED_SETTINGS` by default), each mapped onto
@@ -411,6 +428,9 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
         settings: the settings to fit: None (`CALIBRATED_SETTINGS`), a list of numeric scenario setting names,
             or a dict {name: (low, high)}.
         horizon: the last period to forecast at once, with its band (default: the last observed period + 5).
+        criterion: what the search minimises: "rmse", the root mean squared gap of the survival curves in points,
+            or "deviance", how unlikely the observed leavers of each period are under the model's curve (the
+            criterion by which Fader & Hardie fit the sBG; it weighs each period's churn, not the level of survival).
         progress: show a progress bar of the simulated cohorts on standard error.
 
     Returns:
@@ -437,6 +457,9 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
     horizon = periods + 5 if horizon is None else horizon
     _check_whole("horizon", horizon, 1, 50)
     space = check_settings(settings)
+    if criterion not in CRITERIA:
+        raise InvalidParameter("calibration", "criterion", criterion, "one of " + ", ".join(CRITERIA))
+    loss_of = CRITERIA[criterion]
     base = load_scenario(scenario)
     for name in space:
         base.pop(name, None)  # the fitted settings come from the search, never from the starting scenario
@@ -449,7 +472,7 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
             bar.update(n)
 
         points, curves = _grid_curves(base_with_defaults, space, period_months, periods, seed, tick)
-        best_point = _surrogate_optimum(points, curves, observed, len(space))
+        best_point = _surrogate_optimum(points, curves, observed, len(space), loss_of)
 
         tried: dict = {}  # every simulated candidate of the refinement, by its settings
         seeds = [seed + i for i in range(SEARCH_SEEDS)]
@@ -460,14 +483,14 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
             if key not in tried:
                 curve = _pooled_survival(base_with_defaults, periods, period_months, seeds, SEARCH_CUSTOMERS, candidate,
                                          tick)
-                tried[key] = _rmse_points(curve, observed)
+                tried[key] = loss_of(curve, observed)
             return tried[key]
 
         result = _nelder_mead(loss, best_point)
         fitted_unit = np.clip(result.x, 0.0, 1.0)
         fit = RetentionFit(_to_settings(fitted_unit, space), observed, base_with_defaults, period_months, seed,
                            len(points) + len(tried), 0.0, tick)
-        units = _bootstrap_units(points, curves, observed, fit.predict(periods), fitted_unit, seed)
+        units = _bootstrap_units(points, curves, observed, fit.predict(periods), fitted_unit, seed, loss_of)
         fit.replicate_settings = [_to_settings(unit, space) for unit in units]
         fit.predict(max(horizon, periods))
         fit.band(max(horizon, periods))

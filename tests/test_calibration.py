@@ -57,6 +57,8 @@ def test_bad_curves_are_named_by_field_with_what_is_allowed(observed, field):
     ({"settings": "lure_rate"}, "settings"),
     ({"settings": {"lure_rate": (0.3, 0.1)}}, "lure_rate"),
     ({"settings": {"proneness_shape": (0.01, 2.0)}}, "proneness_shape"),
+    ({"horizon": 0}, "horizon"),
+    ({"criterion": "likelihood"}, "criterion"),
 ])
 def test_bad_options_are_named(kwargs, field):
     with pytest.raises(InvalidParameter) as caught:
@@ -137,6 +139,20 @@ def test_the_likelihood_sbg_gives_the_published_parameters(name, published):
     assert (alpha, beta) == pytest.approx(published, abs=0.001)
     with pytest.raises(InvalidParameter, match="method"):
         fit_sbg([1.0, 0.7, 0.6, 0.55], method="ols")
+
+
+def test_the_deviance_criterion_is_zero_only_for_the_observed_curve_itself():
+    from simulations.calibration import CRITERIA
+    observed = published_curve("fader_hardie_2007_regular")[:FIT_YEARS + 1]
+    deviance = CRITERIA["deviance"]
+    assert deviance(observed, observed) == pytest.approx(0.0, abs=1e-9)
+    shifted = np.concatenate([[1.0], observed[1:] - 0.01])
+    assert deviance(shifted, observed) > 0.0 and CRITERIA["rmse"](shifted, observed) == pytest.approx(1.0)
+    # a miss in the late years weighs more against the deviance than the same miss in year 1 does
+    late, early = observed.copy(), observed.copy()
+    late[-1] -= 0.01
+    early[1] -= 0.01
+    assert deviance(late, observed) > deviance(early, observed)
 
 
 def test_forecast_errors_are_over_the_held_out_periods_only():
