@@ -9,8 +9,11 @@ forever or leaves at once); published retention curves give about 0.2-0.35.
 
 `fit_retention_curve` calibrates a market to an observed cohort curve by searching a few scenario settings
 (`CALIBRATED_SETTINGS`: how unalike customers are, how often rivals lure them, how actively the dissatisfied
-search), and forecasts the curve's tail from the calibrated market. `loyalty-lab calibrate` does the same from a
-CSV file (`read_curve_csv`) and writes the calibrated market as a scenario file and a figure.
+search), and forecasts the curve's tail from the calibrated market, with a band for what the seeds and the fit leave
+uncertain (`RetentionFit.band`) and the sBG fitted to the same periods beside it (`RetentionFit.sbg_curve`).
+`forecast_errors` measures a forecast on held-out periods. `loyalty-lab calibrate` does the same from a CSV file
+(`read_curve_csv`), or from a published curve shipped in simulations/data/ (`published_curve`), and writes the
+calibrated market as a scenario file and a figure.
 """
 
 from __future__ import annotations
@@ -404,7 +407,7 @@ def forecast_errors(forecast, actual, fitted_periods: int) -> dict:
 
 
 def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=None, settings=None, horizon=None,
-                        criterion="rmse", progress=False) -> RetentionFit:
+                        criterion="deviance", progress=False) -> RetentionFit:
     """Calibrate a market to an observed cohort retention curve, so that it can forecast the curve's tail.
 
     The search runs in a unit cube over the settings to fit (`CALIBRATED_SETTINGS` by default), each mapped onto
@@ -428,9 +431,12 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
         settings: the settings to fit: None (`CALIBRATED_SETTINGS`), a list of numeric scenario setting names,
             or a dict {name: (low, high)}.
         horizon: the last period to forecast at once, with its band (default: the last observed period + 5).
-        criterion: what the search minimises: "rmse", the root mean squared gap of the survival curves in points,
-            or "deviance", how unlikely the observed leavers of each period are under the model's curve (the
-            criterion by which Fader & Hardie fit the sBG; it weighs each period's churn, not the level of survival).
+        criterion: what the search minimises: "deviance" (the default), how unlikely the observed leavers of each
+            period are under the model's curve, the criterion by which Fader & Hardie fit the sBG: it weighs each
+            period's churn against those still there, so the late years, which decide the forecast, count as much
+            as the first; or "rmse", the root mean squared gap of the survival curves in points, which the first
+            years' large shares dominate. On the published curves the deviance forecasts the held-out years
+            better and fits the fitted years less closely (`benchmarks/forecast_report.py`).
         progress: show a progress bar of the simulated cohorts on standard error.
 
     Returns:

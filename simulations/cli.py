@@ -782,6 +782,10 @@ def add_calibrate(subparsers):
                         "that is later)")
     p.add_argument("--seed", type=_whole_number(0, 2**31 - 2000), default=1, metavar="S",
                    help="the fit's seed (default: 1)")
+    p.add_argument("--criterion", choices=("deviance", "rmse"), default="deviance",
+                   help="what the fit minimises: deviance, how unlikely each period's leavers are (as the sBG is "
+                        "fitted; weighs the late periods' churn), or rmse, the gap of the curves in points "
+                        "(default: deviance)")
     _add_out(p, "calibrate-MARKET")
     p.set_defaults(handler=cmd_calibrate)
 
@@ -818,7 +822,7 @@ def cmd_calibrate(args) -> int:
     target = args.out or f"calibrate-{scenario['name']}"
     with _output(args, target) as folder:
         fit = calibration.fit_retention_curve(observed[:fitted_periods + 1], market, args.period_months, seed=args.seed,
-                                              horizon=horizon, progress=_progress())
+                                              horizon=horizon, criterion=args.criterion, progress=_progress())
         name = f"{scenario['name']}_calibrated"
         written = [folder / f"{name}.yaml", folder / "calibration.png"]
         written[0].write_text(calibration.calibrated_scenario_yaml(fit, source, name), encoding="utf-8")
