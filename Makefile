@@ -18,6 +18,8 @@ $(STAMP): requirements.txt pyproject.toml tools/install_solara_assets.sh
 	# when requirements.txt lacks one that pyproject.toml declares
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip check
+	# compile the fast engine's kernels once (numba caches them beside the source), so that no run compiles
+	$(BIN)/python -c "from simulations.kernel import warm_cache; warm_cache()"
 	tools/install_solara_assets.sh $(VENV)
 	tools/install_explorable_assets.sh
 	touch $(STAMP)

@@ -28,9 +28,31 @@ def _customer_views(model, seats):
     }
 
 
-def _counts(codes, names, prefix):
-    counts = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
-    return {f"{prefix}_{name}": int(c) for name, c in zip(names, counts)}
+def census(model) -> tuple:
+    """The counts and sums behind the monthly record, from the customers' arrays (the readable reference).
+
+    (sums of satisfaction, expectation, switching cost, share of wallet, neglect and products over customers;
+    counts of stages over everyone; of tiers, Dick & Basu types, quadrants and motives over customers;
+    promoters and detractors; customers by firm and their satisfaction summed by firm). The fast engine
+    computes the same in one compiled pass (`kernel.census`).
+    """
+    p, n_firms = model.people, len(model.firms)
+    c = Selection(p, np.flatnonzero(model.active_mask()))  # each attribute gathered once for all the month's figures
+    views = _customer_views(model, c)
+    scores = rules.recommend_score(c.satisfaction)
+    sums = np.array([c.satisfaction.sum(), c.expectation.sum(), c.switching.sum(), c.share_of_wallet.sum(),
+                     c.neglect.sum(), c.products.sum()], dtype=float)
+    return (sums, np.bincount(p.stage, minlength=len(rules.STAGES)), np.bincount(c.tier, minlength=len(rules.TIERS)),
+            np.bincount(views["dick_basu"], minlength=len(rules.DICK_BASU_TYPES)),
+            np.bincount(views["quadrant"], minlength=len(rules.QUADRANTS)),
+            np.bincount(views["motive"], minlength=len(rules.LOYALTY_MOTIVES)),
+            np.array([np.count_nonzero(scores >= 9), np.count_nonzero(scores <= 6)]),
+            np.bincount(c.firm, minlength=n_firms), np.bincount(c.firm, c.satisfaction, minlength=n_firms))
+
+
+def _kernel():
+    from . import kernel  # on first use, as in model.py: numba takes a moment to import
+    return kernel
 
 
 def month_record(model) -> dict:
@@ -43,22 +65,23 @@ def month_record(model) -> dict:
     month), cumulative_profit, mean_satisfaction and retention_12m; acquired (cumulative, won_from_rivals
     included), so that for every firm and month acquired = active + churned.
     """
-    p, m, totals = model.people, model.ledger.month, model.totals
-    seats = np.flatnonzero(model.active_mask())
-    c = Selection(p, seats)  # each attribute gathered once for all the month's figures
-    views = _customer_views(model, c)
+    m, totals = model.ledger.month, model.totals
+    counted = _kernel().census(model) if model.engine == "fast" else census(model)
+    sums, stages, tiers, loyalty, quadrants, motives, nps, by_firm, satisfaction_by_firm = counted
+    active = int(by_firm.sum())
+    mean = sums / max(active, 1)
     revenue, cost = float(m["revenue"].sum()), float(m["cost"].sum())
     record = {
         "month": model.month,
-        "active": len(seats),
+        "active": active,
         "new_customers": int(m["new_customers"].sum()),
         "acquired": totals["acquired"],
         **{f"churned_{cause}": totals["churned"][cause] for cause in rules.CHURN_CAUSES},
         "churned": sum(totals["churned"].values()),
         "retention_12m": model.retention_12m(),
-        "mean_satisfaction": float(c.satisfaction.mean()) if len(seats) else float("nan"),
-        "mean_expectation": float(c.expectation.mean()) if len(seats) else float("nan"),
-        "nps": rules.net_promoter_score(rules.recommend_score(c.satisfaction)),
+        "mean_satisfaction": float(mean[0]) if active else float("nan"),
+        "mean_expectation": float(mean[1]) if active else float("nan"),
+        "nps": 100.0 * (nps[0] / active - nps[1] / active) if active else 0.0,  # rules.net_promoter_score, counted
         "revenue": revenue,
         "cost": cost,
         "profit": revenue - cost,
@@ -67,32 +90,36 @@ def month_record(model) -> dict:
         "complaints": m["complaints"],
         "recovered": m["recovered"],
         "referrals": m["referrals"],
-        "mean_switching_cost": float(c.switching.mean()) if len(seats) else 0.0,
-        "mean_share_of_wallet": float(c.share_of_wallet.mean()) if len(seats) else 0.0,
-        "mean_neglect": float(c.neglect.mean()) if len(seats) else 0.0,
-        "mean_products": float(c.products.mean()) if len(seats) else 0.0,
-        **_counts(c.tier, rules.TIERS, "tier"),
+        "mean_switching_cost": float(mean[2]),
+        "mean_share_of_wallet": float(mean[3]),
+        "mean_neglect": float(mean[4]),
+        "mean_products": float(mean[5]),
+        **_named(tiers, rules.TIERS, "tier"),
         **{f"profit_{t}": float(v) for t, v in zip(rules.TIERS, m["profit_by_tier"])},
-        **_counts(p.stage, rules.STAGES, "stage"),
-        **_counts(views["dick_basu"], rules.DICK_BASU_TYPES, "loyalty"),
-        **_counts(views["quadrant"], rules.QUADRANTS, "quadrant"),
-        **_counts(views["motive"], rules.LOYALTY_MOTIVES, "motive"),
+        **_named(stages, rules.STAGES, "stage"),
+        **_named(loyalty, rules.DICK_BASU_TYPES, "loyalty"),
+        **_named(quadrants, rules.QUADRANTS, "quadrant"),
+        **_named(motives, rules.LOYALTY_MOTIVES, "motive"),
     }
     if model.rivals_are_real:
-        record.update(_firm_columns(model, c))
+        record.update(_firm_columns(model, by_firm, satisfaction_by_firm))
     return record
 
 
-def _firm_columns(model, c: Selection) -> dict:
-    """The per-firm columns of the monthly record (see `month_record`) for the active customers selected in `c`."""
-    ledger, m, seats = model.ledger, model.ledger.month, c.seats
-    counts = np.bincount(c.firm, minlength=len(model.firms))
-    satisfaction = np.bincount(c.firm, c.satisfaction, minlength=len(model.firms)) / np.maximum(counts, 1)
+def _named(counts, names, prefix):
+    return {f"{prefix}_{name}": int(c) for name, c in zip(names, counts)}
+
+
+def _firm_columns(model, counts, satisfaction_sums) -> dict:
+    """The per-firm columns of the monthly record (see `month_record`): customers and their satisfaction summed, by firm."""
+    ledger, m = model.ledger, model.ledger.month
+    satisfaction = satisfaction_sums / np.maximum(counts, 1)
     retention = ledger.retention_12m()
+    everyone = max(int(counts.sum()), 1)
     columns = {}
     for i, name in enumerate(model.firms):
         columns.update({
-            f"active[{name}]": int(counts[i]), f"market_share[{name}]": counts[i] / max(len(seats), 1),
+            f"active[{name}]": int(counts[i]), f"market_share[{name}]": counts[i] / everyone,
             f"new_customers[{name}]": int(m["new_customers"][i]), f"acquired[{name}]": int(ledger.acquired[i]),
             f"won_from_rivals[{name}]": int(ledger.won[i]),
             f"lost_to_rivals[{name}]": int(ledger.lost[i]), f"churned[{name}]": int(ledger.churned[i].sum()),

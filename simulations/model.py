@@ -38,6 +38,7 @@ from .scenarios import load_scenario
 
 COOLOFF_MONTHS = 12  # how long the lost and the disqualified stay out of reach before they are suspects again
 DEATH, MOVED = rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")  # causes that free a seat for a newcomer
+ENGINES = ("fast", "numpy", "agents")
 SINGLE_FIRM = "firm"  # the name of the firm when a market is built with `strategy=`
 
 # The ways out, as competing risks: (cause recorded, whether the customer goes to a rival's offer).
@@ -48,6 +49,9 @@ EXITS = (("death", False), ("moved", False), ("other_relationships", False), ("c
 EXIT_CAUSE = np.array([rules.CHURN_CAUSES.index(cause) for cause, _ in EXITS])
 EXIT_TO_RIVAL = np.array([to_rival for _, to_rival in EXITS])
 VOLUNTARY_EXITS = slice(3, None)
+# The random numbers of a customer's month, as the rows of a pre-drawn table (`live_month(draws=)`): "luck" is a
+# standard normal draw, the rest uniforms. The fast engine's kernel reads the same rows.
+DRAWS = ("luck", "complaint", "recovery", "cross_sell", "repeat", "leave", "cause", "rival")
 
 
 class LoyaltyMarket(mesa.Model):
@@ -60,13 +64,16 @@ class LoyaltyMarket(mesa.Model):
         n_customers: customers at the start (shared equally among the firms); the market also holds
             `pool_ratio` suspects per customer.
         seed: seed for the model's random generators; the same seed gives the same run.
-        engine: 'numpy' (default) updates every customer at once; 'agents' lets each Customer agent
-            live its month in turn (slower, same rules, for reading and teaching).
+        engine: 'fast' (default) lives every customer's month in one compiled pass (`kernel.py`), composed of
+            the same rules; 'numpy' applies each rule to every customer at once, rule after rule (the
+            readable reference, `live_month`); 'agents' lets each Customer agent live its month in turn
+            (slowest, same rules, for reading and teaching). All three draw from the model's seeded generator,
+            but not the same numbers: runs agree in distribution, not number for number.
         firms: instead of `strategy`, rival firms in one market: {name: strategy, ...}, 1 to 12 of them.
         **scenario_overrides: any scenario setting by name, e.g. `competitive_intensity=0.1`.
     """
 
-    def __init__(self, scenario="telecom", strategy=None, n_customers=2000, seed=None, engine="numpy", firms=None,
+    def __init__(self, scenario="telecom", strategy=None, n_customers=2000, seed=None, engine="fast", firms=None,
                  **scenario_overrides):
         super().__init__(seed=seed)
         self.scenario = load_scenario(scenario, **scenario_overrides)
@@ -78,8 +85,8 @@ class LoyaltyMarket(mesa.Model):
         self.firm_book = Firms(firms if firms is not None else {SINGLE_FIRM: strategy})
         if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or not 10 <= n_customers <= 1_000_000:
             raise InvalidParameter("model", "n_customers", n_customers, "a whole number from 10 to 1000000")
-        if engine not in ("numpy", "agents"):
-            raise InvalidParameter("model", "engine", engine, "one of numpy, agents")
+        if engine not in ENGINES:
+            raise InvalidParameter("model", "engine", engine, f"one of {', '.join(ENGINES)}")
         self.n_customers, self.engine, self.month = int(n_customers), engine, 0
 
         n_people = self.n_customers + int(round(self.scenario["pool_ratio"] * self.n_customers))
@@ -121,6 +128,8 @@ class LoyaltyMarket(mesa.Model):
 
     def active_by_firm(self) -> np.ndarray:
         """Each firm's number of customers now."""
+        if self.engine == "fast":
+            return _kernel().count_by_firm(self.people.stage, self.people.firm, len(self.firm_book))
         p, active = self.people, self.active_mask()
         if len(self.firm_book) == 1:
             return np.array([np.count_nonzero(active)], dtype=np.int64)
@@ -213,8 +222,10 @@ class LoyaltyMarket(mesa.Model):
                                 self.active_by_firm())
         if self.engine == "agents":
             self.customers.shuffle_do("step")
-        else:
+        elif self.engine == "numpy":
             self.live_month(np.flatnonzero(self.active_mask()))
+        else:
+            _kernel().live_month(self)
         self._word_of_mouth()
         self._acquire()
         self._move_on()
@@ -232,19 +243,23 @@ class LoyaltyMarket(mesa.Model):
             self.step()
         return self
 
-    def live_month(self, seats: np.ndarray):
+    def live_month(self, seats: np.ndarray, draws: np.ndarray | None = None):
         """One month in the life of the customers in `seats` (all of them at once, or a single one).
 
         The rules, in order: experience -> complaints and recovery -> satisfaction and expectations ->
         neglect and bonds -> cross-selling -> money -> share of wallet and switching costs -> the ladder
-        -> competing risks of leaving. Every random draw comes from the model's generator.
+        -> competing risks of leaving. Every random draw comes from the model's generator, or from
+        `draws`, a table of pre-drawn numbers (rows `DRAWS`, a column per customer in `seats`) with
+        which a test replays the same month through the fast engine's kernel.
         """
         p, f, sc = self.people, self.firm_book, self.scenario
         c = Selection(p, seats)  # each attribute gathered once, written back once
         firm, n = c.firm, len(seats)
         care, price = f.of("frontline_care", firm), f.of("price_index", firm)
-        draws = self.rng.random((6, n))
-        luck = 0.08 * self.rng.standard_normal(n)
+        if draws is None:
+            draws = np.vstack([self.rng.standard_normal(n), self.rng.random((len(DRAWS) - 1, n))])
+        draws = dict(zip(DRAWS, draws))
+        luck = 0.08 * draws["luck"]
 
         got = rules.perceived_quality(f.service(firm, c.tier), f.of("product_quality", firm), care,
                                       c.quality_sensitivity, c.offer_fit + luck)
@@ -253,8 +268,8 @@ class LoyaltyMarket(mesa.Model):
                                       rules.contact_fatigue(f.of("staying_in_touch", firm), f.of("cross_sell", firm)))
         expectation = c.expectation
 
-        complains = draws[0] < rules.complaint_probability(value, expectation)
-        recovered = complains & (draws[1] < rules.recovery_probability(f.of("feedback_channel", firm), care))
+        complains = draws["complaint"] < rules.complaint_probability(value, expectation)
+        recovered = complains & (draws["recovery"] < rules.recovery_probability(f.of("feedback_channel", firm), care))
         satisfaction = rules.cumulative_satisfaction(c.satisfaction, rules.transaction_satisfaction(value, expectation))
         voiced = np.flatnonzero(complains)  # a few in a hundred: only their satisfaction moves again
         satisfaction[voiced] = rules.satisfaction_after_complaint(satisfaction[voiced], recovered[voiced])
@@ -265,7 +280,7 @@ class LoyaltyMarket(mesa.Model):
         c.set(social=rules.grow_bond(c.social, rules.clip01(f.of("social_bond", firm) + f.programme_of("social", firm))),
               customization=rules.grow_bond(c.customization, f.of("customization_bond", firm)),
               structural=rules.grow_bond(c.structural, f.of("structural_bond", firm)))
-        c.set(products=c.products + (draws[2] < rules.cross_sell_probability(f.of("cross_sell", firm), satisfaction,
+        c.set(products=c.products + (draws["cross_sell"] < rules.cross_sell_probability(f.of("cross_sell", firm), satisfaction,
                                                                               c.products, sc["max_products"])))
 
         revenue = self._account(c)
@@ -275,35 +290,43 @@ class LoyaltyMarket(mesa.Model):
                                                      sc["wallet_floor"])
         c.set(share_of_wallet=c.share_of_wallet + 0.2 * (wallet_target - c.share_of_wallet))
 
-        bought_again = draws[3] < rules.repeat_purchase_probability(satisfaction, f.of("staying_in_touch", firm), care)
+        bought_again = draws["repeat"] < rules.repeat_purchase_probability(satisfaction, f.of("staying_in_touch", firm), care)
         c.set(stage=rules.ladder_step(c.stage, satisfaction, c.products, c.tenure, bought_again), tenure=c.tenure + 1)
 
-        rival = self._rival_heard_of(seats)
+        rival = self._rival_heard_of(seats, draws["rival"])
         hazards = self.churn_hazards(c, rival)
-        leaves = np.flatnonzero(draws[4] < rules.total_hazard(*hazards))
+        leaves = np.flatnonzero(draws["leave"] < rules.total_hazard(*hazards))
         # only the few who leave need a way out: about 2% a month, so stacking the hazards over everyone would be waste
         way_out = rules.choose_cause([h.take(leaves) for h in hazards], np.zeros(len(leaves)),
-                                     draws[5].take(leaves))
+                                     draws["cause"].take(leaves))
         self.ledger.month["complaints"] += int(np.count_nonzero(complains))
         self.ledger.month["recovered"] += int(np.count_nonzero(recovered))
         self._leave(seats.take(leaves), way_out, rival.take(leaves))
 
-    def _rival_heard_of(self, seats: np.ndarray) -> np.ndarray:
+    def _rival_heard_of(self, seats: np.ndarray, u: np.ndarray) -> np.ndarray:
         """For each customer in `seats`, the rival firm whose offer reaches them this month (-1: the rest of the market).
 
-        A rival is heard of in proportion to its advertising budget and its share of customers (word of
-        mouth), never one's own firm; names and order play no part.
+        `u`: a uniform draw for each customer, which picks the rival (see `rival_table`).
         """
         n_firms = len(self.firm_book)
         if not self.rivals_are_real or n_firms == 1:
             return np.full(len(seats), NO_FIRM, dtype=np.int8)
+        rival = (u[:, None] >= self.rival_table()[self.people.firm[seats]]).sum(axis=1)
+        return np.minimum(rival, n_firms - 1).astype(np.int8)
+
+    def rival_table(self) -> np.ndarray:
+        """Row f: the cumulative chances that a customer of firm f hears of each firm's offer (never f's own).
+
+        A rival is heard of in proportion to its advertising budget and its share of customers (word of
+        mouth); names and order play no part. With one firm, or none real, a 1 x 1 table of ones.
+        """
+        n_firms = len(self.firm_book)
+        if not self.rivals_are_real or n_firms == 1:
+            return np.ones((n_firms, n_firms))
         weight = self.firm_book.visibility(self.active_by_firm())
         others = np.tile(weight, (n_firms, 1))
         np.fill_diagonal(others, 0.0)
-        cumulative = np.cumsum(others, axis=1) / others.sum(axis=1, keepdims=True)  # row f: rivals of firm f
-        u = self.rng.random(len(seats))
-        rival = (u[:, None] >= cumulative[self.people.firm[seats]]).sum(axis=1)
-        return np.minimum(rival, n_firms - 1).astype(np.int8)
+        return np.cumsum(others, axis=1) / others.sum(axis=1, keepdims=True)
 
     def _update_switching(self, seats) -> np.ndarray:
         """Store the switching costs of the customers in `seats` (seats or a `Selection`); returns their points bond."""
@@ -413,12 +436,14 @@ class LoyaltyMarket(mesa.Model):
         prospects buy from the firm they are considering, wait or lapse."""
         p, f, sc = self.people, self.firm_book, self.scenario
         suspects = np.flatnonzero((p.stage == rules.SUSPECT) & (p.warned == 0))
-        self.rng.shuffle(suspects)
+        order = self.rng.permutation(len(f))
+        reach = np.round(f.levers["acquisition_budget"][order] * sc["max_contact_rate"] * self.n_customers / len(f))
+        # the suspects the campaigns reach, in a random order: drawn without replacement, not by shuffling them all
+        suspects = suspects[self.rng.choice(len(suspects), size=min(int(reach.sum()), len(suspects)), replace=False)]
         taken = 0
-        for i in self.rng.permutation(len(f)):
+        for i, reach_i in zip(order, reach.astype(int)):
             budget, precision = f.levers["acquisition_budget"][i], f.levers["targeting_precision"][i]
-            reach = int(round(budget * sc["max_contact_rate"] * self.n_customers / len(f)))
-            reached = suspects[taken:taken + reach]
+            reached = suspects[taken:taken + reach_i]
             taken += len(reached)
             self.ledger.month["acquisition_cost"][i] = len(reached) * rules.cost_per_contact(
                 sc["acquisition_contact_cost"], budget, precision)
@@ -489,6 +514,13 @@ class LoyaltyMarket(mesa.Model):
     def customer_table(self):
         """One row per current customer: stage, tier, satisfaction, profit and what ties them (a pandas DataFrame)."""
         return customer_table(self)
+
+
+def _kernel():
+    """The fast engine (`kernel.py`), imported on first use: numba takes a moment to import, and commands that
+    simulate nothing (`loyalty-lab check`) need none of it."""
+    from . import kernel
+    return kernel
 
 
 def _reporter(key):

@@ -1,7 +1,10 @@
 """How a simulated customer behaves, one small pure function per rule.
 
 Every rule takes plain numbers or numpy arrays alike and returns the same shape, so the model applies
-them to the whole customer base at once and a learner can call them on a single customer. Each
+them to the whole customer base at once and a learner can call them on a single customer. The fast
+engine (`kernel.py`) compiles these same functions with numba and calls them one customer at a time, so
+they keep to arithmetic and numpy's element-wise functions (`np.minimum`, `np.exp`, ...): a rule written
+with `np.where`, `np.select` or `np.clip` would not compile for single numbers. Each
 docstring names the literature the rule stands on; the functional forms and constants are our own
 modelling choices, kept simple enough to read and test.
 
@@ -42,7 +45,12 @@ PROGRAMMES = {
 
 def clip01(x):
     """Clamp a number or array to [0, 1]."""
-    return np.clip(x, 0.0, 1.0)
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
+def pick(condition, value, otherwise):
+    """`value` where `condition` holds, else `otherwise` (whole numbers): `np.where` for numbers and arrays alike."""
+    return otherwise + condition * (value - otherwise)
 
 
 def felt_level(level, knee=0.6):
@@ -53,7 +61,6 @@ def felt_level(level, knee=0.6):
     1995 peaks before perfection). Above the knee the curve bends (a quadratic that is flat at 1), so
     white-glove service (1.0) feels like 0.8 while it costs the most.
     """
-    level = np.asarray(level, dtype=float)
     over = np.maximum(level - knee, 0.0)
     return level - over ** 2 / (2.0 * (1.0 - knee))
 
@@ -79,7 +86,7 @@ def contact_fatigue(staying_in_touch, cross_sell, tolerance=0.5, penalty=0.15):
     contact is the mean of staying in touch and cross-selling effort; beyond `tolerance` the annoyance
     grows with the square of the excess.
     """
-    contact = 0.5 * (np.asarray(staying_in_touch) + np.asarray(cross_sell))
+    contact = 0.5 * (staying_in_touch + cross_sell)
     excess = np.maximum(contact - tolerance, 0.0) / (1.0 - tolerance)
     return penalty * excess ** 2
 
@@ -161,7 +168,7 @@ def satisfaction_after_complaint(satisfaction, recovered, lift=0.12, drop=0.06):
     A failed recovery is a 'double deviation' (Bitner, Booms & Tetreault 1990). `recovered` is a boolean
     (or boolean array) for customers who complained.
     """
-    return clip01(np.where(recovered, satisfaction + lift * (1 - satisfaction), satisfaction - drop))
+    return clip01(satisfaction + recovered * lift * (1 - satisfaction) - (1 - recovered) * drop)
 
 
 def update_neglect(neglect, frontline_care, staying_in_touch, unanswered_complaint, speed=0.2):
@@ -194,7 +201,7 @@ def cross_sell_probability(cross_sell, satisfaction, products, max_products, bas
     length and payment equity mattered more than satisfaction. Nothing is left to sell once every
     product is held.
     """
-    room = np.asarray(products) < max_products
+    room = products < max_products
     return clip01(base * cross_sell * satisfaction * 2.0 * room)
 
 
@@ -215,7 +222,7 @@ def switching_cost(products, max_products, points_bond_value, social, customizat
     customization bonds make it painful. Parts combine as 1 - prod(1 - part), so each helps with
     diminishing returns and the total never reaches one.
     """
-    extra_products = (np.asarray(products) - 1) / max(max_products - 1, 1)
+    extra_products = (products - 1) / max(max_products - 1, 1)
     parts = (0.4 * extra_products, points_bond_value, 0.3 * social, 0.35 * customization, 0.45 * structural,
              0.8 * contract)
     kept = 1.0
@@ -236,7 +243,7 @@ def price_response(price_sensitivity, price_index):
     goods, where switching is free; the model's customers also leave over price (through perceived
     value), so the spend response here is set lower. Never below zero.
     """
-    return np.maximum(1.0 - PRICE_RESPONSE * np.asarray(price_sensitivity) * (np.asarray(price_index) - 1.0), 0.0)
+    return np.maximum(1.0 - PRICE_RESPONSE * price_sensitivity * (price_index - 1.0), 0.0)
 
 
 def share_of_wallet_target(satisfaction, lock_in, price_sensitivity, price_index, floor=0.3):
@@ -269,19 +276,13 @@ def ladder_step(stage, satisfaction, products, tenure, bought_again, advocate_th
     Griffin's client has a strong, positive relationship, not just a long one. Other stages are
     returned unchanged.
     """
-    stage, satisfaction = np.asarray(stage), np.asarray(satisfaction)
-    up_to_client = (satisfaction >= client_satisfaction) & ((np.asarray(products) >= 2) | (np.asarray(tenure) >= client_tenure))
-    return np.select(
-        [
-            (stage == FIRST_TIME) & bought_again,
-            (stage == REPEAT) & up_to_client,
-            (stage == CLIENT) & (satisfaction >= advocate_threshold),
-            (stage == CLIENT) & (satisfaction < client_satisfaction - 0.1),
-            (stage == ADVOCATE) & (satisfaction < advocate_threshold - 0.1),
-        ],
-        [REPEAT, CLIENT, ADVOCATE, REPEAT, CLIENT],
-        default=stage,
-    )
+    up_to_client = (satisfaction >= client_satisfaction) & ((products >= 2) | (tenure >= client_tenure))
+    # the rungs are consecutive codes, and at most one of these holds for anyone: a step is one rung up or down
+    up = (((stage == FIRST_TIME) & bought_again) | ((stage == REPEAT) & up_to_client)
+          | ((stage == CLIENT) & (satisfaction >= advocate_threshold)))
+    down = (((stage == CLIENT) & (satisfaction < client_satisfaction - 0.1))
+            | ((stage == ADVOCATE) & (satisfaction < advocate_threshold - 0.1)))
+    return stage + up - down
 
 
 def churn_proneness(rng, shape, n):
@@ -315,8 +316,8 @@ def rival_exposure(competitive_intensity, satisfaction, lure_rate, search_rate, 
     actively, the more the unhappier, whatever their disposition (`search_rate`; Hirschman 1970: exit
     follows dissatisfaction where alternatives exist; Keaveney 1995 on what triggers switching).
     """
-    unhappiness = (1.0 - np.asarray(satisfaction)) ** 3 if np.any(search_rate) else 0.0  # no search: nothing to weigh
-    return clip01(competitive_intensity * (lure_rate * np.asarray(proneness) + search_rate * unhappiness))
+    unhappiness = (1.0 - satisfaction) ** 3
+    return clip01(competitive_intensity * (lure_rate * proneness + search_rate * unhappiness))
 
 
 def rival_preference(satisfaction, expectation, rival_value, spread=0.03):
@@ -328,8 +329,9 @@ def rival_preference(satisfaction, expectation, rival_value, spread=0.03):
     often meets a better offer; a completely satisfied one rarely does. This is where Jones & Sasser's
     (1995) zone of affection comes from: no threshold, only the distribution of rivals' offers.
     """
-    feels = np.log(np.clip(satisfaction, 1e-6, 1 - 1e-6) / (1 - np.clip(satisfaction, 1e-6, 1 - 1e-6)))
-    rival_feels = 10.0 * (np.asarray(rival_value) - np.asarray(expectation)) + 1.0  # the logit of transaction_satisfaction
+    bounded = np.minimum(np.maximum(satisfaction, 1e-6), 1 - 1e-6)
+    feels = np.log(bounded / (1 - bounded))
+    rival_feels = 10.0 * (rival_value - expectation) + 1.0  # the logit of transaction_satisfaction
     return 1.0 / (1.0 + np.exp(-(rival_feels - feels) / (10.0 * spread)))
 
 
@@ -358,7 +360,7 @@ def reasons_for_searching(product_gap, neglect, nothing_to_blame=0.1):
     neglect squared: a little inattention is forgiven); what is left (`nothing_to_blame`) goes to the
     rival's better offer. The three shares sum to one.
     """
-    product_gap, felt_neglect = np.asarray(product_gap, dtype=float), np.asarray(neglect, dtype=float) ** 2
+    felt_neglect = neglect ** 2
     total = product_gap + felt_neglect + nothing_to_blame
     return product_gap / total, felt_neglect / total, nothing_to_blame / total
 
@@ -391,7 +393,7 @@ def hazard_other_relationships(good_fit, other_relationships_rate, proneness=1.0
     Customers who never fitted the offer (Griffin's disqualified prospects who were acquired anyway)
     drift off for reasons no service fixes; restless people (`proneness`) change habits more often.
     """
-    return clip01(other_relationships_rate * np.where(good_fit, 1.0, 3.0) * proneness)
+    return clip01(other_relationships_rate * (3.0 - 2.0 * good_fit) * proneness)
 
 
 def hazard_moving(move_rate, proneness=1.0):
@@ -400,7 +402,7 @@ def hazard_moving(move_rate, proneness=1.0):
     Residential mobility is a lasting trait: some households move often, most rarely (the mover-stayer
     model of Blumen, Kogan & McCarthy 1955; Goodman 1961), so the same `proneness` scales it.
     """
-    return clip01(move_rate * np.asarray(proneness))
+    return clip01(move_rate * proneness)
 
 
 def total_hazard(*hazards):
@@ -438,7 +440,7 @@ def recommend_score(satisfaction):
     Respondents are a little generous: a customer whose expectations are just met (satisfaction about
     0.73) answers 8, a passive; promoters (9-10) need satisfaction of 0.8 or more, detractors (0-6) are below 0.6.
     """
-    return np.clip(np.floor(10.0 * np.asarray(satisfaction) + 1.0), 0, 10)
+    return np.minimum(np.maximum(np.floor(10.0 * satisfaction + 1.0), 0), 10)
 
 
 def net_promoter_score(scores):
@@ -460,8 +462,8 @@ def dick_basu_type(attitude, patronage, high_attitude=0.55, high_patronage=0.7):
     Returns indices into DICK_BASU_TYPES: true loyalty (high, high), latent (high attitude, low
     patronage), spurious (low attitude, high patronage), none (low, low).
     """
-    low_att, low_pat = np.asarray(attitude) < high_attitude, np.asarray(patronage) < high_patronage
-    return 2 * low_att.astype(np.int8) + low_pat  # the codes are the two answers as bits: cheap every month
+    low_att, low_pat = attitude < high_attitude, patronage < high_patronage
+    return np.int8(2) * low_att + low_pat  # the codes are the two answers as bits: cheap every month
 
 
 def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0.5):
@@ -472,8 +474,8 @@ def jones_sasser_quadrant(satisfaction, stay_probability, satisfied=0.7, loyal=0
     not leaving of one's own accord over the next twelve months; 'staying' means more likely to stay
     the year than to leave it, so the share who leave fits the retention rate.
     """
-    unsatisfied, leaves = np.asarray(satisfaction) < satisfied, np.asarray(stay_probability) < loyal
-    return 2 * unsatisfied.astype(np.int8) + leaves  # the codes are the two answers as bits: cheap every month
+    unsatisfied, leaves = satisfaction < satisfied, stay_probability < loyal
+    return np.int8(2) * unsatisfied + leaves  # the codes are the two answers as bits: cheap every month
 
 
 def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, switching, points_bond_value,
@@ -484,21 +486,16 @@ def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, swi
     little), benefit (comes for the price), incentive (comes for the rewards), brand (likes and buys),
     super-value (devoted: delighted and emotionally bonded). Checked in that order of precedence.
     """
-    high_att, high_pat = np.asarray(attitude) >= 0.55, np.asarray(patronage) >= 0.7
-    devoted = (np.asarray(satisfaction) >= 0.85) & (np.asarray(emotional_bond) >= 0.4)
-    return np.select(
-        [
-            devoted & high_pat,
-            high_att & high_pat,
-            high_att,
-            ~high_att & (np.asarray(competitive_intensity) < 0.25),
-            ~high_att & (np.asarray(points_bond_value) >= 0.15),
-            ~high_att & (np.asarray(switching) >= 0.3),
-            ~high_att & (np.asarray(price_sensitivity) >= 0.6),
-        ],
-        [6, 5, 2, 0, 4, 1, 3],
-        default=1,
-    )
+    high_att, high_pat = attitude >= 0.55, patronage >= 0.7
+    devoted = (satisfaction >= 0.85) & (emotional_bond >= 0.4)
+    # from the last in precedence to the first, so that the first that holds has the last word
+    motive = pick(price_sensitivity >= 0.6, 3, 1)
+    motive = pick(switching >= 0.3, 1, motive)
+    motive = pick(points_bond_value >= 0.15, 4, motive)
+    motive = pick(competitive_intensity < 0.25, 0, motive)
+    motive = pick(high_att, 2, motive)
+    motive = pick(high_att & high_pat, 5, motive)
+    return pick(devoted & high_pat, 6, motive)
 
 
 def cost_per_contact(contact_cost, budget, targeting_precision):
@@ -514,7 +511,7 @@ def cost_per_contact(contact_cost, budget, targeting_precision):
 
 def lever_cost(level, unit_cost):
     """Monthly cost of a lever set to `level` (0-1): the square makes the last points of quality dearest."""
-    return unit_cost * np.asarray(level) ** 2
+    return unit_cost * level ** 2
 
 
 def customer_lifetime_value(monthly_margin, monthly_retention, monthly_discount=0.01):

@@ -20,6 +20,11 @@ def test_clip01_clamps_numbers_and_arrays():
     assert list(rules.clip01(np.array([-1.0, 0.3, 2.0]))) == [0.0, 0.3, 1.0]
 
 
+def test_pick_chooses_like_where_for_numbers_and_arrays():
+    assert rules.pick(True, 3, 1) == 3 and rules.pick(False, 3, 1) == 1
+    assert list(rules.pick(np.array([True, False]), 6, np.array([2, 2], dtype=np.int8))) == [6, 2]
+
+
 def test_perceived_quality_weighs_product_by_quality_sensitivity():
     product_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=1.0)
     service_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=0.0)
@@ -245,10 +250,10 @@ def test_nps_counts_promoters_minus_detractors():
 
 
 def test_dick_basu_and_jones_sasser_quadrants():
-    assert list(rules.dick_basu_type([0.8, 0.8, 0.3, 0.3], [0.9, 0.2, 0.9, 0.2])) == [0, 1, 2, 3]
-    assert list(rules.jones_sasser_quadrant([0.9, 0.9, 0.3, 0.3], [0.95, 0.4, 0.95, 0.4])) == [0, 1, 2, 3]
+    assert list(rules.dick_basu_type(np.array([0.8, 0.8, 0.3, 0.3]), np.array([0.9, 0.2, 0.9, 0.2]))) == [0, 1, 2, 3]
+    assert list(rules.jones_sasser_quadrant(np.array([0.9, 0.9, 0.3, 0.3]), np.array([0.95, 0.4, 0.95, 0.4]))) == [0, 1, 2, 3]
     # 'staying' means more likely to stay the year than to leave it
-    assert list(rules.jones_sasser_quadrant([0.9, 0.9], [0.5, 0.49])) == [0, 1]
+    assert list(rules.jones_sasser_quadrant(np.array([0.9, 0.9]), np.array([0.5, 0.49]))) == [0, 1]
     assert rules.relative_attitude(1.0, 1.0, 1.0) == pytest.approx(1.0)
 
 
