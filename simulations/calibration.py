@@ -9,8 +9,11 @@ forever or leaves at once); published retention curves give about 0.2-0.35.
 
 `fit_retention_curve` calibrates a market to an observed cohort curve by searching a few scenario settings
 (`CALIBRATED_SETTINGS`: how unalike customers are, how often rivals lure them, how actively the dissatisfied
-search), and forecasts the curve's tail from the calibrated market. `loyalty-lab calibrate` does the same from a
-CSV file (`read_curve_csv`) and writes the calibrated market as a scenario file and a figure.
+search), and forecasts the curve's tail from the calibrated market, with a band for what the seeds and the fit leave
+uncertain (`RetentionFit.band`) and the sBG fitted to the same periods beside it (`RetentionFit.sbg_curve`).
+`forecast_errors` measures a forecast on held-out periods. `loyalty-lab calibrate` does the same from a CSV file
+(`read_curve_csv`), or from a published curve shipped in simulations/data/ (`published_curve`), and writes the
+calibrated market as a scenario file and a figure.
 """
 
 from __future__ import annotations
@@ -63,17 +66,30 @@ def sbg_survival(alpha, beta, periods):
     return np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
 
 
-def fit_sbg(observed):
+def fit_sbg(observed, method="least_squares"):
     """Fit the sBG model to survival shares (period 0 first, 1.0); returns (alpha, beta, polarization).
 
-    Least squares on the survival curve over log-parameters, which is stable for short curves.
+    `method`: "least_squares" on the survival curve, over log-parameters, stable for short curves (used to
+    read a curve's polarization); or "likelihood", Fader & Hardie's (2007) maximum likelihood, in which each
+    period's leavers and the last period's survivors count (the shares stand for a cohort of any size: the
+    size does not move the maximum). The likelihood fit is the benchmark `fit_retention_curve` compares its
+    forecast with: on the curves of Fader & Hardie's Table 1 it gives their published parameters.
     """
+    if method not in ("least_squares", "likelihood"):
+        raise InvalidParameter("calibration", "method", method, "one of least_squares, likelihood")
     observed = np.asarray(observed, dtype=float)
     periods = len(observed) - 1
+    leavers, survivors = -np.diff(observed), observed[-1]
 
-    def loss(log_ab):
+    def squares(log_ab):
         return float(np.sum((sbg_survival(*np.exp(log_ab), periods) - observed) ** 2))
 
+    def negative_log_likelihood(log_ab):
+        survival = sbg_survival(*np.exp(log_ab), periods)
+        leaving = np.maximum(-np.diff(survival), 1e-300)  # P(T = t), t = 1..periods
+        return float(-(leavers @ np.log(leaving) + survivors * np.log(max(survival[-1], 1e-300))))
+
+    loss = squares if method == "least_squares" else negative_log_likelihood
     best = min((minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-12, "maxiter": 4000})
                 for start in ([0.0, 1.0], [-1.0, 0.0], [1.0, 2.5])), key=lambda r: r.fun)
     alpha, beta = np.exp(best.x)
@@ -101,6 +117,13 @@ SIMPLEX_STEP = 0.06  # ... whose first simplex spans this much of each setting's
 PREDICT_CUSTOMERS = 20000  # `predict` and the reported RMSE pool full-size cohorts ...
 PREDICT_SEEDS = 4  # ... over four seeds that the search never saw, so the fit is judged on fresh noise
 PREDICT_SEED_OFFSET = 1000  # the prediction seeds are seed + 1000, + 1001, ...
+# The forecast band: what the seeds and the fit leave uncertain. Each replicate refits the market to the fitted curve
+# plus the fit's own residuals with random signs (a wild bootstrap of the fit), on the grid's interpolation (no
+# simulation), and simulates its settings on one full-size cohort of its own seed; the band is the range of those
+# curves and of the prediction's own per-seed cohorts.
+BAND_REPLICATES = 12
+BAND_SEED_OFFSET = PREDICT_SEED_OFFSET + PREDICT_SEEDS  # replicate b simulates seed + 1004 + b
+LAST_SEED_OFFSET = BAND_SEED_OFFSET + BAND_REPLICATES
 
 
 def check_observed(observed) -> np.ndarray:
@@ -174,11 +197,21 @@ def _to_settings(unit, space: dict) -> dict:
     return settings
 
 
-def _pooled_survival(scenario: dict, periods: int, period_months: int, seeds, n_customers: int, settings: dict):
+def _seed_curves(scenario: dict, periods: int, period_months: int, seeds, n_customers: int, settings: dict,
+                 tick=None) -> np.ndarray:
+    """Survival curves of equal-sized cohorts of several seeds, one row a seed; `tick()` after each (a progress bar)."""
+    curves = []
+    for s in seeds:
+        curves.append(cohort_survival(scenario, periods, period_months, seed=s, n_customers=n_customers, **settings))
+        if tick:
+            tick()
+    return np.array(curves)
+
+
+def _pooled_survival(scenario: dict, periods: int, period_months: int, seeds, n_customers: int, settings: dict,
+                     tick=None):
     """Survival pooled over equal-sized cohorts of several seeds (the mean of their curves)."""
-    curves = [cohort_survival(scenario, periods, period_months, seed=s, n_customers=n_customers, **settings)
-              for s in seeds]
-    return np.mean(curves, axis=0)
+    return _seed_curves(scenario, periods, period_months, seeds, n_customers, settings, tick).mean(axis=0)
 
 
 def _rmse_points(curve, observed) -> float:
@@ -186,46 +219,94 @@ def _rmse_points(curve, observed) -> float:
     return float(100 * np.sqrt(np.mean((np.asarray(curve)[1:len(observed)] - observed[1:]) ** 2)))
 
 
+def _leaving_deviance(curve, observed) -> float:
+    """How unlikely `observed` is under `curve` (a model's survival), as Fader & Hardie (2007) fit the sBG: each
+    period's leavers and the last period's survivors, per customer of the cohort, minus the same for the observed
+    curve itself (0 when the curves agree). Unlike the RMSE it weighs each year's leavers against those at risk, so
+    later years count by their churn, not by how many are left."""
+    curve = np.clip(np.asarray(curve, dtype=float)[:len(observed)], 1e-9, 1.0)
+    leavers, predicted = -np.diff(observed), np.maximum(-np.diff(curve), 1e-9)
+    own = np.maximum(leavers, 1e-12)
+    return float(2 * (leavers @ (np.log(own) - np.log(predicted))
+                      + observed[-1] * (np.log(max(observed[-1], 1e-12)) - np.log(curve[-1]))))
+
+
+# What the search minimises: the RMSE of the survival curve in points, or the leaving deviance (x 100, so that the
+# search's tolerances mean about as much on either scale).
+CRITERIA = {"rmse": _rmse_points, "deviance": lambda curve, observed: 100 * _leaving_deviance(curve, observed)}
+
+
 _GRID_CACHE: dict = {}
 
 
-def _grid_curves(scenario: dict, space: dict, period_months: int, periods: int, seed: int):
+def _grid_curves(scenario: dict, space: dict, period_months: int, periods: int, seed: int, tick=None):
     """Cohort curves over a coarse grid of the unit cube: (points, curves). Cached, as they do not depend on the
     observed curve: a second fit to the same market, settings and length costs only its refinement."""
     key = (tuple(sorted(scenario.items())), tuple(space.items()), period_months, periods, seed)
+    if key in _GRID_CACHE and tick:
+        tick(len(_GRID_CACHE[key][0]))  # cached: the bar moves on at once
     if key not in _GRID_CACHE:
         levels = (np.arange(GRID_LEVELS) + 0.5) / GRID_LEVELS
         points = np.array(np.meshgrid(*[levels] * len(space), indexing="ij")).reshape(len(space), -1).T
-        curves = np.array([cohort_survival(scenario, periods, period_months, seed=seed, n_customers=SEARCH_CUSTOMERS,
-                                           **_to_settings(point, space)) for point in points])
+        curves = np.array([_seed_curves(scenario, periods, period_months, [seed], SEARCH_CUSTOMERS,
+                                        _to_settings(point, space), tick)[0] for point in points])
         if len(_GRID_CACHE) >= 8:  # a few markets' grids at most: each is small, but a long session fits many
             _GRID_CACHE.pop(next(iter(_GRID_CACHE)))
         _GRID_CACHE[key] = (points, curves)
     return _GRID_CACHE[key]
 
 
-def _surrogate_optimum(points, curves, observed, dimensions: int) -> np.ndarray:
-    """Where in the unit cube the grid's curves, interpolated between grid points, come closest to `observed`.
+def _surrogate(points, curves, dimensions: int):
+    """The grid's curves interpolated between grid points (cubic along each setting): unit point -> curve.
 
-    The interpolation (cubic along each setting) costs no simulation, so several starts are cheap; the point it
-    finds is only a start for the refinement on simulated cohorts.
+    The interpolation costs no simulation, so optimising on it is cheap; the points it finds are starts for the
+    refinement on simulated cohorts, and its shifts under perturbed data measure how uncertain the fit is.
     """
     from scipy.interpolate import RegularGridInterpolator
-    from scipy.optimize import minimize
 
     levels = np.unique(points[:, 0])
     grid = curves.reshape((len(levels),) * dimensions + (curves.shape[1],))
     method = "cubic" if len(levels) >= 4 else "linear"
-    surrogate = RegularGridInterpolator((levels,) * dimensions, grid, method=method, bounds_error=False, fill_value=None)
+    interpolate = RegularGridInterpolator((levels,) * dimensions, grid, method=method, bounds_error=False,
+                                          fill_value=None)
+    return lambda unit: np.clip(interpolate(np.clip(unit, 0.0, 1.0)[None, :])[0], 0.0, 1.0)
 
+
+def _surrogate_fit(surrogate, observed, starts, criterion) -> np.ndarray:
+    """The unit point whose interpolated curve comes closest to `observed` by `criterion`, from the best of `starts`."""
     def loss(unit):
-        return _rmse_points(np.clip(surrogate(np.clip(unit, 0.0, 1.0)[None, :])[0], 0.0, 1.0), observed)
+        return criterion(surrogate(unit), observed)
 
-    errors = [_rmse_points(curve, observed) for curve in curves]
-    starts = points[np.argsort(errors)[:3]]
-    found = [minimize(loss, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * dimensions,
+    found = [minimize(loss, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(start),
                       options={"xatol": 0.005, "fatol": 0.01, "maxfev": 400}) for start in starts]
     return min(found, key=lambda r: r.fun).x
+
+
+def _surrogate_optimum(points, curves, observed, dimensions: int, criterion) -> np.ndarray:
+    """Where in the unit cube the grid's curves, interpolated between grid points, come closest to `observed`
+    (from the three best grid points)."""
+    errors = [criterion(curve, observed) for curve in curves]
+    return _surrogate_fit(_surrogate(points, curves, dimensions), observed, points[np.argsort(errors)[:3]], criterion)
+
+
+def _bootstrap_units(points, curves, observed, fitted_curve, fitted_unit, seed: int, criterion) -> list[np.ndarray]:
+    """`BAND_REPLICATES` unit points for the forecast band: a wild bootstrap of the fit.
+
+    Replicate b refits (on the interpolation) the fitted curve plus the fit's residuals, each with a random sign;
+    its settings are the fitted ones moved by as much as that refit moved the interpolation's optimum. The signs
+    come from a generator seeded by the fit's seed, so the band is reproducible.
+    """
+    surrogate = _surrogate(points, curves, len(fitted_unit))
+    fitted_curve = np.asarray(fitted_curve[:len(observed)])
+    residuals = observed - fitted_curve
+    centre = _surrogate_fit(surrogate, observed, [fitted_unit], criterion)
+    signs = np.random.default_rng([seed, 16]).choice([-1.0, 1.0], size=(BAND_REPLICATES, len(observed)))
+    units = []
+    for flipped in signs:
+        perturbed = np.clip(fitted_curve + flipped * residuals, 0.0, 1.0)
+        perturbed[0] = 1.0
+        units.append(np.clip(fitted_unit + _surrogate_fit(surrogate, perturbed, [centre], criterion) - centre, 0.0, 1.0))
+    return units
 
 
 def _nelder_mead(loss, start: np.ndarray):
@@ -247,15 +328,31 @@ class RetentionFit:
         observed: the observed survival shares (period 0 first).
         scenario: the validated scenario the fit started from (without the fitted overrides).
         period_months: months per period.
-        seed: the base seed; the search used seeds seed, seed + 1, the prediction seed + 1000 and up.
+        seed: the base seed; the search used seeds seed, seed + 1, the prediction seed + 1000 to + 1003, the
+            forecast band seed + 1004 and up.
         evaluations: how many candidate settings were simulated; seconds: how long the fit took.
+        replicate_settings: the settings of the band's replicates (`band`), a list of {name: value}.
+        sbg: (alpha, beta) of the benchmark, the sBG model fitted to the same curve by maximum likelihood.
     """
 
-    def __init__(self, settings, observed, scenario, period_months, seed, evaluations, seconds):
+    def __init__(self, settings, observed, scenario, period_months, seed, evaluations, seconds, tick=None):
         self.settings, self.observed, self.scenario = dict(settings), observed, scenario
         self.period_months, self.seed, self.evaluations, self.seconds = period_months, seed, evaluations, seconds
-        self._curves: dict[int, list[float]] = {}
+        self.replicate_settings: list[dict] = []
+        self._curves: dict[int, np.ndarray] = {}  # per-seed curves of the prediction, by length
+        self._bands: dict[int, tuple[list[float], list[float]]] = {}
+        self._tick = tick
+        self.sbg = fit_sbg(observed, method="likelihood")[:2]
         self.rmse = _rmse_points(self.predict(len(observed) - 1), observed)
+
+    def _seed_curves_up_to(self, periods: int) -> np.ndarray:
+        longest = max(self._curves, default=0)
+        if periods > longest:
+            seeds = [self.seed + PREDICT_SEED_OFFSET + i for i in range(PREDICT_SEEDS)]
+            self._curves[periods] = _seed_curves(self.scenario, periods, self.period_months, seeds, PREDICT_CUSTOMERS,
+                                                 self.settings, self._tick)
+            longest = periods
+        return self._curves[longest][:, :periods + 1]  # a longer curve holds the shorter one (same seeds, same months)
 
     def predict(self, periods: int) -> list[float]:
         """Survival shares at periods 0..`periods` (`periods + 1` values, starting at 1.0) of the fitted market.
@@ -263,13 +360,31 @@ class RetentionFit:
         Pooled over `PREDICT_SEEDS` cohorts of `PREDICT_CUSTOMERS` customers, so one seed's noise does not decide it.
         """
         _check_whole("periods", periods, 1, 50)
-        longest = max(self._curves, default=0)
-        if periods > longest:
-            seeds = [self.seed + PREDICT_SEED_OFFSET + i for i in range(PREDICT_SEEDS)]
-            curve = _pooled_survival(self.scenario, periods, self.period_months, seeds, PREDICT_CUSTOMERS, self.settings)
-            self._curves[periods] = [float(x) for x in curve]
-            longest = periods
-        return self._curves[longest][:periods + 1]  # a longer curve holds the shorter one (same seeds, same months)
+        return [float(x) for x in self._seed_curves_up_to(periods).mean(axis=0)]
+
+    def band(self, periods: int) -> tuple[list[float], list[float]]:
+        """The forecast band at periods 0..`periods`: (low, high) survival shares, what seeds and fit leave uncertain.
+
+        The range of `BAND_REPLICATES` replicate forecasts, each a bootstrap refit of the market (see
+        `replicate_settings`) simulated on one full-size cohort of its own seed, together with the prediction's
+        own per-seed cohorts. So it holds `predict(periods)`, which is their mean; it is not a prediction interval
+        for a cohort of another size (a real cohort of 1,000 customers is noisier than one of 20,000).
+        """
+        _check_whole("periods", periods, 1, 50)
+        if not any(p >= periods for p in self._bands):
+            replicates = [_seed_curves(self.scenario, periods, self.period_months, [self.seed + BAND_SEED_OFFSET + b],
+                                       PREDICT_CUSTOMERS, settings, self._tick)[0]
+                          for b, settings in enumerate(self.replicate_settings)]
+            curves = np.vstack([self._seed_curves_up_to(periods)] + replicates)
+            self._bands[periods] = ([float(x) for x in curves.min(axis=0)], [float(x) for x in curves.max(axis=0)])
+        longest = min(p for p in self._bands if p >= periods)
+        low, high = self._bands[longest]
+        return low[:periods + 1], high[:periods + 1]
+
+    def sbg_curve(self, periods: int) -> list[float]:
+        """The benchmark's survival at periods 0..`periods`: the sBG model fitted to the same observed curve."""
+        _check_whole("periods", periods, 1, 50)
+        return [float(x) for x in sbg_survival(*self.sbg, periods)]
 
     def scenario_with_settings(self) -> dict:
         """The calibrated market: the starting scenario with the fitted settings (a dict `load_scenario` takes)."""
@@ -280,7 +395,19 @@ class RetentionFit:
         return f"RetentionFit({shown}; rmse {self.rmse:.2f} points over {len(self.observed) - 1} periods)"
 
 
-def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=None, settings=None) -> RetentionFit:
+def forecast_errors(forecast, actual, fitted_periods: int) -> dict:
+    """How far `forecast` misses `actual` over the periods after the first `fitted_periods`, in percentage points.
+
+    Returns {"worst": the largest miss, "mean": the mean absolute miss, "periods": the periods compared}.
+    """
+    actual = np.asarray(actual, dtype=float)
+    held_out = np.arange(fitted_periods + 1, len(actual))
+    misses = 100 * np.abs(np.asarray(forecast, dtype=float)[held_out] - actual[held_out])
+    return {"worst": float(misses.max()), "mean": float(misses.mean()), "periods": [int(p) for p in held_out]}
+
+
+def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=None, settings=None, horizon=None,
+                        criterion="deviance", progress=False) -> RetentionFit:
     """Calibrate a market to an observed cohort retention curve, so that it can forecast the curve's tail.
 
     The search runs in a unit cube over the settings to fit (`CALIBRATED_SETTINGS` by default), each mapped onto
@@ -292,8 +419,9 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
          the same for every candidate (common random numbers, so candidates differ by their settings more than
          by their noise), at most `REFINE_EVALUATIONS` candidates.
     Cohorts in the search are a quarter of the full size, so each candidate costs a fraction of a second. The
-    result is judged on full-size cohorts pooled over seeds the search never used. One fit of a 7-period
-    yearly curve takes about 30-45 s of one core (measured on the test curves).
+    result is judged on full-size cohorts pooled over seeds the search never used. Then the forecast band's
+    replicates are drawn (`RetentionFit.band`), and the forecast and band up to `horizon` are simulated. One fit
+    of a 7-period yearly curve with a 12-period horizon takes about 40-60 s of one core.
 
     Args:
         observed: survival shares at the end of each period, period 0 first (1.0), as `cohort_survival` returns.
@@ -302,48 +430,81 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
         seed: the base seed (a whole number); None draws one, so the fit is not reproducible.
         settings: the settings to fit: None (`CALIBRATED_SETTINGS`), a list of numeric scenario setting names,
             or a dict {name: (low, high)}.
+        horizon: the last period to forecast at once, with its band (default: the last observed period + 5).
+        criterion: what the search minimises: "deviance" (the default), how unlikely the observed leavers of each
+            period are under the model's curve, the criterion by which Fader & Hardie fit the sBG: it weighs each
+            period's churn against those still there, so the late years, which decide the forecast, count as much
+            as the first; or "rmse", the root mean squared gap of the survival curves in points, which the first
+            years' large shares dominate. On the published curves the deviance forecasts the held-out years
+            better and fits the fitted years less closely (`benchmarks/forecast_report.py`).
+        progress: show a progress bar of the simulated cohorts on standard error.
 
     Returns:
-        A `RetentionFit` with `.settings`, `.rmse` (percentage points) and `.predict(periods)`.
+        A `RetentionFit` with `.settings`, `.rmse` (percentage points), `.predict(periods)`, `.band(periods)` and
+        the sBG benchmark (`.sbg`, `.sbg_curve(periods)`).
 
     Raises:
         InvalidParameter, UnknownField, UnknownScenario: bad input, naming the field, the value and what is allowed.
     """
+    import sys
     import time
+
+    from tqdm.auto import tqdm
 
     from .scenarios import load_scenario
 
     start = time.perf_counter()
     observed = check_observed(observed)
+    periods = len(observed) - 1
     _check_whole("period_months", period_months, 1, 24)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0]) % (2**31 - 2000)  # fresh entropy, as Mesa does
-    _check_whole("seed", seed, 0, 2**31 - 1 - PREDICT_SEED_OFFSET - PREDICT_SEEDS)
+    _check_whole("seed", seed, 0, 2**31 - 1 - LAST_SEED_OFFSET)
+    horizon = periods + 5 if horizon is None else horizon
+    _check_whole("horizon", horizon, 1, 50)
     space = check_settings(settings)
+    if criterion not in CRITERIA:
+        raise InvalidParameter("calibration", "criterion", criterion, "one of " + ", ".join(CRITERIA))
+    loss_of = CRITERIA[criterion]
     base = load_scenario(scenario)
     for name in space:
         base.pop(name, None)  # the fitted settings come from the search, never from the starting scenario
     base_with_defaults = load_scenario(base)  # still a complete scenario: a fitted setting has a default meanwhile
-    periods = len(observed) - 1
 
-    points, curves = _grid_curves(base_with_defaults, space, period_months, periods, seed)
-    best_point = _surrogate_optimum(points, curves, observed, len(space))
+    grid_size = GRID_LEVELS ** len(space)
+    simulated = grid_size + REFINE_EVALUATIONS * SEARCH_SEEDS + PREDICT_SEEDS * 2 + BAND_REPLICATES  # about
+    with tqdm(total=simulated, desc="cohorts simulated", unit="cohort", disable=not progress, file=sys.stderr) as bar:
+        def tick(n=1):
+            bar.update(n)
 
-    tried: dict = {}  # every simulated candidate of the refinement, by its settings
-    seeds = [seed + i for i in range(SEARCH_SEEDS)]
+        points, curves = _grid_curves(base_with_defaults, space, period_months, periods, seed, tick)
+        best_point = _surrogate_optimum(points, curves, observed, len(space), loss_of)
 
-    def loss(unit):
-        candidate = _to_settings(unit, space)
-        key = tuple(candidate.values())
-        if key not in tried:
-            curve = _pooled_survival(base_with_defaults, periods, period_months, seeds, SEARCH_CUSTOMERS, candidate)
-            tried[key] = _rmse_points(curve, observed)
-        return tried[key]
+        tried: dict = {}  # every simulated candidate of the refinement, by its settings
+        seeds = [seed + i for i in range(SEARCH_SEEDS)]
 
-    result = _nelder_mead(loss, best_point)
-    fitted = _to_settings(result.x, space)
-    return RetentionFit(fitted, observed, base_with_defaults, period_months, seed, len(points) + len(tried),
-                        time.perf_counter() - start)
+        def loss(unit):
+            candidate = _to_settings(unit, space)
+            key = tuple(candidate.values())
+            if key not in tried:
+                curve = _pooled_survival(base_with_defaults, periods, period_months, seeds, SEARCH_CUSTOMERS, candidate,
+                                         tick)
+                tried[key] = loss_of(curve, observed)
+            return tried[key]
+
+        result = _nelder_mead(loss, best_point)
+        fitted_unit = np.clip(result.x, 0.0, 1.0)
+        fit = RetentionFit(_to_settings(fitted_unit, space), observed, base_with_defaults, period_months, seed,
+                           len(points) + len(tried), 0.0, tick)
+        units = _bootstrap_units(points, curves, observed, fit.predict(periods), fitted_unit, seed, loss_of)
+        fit.replicate_settings = [_to_settings(unit, space) for unit in units]
+        fit.predict(max(horizon, periods))
+        fit.band(max(horizon, periods))
+        bar.total = bar.n  # the refinement may stop early: the bar ends full
+        bar.refresh()
+    fit._tick = None  # later forecasts run without the bar
+    fit.seconds = time.perf_counter() - start
+    return fit
 
 
 # ---------------------------------------------------------------------------------------------- files and figures
@@ -351,13 +512,30 @@ CURVE_FORMAT = """\
 CURVE.csv has two columns, the period and the share of the cohort still there at the end of it
 (0 to 1, not a percentage), one row per period, periods 0, 1, 2, ... in order. A header row naming the
 columns 'period' and 'survival' is allowed (its columns may then come in any order). Period 0 (1.0) may be
-left out.
+left out. Lines starting with '#' are comments (say where the curve comes from).
 
 For example:
   period,survival
   1,0.63
   2,0.47
   3,0.39"""
+
+
+# Real retention curves shipped with the package (simulations/data/), each file citing its source in its comments.
+PUBLISHED_CURVES = {
+    "fader_hardie_2007_regular": "Fader & Hardie (2007), Table 1: 'Regular' customers, years 0-12",
+    "fader_hardie_2007_high_end": "Fader & Hardie (2007), Table 1: 'High End' customers, years 0-12",
+}
+
+
+def published_curve(name: str) -> np.ndarray:
+    """A published retention curve shipped with the package (`PUBLISHED_CURVES`), period 0 first."""
+    from importlib.resources import files
+
+    from .errors import match_name
+
+    name = match_name(name, list(PUBLISHED_CURVES), "published curves")
+    return read_curve_csv(files("simulations") / "data" / f"{name}.csv")
 
 
 def read_curve_csv(path) -> np.ndarray:
@@ -377,7 +555,8 @@ def read_curve_csv(path) -> np.ndarray:
     except (OSError, UnicodeDecodeError) as err:
         raise BadInput("CURVE.csv", field, f"cannot be read ({getattr(err, 'strerror', None) or err})",
                        "a readable CSV file of period,survival rows") from None
-    rows = [(number, row) for number, row in enumerate(csv.reader(text.splitlines()), 1) if any(c.strip() for c in row)]
+    lines = [line if not line.lstrip().startswith("#") else "" for line in text.splitlines()]  # comments: a source
+    rows = [(number, row) for number, row in enumerate(csv.reader(lines), 1) if any(c.strip() for c in row)]
     if rows and not _is_number(rows[0][1][0]):
         columns = [c.strip().lower() for c in rows[0][1]]
         if "period" not in columns or "survival" not in columns:
@@ -441,24 +620,34 @@ def calibrated_scenario_yaml(fit: RetentionFit, source: str, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_calibration(fit: RetentionFit, horizon: int, ax=None):
-    """Observed, fitted and forecast survival of a calibrated market on one axis; returns the axis."""
+def plot_calibration(fit: RetentionFit, horizon: int, ax=None, held_out=()):
+    """Observed, fitted and forecast survival of a calibrated market, its forecast band and the sBG benchmark fitted
+    to the same periods, on one axis; `held_out`: observed shares after the fitted periods (drawn as open circles).
+    Returns the axis."""
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        _, ax = plt.subplots(figsize=(7.2, 4.2))
     periods = len(fit.observed) - 1
-    predicted = fit.predict(max(horizon, periods))
+    horizon = max(horizon, periods + len(held_out))
+    predicted, (low, high), sbg = (100 * np.asarray(curve) for curve in
+                                   (fit.predict(horizon), fit.band(horizon), fit.sbg_curve(horizon)))
     unit = "year" if fit.period_months == 12 else f"period of {fit.period_months} months"
-    ax.plot(range(periods + 1), 100 * np.asarray(fit.observed), "o", color="black", label="observed")
-    ax.plot(range(periods + 1), [100 * s for s in predicted[:periods + 1]], "-", color="tab:blue",
-            label=f"calibrated model (RMSE {fit.rmse:.1f} points)")
+    fitted, ahead = np.arange(periods + 1), np.arange(periods, horizon + 1)
+    ax.fill_between(np.arange(horizon + 1), low, high, color="tab:blue", alpha=0.18, linewidth=0,
+                    label="model band (seeds and fit)")
+    ax.plot(fitted, 100 * np.asarray(fit.observed), "o", color="black", label="observed, fitted")
+    if len(held_out):
+        ax.plot(np.arange(periods + 1, periods + 1 + len(held_out)), 100 * np.asarray(held_out), "o", color="black",
+                markerfacecolor="white", label="observed, held out")
+    ax.plot(fitted, predicted[:periods + 1], "-", color="tab:blue", label=f"model fitted (RMSE {fit.rmse:.1f} points)")
+    ax.plot(fitted, sbg[:periods + 1], "-", color="tab:orange", linewidth=1.2, label="sBG fitted")
     if horizon > periods:
-        ax.plot(range(periods, horizon + 1), [100 * s for s in predicted[periods:horizon + 1]], "--", color="tab:blue",
-                label="forecast")
-        ax.axvline(periods, color="grey", linewidth=0.8, linestyle=":")
+        ax.plot(ahead, predicted[periods:], "--", color="tab:blue", label="model forecast")
+        ax.plot(ahead, sbg[periods:], "--", color="tab:orange", linewidth=1.2, label="sBG forecast")
+        ax.axvline(periods + 0.5, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel(f"{unit}s since acquisition" if fit.period_months == 12 else unit)
     ax.set_ylabel("customers still with the firm (%)")
     ax.set_ylim(0, 102)
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, fontsize="small")
     return ax

@@ -745,66 +745,124 @@ def cmd_classroom(args) -> int:
               "set LOYALTY_LAB_INSTRUCTOR_TOKEN to choose your own)")
     sys.stdout.flush()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-# ---- calibrate (issue 9)
+# ---- calibrate (issue 9; hold-out, band and benchmark: issue 16)
 @command
 def add_calibrate(subparsers):
-    from .calibration import CALIBRATED_SETTINGS, CURVE_FORMAT
+    from .calibration import CALIBRATED_SETTINGS, CURVE_FORMAT, PUBLISHED_CURVES
 
     p = _sub(subparsers, "calibrate", "fit a market to a real cohort retention curve and forecast its tail", textwrap.dedent(f"""
         Calibrate a market to an observed cohort retention curve (the share of a cohort of new customers still
-        there after each period), then forecast the curve beyond the data. The fit searches the scenario
-        settings {', '.join(CALIBRATED_SETTINGS)} (see simulations.calibration) and takes one to a few minutes.
+        there after each period), then forecast the curve beyond the data, with a band for what the seeds and the
+        fit leave uncertain, beside the benchmark: the shifted-beta-geometric (sBG) model of Fader & Hardie (2007)
+        fitted to the same periods. The fit searches the scenario settings {', '.join(CALIBRATED_SETTINGS)}
+        (see simulations.calibration) and takes one to a few minutes.
+
+        --holdout K fits only the curve's first periods and keeps its last K periods back, then prints how far
+        the model's and the sBG's forecasts miss them: the honest test of a forecast.
+
         Writes MARKET_calibrated.yaml (the fitted market as a scenario file, usable wherever a market is asked
-        for) and calibration.png (observed, fitted and forecast curves).""").strip() + "\n\n" + CURVE_FORMAT, f"""
+        for) and calibration.png (observed, fitted and forecast curves, the band and the sBG).
+
+        CURVE.csv may also name a published curve shipped with the package: {', '.join(PUBLISHED_CURVES)}
+        (Fader & Hardie 2007, Table 1: yearly survival of two customer segments over 12 years).""").strip()
+        + "\n\n" + CURVE_FORMAT, f"""
         {PROG} calibrate curve.csv
         {PROG} calibrate curve.csv --market retail_bank --out bank_fit --seed 7
+        {PROG} calibrate fader_hardie_2007_regular --holdout 5
         {PROG} calibrate curve.csv --horizon 15 --force""")
-    p.add_argument("curve", metavar="CURVE.csv", help="the observed curve: period,survival rows (see above)")
+    p.add_argument("curve", metavar="CURVE.csv", help="the observed curve: period,survival rows (see above), or the "
+                                                     "name of a published curve")
     p.add_argument("--market", default="telecom", metavar="MARKET",
                    help="the market to calibrate, or a scenario YAML file (default: telecom)")
     p.add_argument("--period-months", type=_whole_number(1, 24), default=12, metavar="M",
                    help="months per period of the curve (default: 12, yearly)")
+    p.add_argument("--holdout", type=_whole_number(1, 47), default=None, metavar="K",
+                   help="hold the curve's last K periods back: fit the rest, and print both models' errors on them "
+                        "(at least 3 periods must be left to fit)")
     p.add_argument("--horizon", type=_whole_number(1, 50), default=None, metavar="P",
-                   help="forecast up to period P (default: the curve's last period + 5)")
+                   help="forecast up to period P (default: the curve's last period, or the last fitted one + 5 if "
+                        "that is later)")
     p.add_argument("--seed", type=_whole_number(0, 2**31 - 2000), default=1, metavar="S",
                    help="the fit's seed (default: 1)")
+    p.add_argument("--criterion", choices=("deviance", "rmse"), default="deviance",
+                   help="what the fit minimises: deviance, how unlikely each period's leavers are (as the sBG is "
+                        "fitted; weighs the late periods' churn), or rmse, the gap of the curves in points "
+                        "(default: deviance)")
     _add_out(p, "calibrate-MARKET")
     p.set_defaults(handler=cmd_calibrate)
 
 
+def _curve_argument(curve: str):
+    """The observed curve and its name: a CSV file, or a published curve shipped with the package."""
+    from . import calibration
+
+    if not Path(curve).exists() and curve in calibration.PUBLISHED_CURVES:
+        return calibration.published_curve(curve), f"{curve} (published; {calibration.PUBLISHED_CURVES[curve]})"
+    return calibration.read_curve_csv(curve), Path(curve).name
+
+
 def cmd_calibrate(args) -> int:
-    """Fit a market to a curve file: the fitted settings and forecast on screen, a scenario file and a figure."""
+    """Fit a market to a curve file: the fitted settings, forecast, band, sBG and hold-out errors on screen;
+    a scenario file and a figure."""
     import matplotlib.pyplot as plt
 
     from . import calibration
 
     market, scenario = _scenario(args.market)
-    observed = calibration.read_curve_csv(args.curve)
+    observed, source = _curve_argument(args.curve)
     periods = len(observed) - 1
-    horizon = args.horizon or periods + 5
+    holdout = args.holdout or 0
+    if holdout and periods - holdout < 3:
+        raise BadInput("--holdout", holdout, f"leaves {periods - holdout} of the curve's {periods} periods to fit",
+                       f"a whole number from 1 to {periods - 3} (at least 3 periods must be left to fit)"
+                       if periods > 3 else "no hold-out: the curve has only 3 periods, all needed for the fit")
+    fitted_periods = periods - holdout
+    horizon = args.horizon or max(periods, fitted_periods + 5)
+    if horizon < periods:
+        raise BadInput("--horizon", horizon, f"ends before the curve's last period, {periods}",
+                       f"a whole number from {periods} to 50")
     target = args.out or f"calibrate-{scenario['name']}"
     with _output(args, target) as folder:
-        fit = calibration.fit_retention_curve(observed, market, args.period_months, seed=args.seed)
-        forecast = fit.predict(max(horizon, periods))
+        fit = calibration.fit_retention_curve(observed[:fitted_periods + 1], market, args.period_months, seed=args.seed,
+                                              horizon=horizon, criterion=args.criterion, progress=_progress())
         name = f"{scenario['name']}_calibrated"
         written = [folder / f"{name}.yaml", folder / "calibration.png"]
-        written[0].write_text(calibration.calibrated_scenario_yaml(fit, Path(args.curve).name, name), encoding="utf-8")
-        fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        calibration.plot_calibration(fit, horizon, ax=ax)
+        written[0].write_text(calibration.calibrated_scenario_yaml(fit, source, name), encoding="utf-8")
+        fig, ax = plt.subplots(figsize=(7.2, 4.2))
+        calibration.plot_calibration(fit, horizon, ax=ax, held_out=observed[fitted_periods + 1:])
         fig.tight_layout()
         fig.savefig(written[1], dpi=120)
         plt.close(fig)
-    print(f"Calibrated {scenario['name']} to {args.curve} ({periods} periods of {args.period_months} months, "
+    _print_calibration(fit, scenario, source, args, observed, fitted_periods, horizon)
+    _wrote(target, written)
+    return 0
+
+
+def _print_calibration(fit, scenario, source, args, observed, fitted_periods, horizon) -> None:
+    from . import calibration
+
+    held = f", periods {fitted_periods + 1}-{len(observed) - 1} held out" if fitted_periods < len(observed) - 1 else ""
+    print(f"Calibrated {scenario['name']} to {source} ({fitted_periods} periods of {args.period_months} months{held}, "
           f"seed {args.seed}) in {fit.seconds:.0f} s:")
     for key, value in fit.settings.items():
         print(f"  {key:<16} {value:.4g}   (was {scenario[key]:g})")
-    print(f"Fit error: {fit.rmse:.2f} percentage points (RMSE over periods 1-{periods}).\n")
-    print("period  observed  model")
-    for period in range(max(horizon, periods) + 1):
-        seen = f"{observed[period]:8.1%}" if period <= periods else " " * 8
-        print(f"{period:>6}  {seen}  {forecast[period]:5.1%}" + ("  forecast" if period > periods else ""))
-    _wrote(target, written)
-    return 0
+    alpha, beta = fit.sbg
+    print(f"Fit error: {fit.rmse:.2f} percentage points (RMSE over periods 1-{fitted_periods}).")
+    print(f"Benchmark: sBG (Fader & Hardie 2007) fitted to the same periods by maximum likelihood, alpha {alpha:.3f}, "
+          f"beta {beta:.3f}.\n")
+    forecast, (low, high), sbg = fit.predict(horizon), fit.band(horizon), fit.sbg_curve(horizon)
+    print("period  observed   model   band          sBG")
+    for period in range(horizon + 1):
+        seen = f"{observed[period]:8.1%}" if period < len(observed) else " " * 8
+        note = "  held out" if fitted_periods < period < len(observed) else ("  forecast" if period > fitted_periods else "")
+        print(f"{period:>6}  {seen}  {forecast[period]:6.1%}  {low[period]:5.1%}-{high[period]:<6.1%}  "
+              f"{sbg[period]:6.1%}{note}")
+    if fitted_periods < len(observed) - 1:
+        model = calibration.forecast_errors(forecast, observed, fitted_periods)
+        benchmark = calibration.forecast_errors(sbg, observed, fitted_periods)
+        print(f"\nForecast errors on the held-out periods {fitted_periods + 1}-{len(observed) - 1}, in percentage points:")
+        print(f"  model  worst {model['worst']:.2f}  mean {model['mean']:.2f}")
+        print(f"  sBG    worst {benchmark['worst']:.2f}  mean {benchmark['mean']:.2f}")
 
 
 # ---------------------------------------------------------------------------------------------- the parser

@@ -17,7 +17,7 @@ PAGE = ROOT / "book" / "appendix" / "trust.md"
 SECTIONS = ("The patterns the model reproduces", "Calibration: the model against a real retention curve",
             "Sensitivity: which levers matter", "What remains assumption")
 CITED = ("grimm2005pattern", "railsback2012abm", "grimm2020odd", "fader2007retention", "saltelli2010variance",
-         "heskett1994putting", "jones1995defectors", "keaveney1995switching", "zeithaml2001pyramid")
+         "heskett1994putting", "jones1995defectors", "berry2004datamining", "keaveney1995switching", "zeithaml2001pyramid")
 
 
 def text() -> str:
