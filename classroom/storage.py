@@ -17,13 +17,14 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 import threading
 import time
 from dataclasses import asdict
 
 from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, event, func, insert, select, update)
+                        create_engine, event, func, insert, inspect, select, update)
 from sqlalchemy.exc import DBAPIError
 
 from simulations.errors import InvalidParameter
@@ -31,6 +32,8 @@ from simulations.firms import MAX_FIRMS
 from simulations.game import RECORD_VERSION, GameSettings
 from simulations.scenarios import list_scenarios
 from simulations.strategy import Strategy
+
+from .names import BadName, normalized, skeleton
 
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a running round counts as interrupted
 JOIN_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
@@ -59,7 +62,15 @@ teams = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("position", Integer, nullable=False),
     Column("joined", Float, nullable=False),
+    Column("version", Integer),                         # hand-ins so far (None: none); a hand-in names the one it saw
     UniqueConstraint("game_id", "name_key"),
+)
+team_tokens = Table(  # a team's further devices: each rejoin with the team's PIN adds a token
+    "team_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("game_id", String(16), ForeignKey("games.id"), nullable=False, index=True),
+    Column("team_id", String(16), ForeignKey("teams.id"), nullable=False),
+    Column("created", Float, nullable=False),
 )
 submissions = Table(
     "submissions", metadata,
@@ -103,6 +114,18 @@ class Conflict(StoreError):
     """The request is well formed but the game's state forbids it now (started, full, a round running)."""
 
     status = 409
+
+
+class StaleHandIn(Conflict):
+    """A hand-in based on a version of the team's strategy that a teammate has replaced since: 409 with theirs."""
+
+    def __init__(self, based_on, current: dict):
+        super().__init__("version", based_on, f"the version of the team's last hand-in, {current['version']} "
+                                              "(a teammate handed in since this form was loaded)")
+        self.current = current
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"current": self.current}
 
 
 def engine_for(url: str):
@@ -162,6 +185,19 @@ class Store:
             metadata.create_all(self.writer)
         except DBAPIError:  # another app process created the tables at the same moment: they exist now
             metadata.create_all(self.writer)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since a database was made (all nullable) are added to it, so an older classroom's data
+        folder opens with this version."""
+        present = inspect(self.engine)
+        for table in metadata.sorted_tables:
+            have = {column["name"] for column in present.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(self.engine.dialect)
+                    with contextlib.suppress(DBAPIError), self._write() as db:  # another process may add it first
+                        db.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
     @contextlib.contextmanager
     def _write(self):
@@ -215,7 +251,7 @@ class Store:
     def _game_dict(self, row) -> dict:
         record = json.loads(row["record"])
         return {"game": row["id"], "join_code": row["join_code"], "settings": record["settings"],
-                "rounds_played": row["rounds_played"], "status": self._status(row),
+                "rounds_played": row["rounds_played"], "revealed": row["revealed"], "status": self._status(row),
                 "finished": row["rounds_played"] >= record["settings"]["rounds"]}
 
     def revealed(self, game_id: str) -> int:
@@ -238,38 +274,112 @@ class Store:
         return row["status"]
 
     # ------------------------------------------------------------------ teams
-    def join(self, game_id: str, join_code: str, name: str) -> tuple[str, str]:
-        """A team joins before the first round; returns (team id, team token). The token is stored hashed."""
-        name = _team_name(name)
-        token = secrets.token_urlsafe(24)
+    def join(self, game_id: str, join_code: str, name: str, pin=None) -> dict:
+        """A team joins before the first round, or a team member joins an existing team with its PIN (any time,
+        from any device). Returns {team, token, name, rejoined} (a new team also gets its `pin`); tokens are stored
+        hashed, and each device gets its own.
+
+        Refusals: a bad name 400; a wrong join code or PIN 403; a PIN for a name no team has 404; a name a team
+        already has (as the skeleton compares them) without a PIN 409; a new team after the first round 409.
+        """
+        shown = _team_name(name)
         if not isinstance(join_code, str) or not join_code.strip():
             raise InvalidParameter("team", "join_code", join_code, "the join code shown by the instructor (text)")
+        pin = _pin_text(pin)
+        token = secrets.token_urlsafe(24)
         with self._write() as db:
             game = self._game_row(db, game_id, lock=True)
-            if not hmac.compare_digest(join_code.strip().upper().encode(),
-                                                                         game["join_code"].encode()):
+            if not hmac.compare_digest(join_code.strip().upper().encode(), game["join_code"].encode()):
                 raise WrongCode("join_code", join_code, "the join code shown by the instructor")
+            existing = db.execute(select(teams).where(teams.c.game_id == game_id,
+                                                      teams.c.name_key == skeleton(shown))).mappings().first()
+            if existing is not None and pin is None:
+                raise Conflict("name", shown, "a name no other team of this game has; or this team's PIN, to join "
+                                              "it from another device")
+            if existing is not None:
+                if not hmac.compare_digest(pin.encode(), self.team_pin(existing["id"]).encode()):
+                    raise WrongCode("pin", pin, "the PIN shown on the team's page and on the instructor's console")
+                db.execute(insert(team_tokens).values(token_hash=self.hash_token(token), game_id=game_id,
+                                                      team_id=existing["id"], created=_now()))
+                return {"team": existing["id"], "token": token, "name": existing["name"], "rejoined": True}
+            if pin is not None:
+                raise NotFound("name", shown, "the name of a team of this game, to join it with its PIN "
+                                              "(no PIN to start a new team)")
             if game["rounds_played"] > 0 or game["status"] == "running":
                 raise Conflict("game", game_id, "joining before the first round is played")
             count = db.execute(select(func.count()).select_from(teams).where(teams.c.game_id == game_id)).scalar()
             if count >= MAX_FIRMS:
                 raise Conflict("game", game_id, f"at most {MAX_FIRMS} teams in a game")
-            taken = db.execute(select(teams.c.id).where(teams.c.game_id == game_id,
-                                                        teams.c.name_key == name.lower())).first()
-            if taken:
-                raise InvalidParameter("team", "name", name, "a name no other team of this game has")
+            last = db.execute(select(func.max(teams.c.position)).where(teams.c.game_id == game_id)).scalar()
             team_id = secrets.token_urlsafe(6)
-            db.execute(insert(teams).values(id=team_id, game_id=game_id, name=name, name_key=name.lower(),
-                                            token_hash=self.hash_token(token), position=count, joined=_now()))
-        return team_id, token
+            db.execute(insert(teams).values(id=team_id, game_id=game_id, name=shown, name_key=skeleton(shown),
+                                            token_hash=self.hash_token(token), position=(-1 if last is None else last) + 1,
+                                            joined=_now()))
+        return {"team": team_id, "token": token, "name": shown, "rejoined": False, "pin": self.team_pin(team_id)}
+
+    # the roster: the instructor's changes before the first round (after it, the market's firms are fixed)
+    def _roster_change(self, db, game_id: str, team_id: str):
+        game = self._game_row(db, game_id, lock=True)
+        team = self._team_row(db, game_id, team_id)
+        if game["rounds_played"] > 0 or game["status"] == "running":
+            raise Conflict("game", game_id, "changing the teams before the first round is played "
+                                            "(then every team runs a firm of the market)")
+        return team
+
+    def rename_team(self, game_id: str, team_id: str, name) -> dict:
+        """Give a team another name (checked and compared as at join); 409 when another team looks the same."""
+        shown = _team_name(name)
+        with self._write() as db:
+            self._roster_change(db, game_id, team_id)
+            clash = db.execute(select(teams.c.id).where(teams.c.game_id == game_id, teams.c.id != team_id,
+                                                        teams.c.name_key == skeleton(shown))).first()
+            if clash:
+                raise Conflict("name", shown, "a name no other team of this game has")
+            db.execute(update(teams).where(teams.c.id == team_id).values(name=shown, name_key=skeleton(shown)))
+        return {"team": team_id, "name": shown}
+
+    def remove_team(self, game_id: str, team_id: str) -> None:
+        """Take a team out of the game (a ghost team made by a second phone, say): its hand-ins and devices go too."""
+        with self._write() as db:
+            self._roster_change(db, game_id, team_id)
+            self._delete_team(db, game_id, team_id)
+
+    def merge_teams(self, game_id: str, team_id: str, into: str) -> dict:
+        """Fold team `team_id` into team `into`: its devices act for `into` from now on; its hand-ins go."""
+        if team_id == into:
+            raise StoreError("into", into, "another team of this game")
+        with self._write() as db:
+            team = self._roster_change(db, game_id, team_id)
+            self._team_row(db, game_id, into)
+            moved = [team["token_hash"]] + list(db.execute(select(team_tokens.c.token_hash).where(
+                team_tokens.c.team_id == team_id)).scalars())
+            self._delete_team(db, game_id, team_id)
+            for token_hash in moved:
+                db.execute(insert(team_tokens).values(token_hash=token_hash, game_id=game_id, team_id=into,
+                                                      created=_now()))
+        return {"team": into, "devices_moved": len(moved)}
+
+    def _delete_team(self, db, game_id: str, team_id: str) -> None:
+        for table in (submissions, team_tokens):
+            db.execute(table.delete().where(table.c.game_id == game_id, table.c.team_id == team_id))
+        db.execute(teams.delete().where(teams.c.game_id == game_id, teams.c.id == team_id))
+
+    def team_pin(self, team_id: str) -> str:
+        """The team's 6-digit PIN: derived from its id with the install's secret, so the database stores none."""
+        digest = hmac.new(self.pepper, f"pin:{team_id}".encode(), hashlib.sha256).hexdigest()
+        return f"{int(digest, 16) % 10**6:06d}"
 
     def team_by_token(self, game_id: str, token: str) -> dict | None:
-        """The team of `game_id` whose token this is, or None."""
+        """The team of `game_id` whose token this is (its first device's or a later one's), or None."""
         if not token:
             return None
+        hashed = self.hash_token(token)
         with self.engine.connect() as db:
-            row = db.execute(select(teams).where(teams.c.token_hash == self.hash_token(token),
+            row = db.execute(select(teams).where(teams.c.token_hash == hashed,
                                                  teams.c.game_id == str(game_id))).mappings().first()
+            if row is None:
+                row = db.execute(select(teams).join(team_tokens, team_tokens.c.team_id == teams.c.id).where(
+                    team_tokens.c.token_hash == hashed, team_tokens.c.game_id == str(game_id))).mappings().first()
         return {"team": row["id"], "name": row["name"]} if row else None
 
     def list_teams(self, game_id: str) -> list[dict]:
@@ -295,35 +405,53 @@ class Store:
         running = self._status(game) == "running"
         return game["rounds_played"] + (2 if running else 1)
 
-    def submit(self, game_id: str, team_id: str, levers: dict) -> dict:
-        """Hand in a strategy (checked like any `Strategy`) for the upcoming round; a new hand-in replaces the last."""
+    def submit(self, game_id: str, team_id: str, levers: dict, based_on: int | None = None) -> dict:
+        """Hand in a strategy (checked like any `Strategy`) for the upcoming round; a new hand-in replaces the last.
+
+        `based_on` is the version of the team's strategy the hand-in was made from (the form's, or If-Match): when a
+        teammate has handed in since, the hand-in is refused (StaleHandIn, 409, with theirs) instead of silently
+        undoing theirs. None skips the check (tools that hand in for a team alone). Returns {round, strategy, version}.
+        """
         strategy = Strategy.from_dict(levers, source="strategy").as_dict()
+        if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int) or based_on < 0):
+            raise StoreError("version", based_on, "the whole-number version of the strategy the form was loaded with")
         with self._write() as db:
             game = self._game_row(db, game_id, lock=True)
-            self._team_row(db, game_id, team_id)
+            team = self._team_row(db, game_id, team_id)
             upcoming = self._upcoming_round(game)
             if upcoming > json.loads(game["record"])["settings"]["rounds"]:
                 raise Conflict("game", game_id, "handing in while rounds remain to be played")
+            version = team["version"] or 0
+            if based_on is not None and based_on != version:
+                raise StaleHandIn(based_on, self._strategy_in(db, game_id, team))
             key = (submissions.c.game_id == game_id, submissions.c.team_id == team_id, submissions.c.round == upcoming)
             values = {"levers": _dumps(strategy), "submitted": _now()}
             if db.execute(update(submissions).where(*key).values(**values)).rowcount == 0:
                 db.execute(insert(submissions).values(game_id=game_id, team_id=team_id, round=upcoming, **values))
-        return {"round": upcoming, "strategy": strategy}
+            db.execute(update(teams).where(teams.c.id == team_id).values(version=version + 1))
+        return {"round": upcoming, "strategy": strategy, "version": version + 1}
 
     def latest_strategy(self, game_id: str, team_id: str) -> dict:
-        """The team's latest hand-in, else the strategy it last played, else the balanced default."""
+        """The team's latest hand-in, else the strategy it last played, else the balanced default; with its version
+        (what a hand-in made from it names) and when it was handed in."""
         with self.engine.connect() as db:
-            team = self._team_row(db, game_id, team_id)
-            row = db.execute(select(submissions.c.levers, submissions.c.round).where(
-                submissions.c.game_id == game_id, submissions.c.team_id == team_id
-            ).order_by(submissions.c.round.desc()).limit(1)).first()
-            if row:
-                return {"levers": json.loads(row.levers), "source": "handed in", "round": row.round}
-            last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
-                              .order_by(rounds.c.round.desc()).limit(1)).scalar()
+            return self._strategy_in(db, game_id, self._team_row(db, game_id, team_id))
+
+    def _strategy_in(self, db, game_id: str, team) -> dict:
+        version = team["version"] or 0
+        row = db.execute(select(submissions.c.levers, submissions.c.round, submissions.c.submitted).where(
+            submissions.c.game_id == game_id, submissions.c.team_id == team["id"]
+        ).order_by(submissions.c.round.desc()).limit(1)).first()
+        if row:
+            return {"levers": json.loads(row.levers), "source": "handed in", "round": row.round, "version": version,
+                    "submitted": row.submitted}
+        last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
+                          .order_by(rounds.c.round.desc()).limit(1)).scalar()
         if last:
-            return {"levers": json.loads(last)["strategies"][team["name"]], "source": "played", "round": None}
-        return {"levers": Strategy().as_dict(), "source": "default", "round": None}
+            return {"levers": json.loads(last)["strategies"][team["name"]], "source": "played", "round": None,
+                    "version": version, "submitted": None}
+        return {"levers": Strategy().as_dict(), "source": "default", "round": None, "version": version,
+                "submitted": None}
 
     # ------------------------------------------------------------------ rounds
     def claim_round(self, game_id: str) -> dict:
@@ -395,7 +523,7 @@ class Store:
             game = self._game_row(db, game_id)
         status = self._status(game)
         answer = {"status": status, "rounds_played": game["rounds_played"],
-                  "rounds": json.loads(game["record"])["settings"]["rounds"]}
+                  "rounds": json.loads(game["record"])["settings"]["rounds"], "revealed": game["revealed"]}
         if status == "running":
             answer.update(round=game["rounds_played"] + 1, progress=json.loads(game["progress"] or "{}"))
         elif status == "failed":
@@ -405,34 +533,43 @@ class Store:
         return answer
 
     # ------------------------------------------------------------------ results
-    def _results(self, db, game_id) -> list[dict]:
-        rows = db.execute(select(rounds.c.round, rounds.c.results).where(rounds.c.game_id == game_id)
-                          .order_by(rounds.c.round))
+    def _results(self, db, game_id, upto: int | None = None) -> list[dict]:
+        """The saved results of each round, in order, up to round `upto` (all when None)."""
+        query = select(rounds.c.round, rounds.c.results).where(rounds.c.game_id == game_id)
+        if upto is not None:
+            query = query.where(rounds.c.round <= upto)
+        rows = db.execute(query.order_by(rounds.c.round))
         return [json.loads(r.results) | {"round": r.round} for r in rows]
 
-    def leaderboard(self, game_id: str) -> dict:
-        """The standings after the last round played (empty before the first)."""
+    def leaderboard(self, game_id: str, upto: int | None = None) -> dict:
+        """The standings after round `upto` (the last played when None; empty before the first round).
+
+        The API and the pages pass the revealed round for anyone but the instructor: nothing leaks before the reveal.
+        """
         with self.engine.connect() as db:
             game = self._game_dict(self._game_row(db, game_id))
-            last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
-                              .order_by(rounds.c.round.desc()).limit(1)).scalar()
-        standings = json.loads(last)["standings"] if last else []
-        return {"game": game_id, "round": game["rounds_played"], "rounds": game["settings"]["rounds"],
-                "market": game["settings"]["market"], "standings": standings}
+            shown = game["rounds_played"] if upto is None else max(0, min(upto, game["rounds_played"]))
+            row = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id, rounds.c.round == shown)
+                             ).scalar() if shown else None
+        standings = json.loads(row)["standings"] if row else []
+        return {"game": game_id, "round": shown, "rounds_played": game["rounds_played"],
+                "rounds": game["settings"]["rounds"], "market": game["settings"]["market"], "standings": standings}
 
-    def history(self, game_id: str) -> list[dict]:
-        """One row per team and month (month 0 included): round, active, market share, profit, cumulative profit."""
+    def history(self, game_id: str, upto: int | None = None) -> list[dict]:
+        """One row per team and month (month 0 included) up to round `upto` (all played when None): round, active,
+        market share, profit, cumulative profit."""
         with self.engine.connect() as db:
             self._game_row(db, game_id)
-            return [row for result in self._results(db, game_id) for row in result["history"]]
+            return [row for result in self._results(db, game_id, upto) for row in result["history"]]
 
-    def team_view(self, game_id: str, team_id: str) -> dict:
-        """What a team may see: its strategy, its results round by round and its debriefs (no other team's)."""
+    def team_view(self, game_id: str, team_id: str, upto: int | None = None) -> dict:
+        """What a team may see: its strategy, its results round by round up to round `upto` (all played when None)
+        and its debriefs (no other team's)."""
         strategy = self.latest_strategy(game_id, team_id)
         with self.engine.connect() as db:
             game = self._game_row(db, game_id)
             team = self._team_row(db, game_id, team_id)
-            results = self._results(db, game_id)
+            results = self._results(db, game_id, upto)
             handed_in = db.execute(select(submissions.c.round).where(
                 submissions.c.game_id == game_id, submissions.c.team_id == team_id,
                 submissions.c.round == self._upcoming_round(game))).first() is not None
@@ -441,6 +578,7 @@ class Store:
                  "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name]}
                 for r in results]
         return {"game": game_id, "team": team_id, "name": name, "rounds_played": game["rounds_played"],
+                "revealed": game["revealed"],
                 "strategy": strategy, "handed_in": handed_in, "results": mine,
                 "debrief": mine[-1]["debrief"] if mine else None}
 
@@ -450,7 +588,19 @@ def _same_claim(claim):
 
 
 def _team_name(name) -> str:
-    """A team name as typed, trimmed: 1 to 40 characters (it labels the leaderboard; pages escape it)."""
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 40 or any(ord(c) < 32 for c in name):
-        raise InvalidParameter("team", "name", name, "a name of 1 to 40 characters (no control characters)")
-    return name.strip()
+    """A team name as shown (classroom.names): normalized, without invisible characters or look-alike mixes."""
+    try:
+        return normalized(name)
+    except BadName as err:
+        raise InvalidParameter("team", "name", name, str(err)) from None
+
+
+def _pin_text(pin) -> str | None:
+    """A PIN as its six digits (typed with spaces, or sent as a number); None when none was given."""
+    if pin is None or (isinstance(pin, str) and not pin.strip()):
+        return None
+    text = f"{pin:06d}" if isinstance(pin, int) and not isinstance(pin, bool) and 0 <= pin < 10**6 else pin
+    text = re.sub(r"\s", "", text) if isinstance(text, str) else None
+    if not text or not re.fullmatch(r"\d{6}", text):
+        raise InvalidParameter("team", "pin", pin, "the team's PIN: six digits")
+    return text

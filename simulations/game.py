@@ -294,12 +294,29 @@ def save_game(game: Game, folder) -> list:
         result.standings_frame().to_csv(sub / "standings.csv", index=False)
         written.append(sub / "standings.csv")
         texts = game.debriefs(result.round)
-        for team in game.teams:
-            path = sub / f"debrief_{team}.md"
+        for team, stem in _file_stems(game.teams).items():
+            path = sub / f"debrief_{stem}.md"
             path.write_text(f"# {team}, round {result.round}\n\n" + texts[team].replace("\n", "\n\n") + "\n",
                             encoding="utf-8")
             written.append(path)
     return written
+
+
+def _file_stems(teams) -> dict:
+    """Each team's name as part of a file name: '/', '\\' and the other characters a file system refuses become '_'
+    (a team called "Red/Blue" would otherwise name a folder); two names that end up the same get -2, -3, ..."""
+    import re
+
+    stems, used = {}, set()
+    for team in teams:
+        stem = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", team).lstrip(".") or "team"
+        candidate, number = stem, 1
+        while candidate.lower() in used:
+            number += 1
+            candidate = f"{stem}-{number}"
+        used.add(candidate.lower())
+        stems[team] = candidate
+    return stems
 
 
 def load_game(folder) -> Game:

@@ -279,7 +279,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     shoot(screen.page, "screen.png", full_page=False)
     shoot(host.page, "host_finished.png", full_page=False)
     for team in teams:
-        wait_until(team.page, "document.body.dataset.roundsPlayed === '2'")
+        wait_until(team.page, "document.body.dataset.revealed === '2'")
         assert "Round 2 of 2" in team.page.inner_text("#debrief")
 
     for person in [host, screen, *teams]:
@@ -335,6 +335,9 @@ def test_the_console_shows_a_long_round_s_progress(people):
     shoot(host.page, "host_progress.png", full_page=False)
     wait_until(host.page, "document.getElementById('rounds-played').textContent === '1'", timeout=120_000)
     assert host.page.is_hidden("#progress")
+    team.page.wait_for_selector("#awaiting-reveal", timeout=30_000)  # played: the team waits for the reveal
+    assert team.page.locator("#results").count() == 0
+    host.page.click("#reveal")
     team.page.wait_for_selector("#results", timeout=30_000)
     host.check_clean()
     team.check_clean()

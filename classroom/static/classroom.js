@@ -48,7 +48,8 @@
   }
 
   function changed(status) {
-    return String(status.rounds_played) !== body.dataset.roundsPlayed || status.status !== body.dataset.roundStatus;
+    return String(status.rounds_played) !== body.dataset.roundsPlayed || status.status !== body.dataset.roundStatus ||
+      (status.revealed !== undefined && body.dataset.revealed !== undefined && String(status.revealed) !== body.dataset.revealed);
   }
 
   // ---- the team's page: new results reload the page, unless the team is editing its strategy
@@ -75,7 +76,9 @@
         item.className = team.handed_in ? "in" : "out";
         mark.className = "mark"; mark.textContent = team.handed_in ? "✓" : "…";
         name.className = "name"; name.textContent = team.name;
-        item.append(mark, " ", name);
+        const pin = document.createElement("span");
+        pin.className = "pin muted"; pin.title = "the team's PIN"; pin.textContent = "PIN " + team.pin;
+        item.append(mark, " ", name, " ", pin);
         return item;
       }));
       document.getElementById("team-count").textContent = data.teams.length;
