@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -35,7 +36,7 @@ from simulations.scenarios import list_scenarios, load_scenario
 from . import lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
-from .figures import market_png
+from .figures import chart_data, market_png
 from .storage import StaleHandIn, StoreError
 
 HERE = Path(__file__).resolve().parent
@@ -279,7 +280,7 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
 
     With a `highlight` (a team's own page, read on phones) the panels are stacked; without, side by side.
     """
-    key = (id(store), game_id, upto, highlight)
+    key = (id(store), game_id, upto, store.round_stamp(game_id, upto), highlight)
     with _figures_lock:
         if key in _figures:
             _figures.move_to_end(key)
@@ -292,6 +293,37 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
         while len(_figures) > 64:
             _figures.popitem(last=False)
     return png
+
+
+_charts: OrderedDict = OrderedDict()
+
+
+def cached_chart(store, game_id: str, upto: int) -> bytes:
+    """The chart's JSON (figures.chart_data) up to round `upto`, built once per game, round and save of that round."""
+    key = (id(store), game_id, upto, store.round_stamp(game_id, upto))
+    with _figures_lock:
+        if key in _charts:
+            _charts.move_to_end(key)
+            return _charts[key]
+    data = chart_data(store.history(game_id, upto), store.leaderboard(game_id, upto)["standings"], upto)
+    body = json.dumps(data, separators=(",", ":")).encode()
+    with _figures_lock:
+        _charts[key] = body
+        while len(_charts) > 256:
+            _charts.popitem(last=False)
+    return body
+
+
+@page
+async def chart(request: Request):
+    """The market chart's data up to the revealed round (never past it, whatever ?round= asks), for every page."""
+    game_id = request.path_params["game"]
+    shown = await revealed(request, game_id)
+    asked = request.query_params.get("round", str(shown))
+    upto = min(int(asked), shown) if asked.isdigit() and len(asked) < 6 else shown
+    body = await call(cached_chart, _state(request).store, game_id, upto)
+    return Response(body, media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=30", "X-Content-Type-Options": "nosniff"})
 
 
 def _png(png: bytes, private: bool) -> Response:
@@ -468,7 +500,8 @@ async def screen_data(request: Request):
               "revealed": shown, "status": await call(store.round_status, game_id),
               "teams": len(teams), "handed_in": sum(team["handed_in"] for team in teams),
               "standings": board["standings"],
-              "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None}
+              "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None,
+              "chart": f"/screen/{quote(game_id)}/market.json?round={shown}" if shown else None}
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
@@ -554,6 +587,7 @@ routes = [
     Route("/screen/{game}", screen, methods=["GET"]),
     Route("/screen/{game}/data.json", screen_data, methods=["GET"]),
     Route("/screen/{game}/market.png", screen_figure, methods=["GET"]),
+    Route("/screen/{game}/market.json", chart, methods=["GET"]),
     Route("/practice", practice, methods=["GET"]),
     Route("/practice", practice_grade, methods=["POST"]),
 ]

@@ -21,6 +21,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict
 
 from sqlalchemy import (Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
@@ -35,6 +36,7 @@ from simulations.strategy import Strategy
 
 from .names import BadName, normalized, skeleton
 
+PARSED_ROUNDS_KEPT = 96  # rounds kept parsed in memory (a round of 40 teams is about 100 KB of JSON)
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a running round counts as interrupted
 JOIN_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
 
@@ -179,6 +181,9 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.writer = self.engine.execution_options(write=True)
         self.pepper = pepper.encode()
+        self._settings_cache: dict[str, dict] = {}
+        self._parsed_rounds: OrderedDict = OrderedDict()  # (game, round, saved at) -> its results, read-only
+        self._cache_lock = threading.Lock()
         # SQLite has one writer at a time; queueing here is fairer and faster than SQLite's busy-wait back-off
         self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         try:
@@ -249,10 +254,27 @@ class Store:
         return row
 
     def _game_dict(self, row) -> dict:
-        record = json.loads(row["record"])
-        return {"game": row["id"], "join_code": row["join_code"], "settings": record["settings"],
+        settings = self._settings(row)
+        return {"game": row["id"], "join_code": row["join_code"], "settings": settings,
                 "rounds_played": row["rounds_played"], "revealed": row["revealed"], "status": self._status(row),
-                "finished": row["rounds_played"] >= record["settings"]["rounds"]}
+                "finished": row["rounds_played"] >= settings["rounds"]}
+
+    def _settings(self, row) -> dict:
+        """A game's settings (they never change once it is made), parsed from its record once per app process."""
+        settings = self._settings_cache.get(row["id"])
+        if settings is None:
+            settings = self._settings_cache[row["id"]] = json.loads(row["record"])["settings"]
+        return settings
+
+    def round_stamp(self, game_id: str, number: int) -> float:
+        """When round `number` was saved (0 for round 0 or a round not played): caches key on it, so a round that
+        is played again after an undo is never served from a stale cache."""
+        if not number:
+            return 0.0
+        with self.engine.connect() as db:
+            played = db.execute(select(rounds.c.played).where(rounds.c.game_id == game_id,
+                                                              rounds.c.round == number)).scalar()
+        return float(played or 0.0)
 
     def revealed(self, game_id: str) -> int:
         """The last round the instructor has shown the room (0: none yet)."""
@@ -419,7 +441,7 @@ class Store:
             game = self._game_row(db, game_id, lock=True)
             team = self._team_row(db, game_id, team_id)
             upcoming = self._upcoming_round(game)
-            if upcoming > json.loads(game["record"])["settings"]["rounds"]:
+            if upcoming > self._settings(game)["rounds"]:
                 raise Conflict("game", game_id, "handing in while rounds remain to be played")
             version = team["version"] or 0
             if based_on is not None and based_on != version:
@@ -445,10 +467,9 @@ class Store:
         if row:
             return {"levers": json.loads(row.levers), "source": "handed in", "round": row.round, "version": version,
                     "submitted": row.submitted}
-        last = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id)
-                          .order_by(rounds.c.round.desc()).limit(1)).scalar()
-        if last:
-            return {"levers": json.loads(last)["strategies"][team["name"]], "source": "played", "round": None,
+        played = self._results(db, game_id)
+        if played:
+            return {"levers": played[-1]["strategies"][team["name"]], "source": "played", "round": None,
                     "version": version, "submitted": None}
         return {"levers": Strategy().as_dict(), "source": "default", "round": None, "version": version,
                 "submitted": None}
@@ -523,7 +544,7 @@ class Store:
             game = self._game_row(db, game_id)
         status = self._status(game)
         answer = {"status": status, "rounds_played": game["rounds_played"],
-                  "rounds": json.loads(game["record"])["settings"]["rounds"], "revealed": game["revealed"]}
+                  "rounds": self._settings(game)["rounds"], "revealed": game["revealed"]}
         if status == "running":
             answer.update(round=game["rounds_played"] + 1, progress=json.loads(game["progress"] or "{}"))
         elif status == "failed":
@@ -534,12 +555,29 @@ class Store:
 
     # ------------------------------------------------------------------ results
     def _results(self, db, game_id, upto: int | None = None) -> list[dict]:
-        """The saved results of each round, in order, up to round `upto` (all when None)."""
-        query = select(rounds.c.round, rounds.c.results).where(rounds.c.game_id == game_id)
+        """The saved results of each round, in order, up to round `upto` (all when None).
+
+        A saved round never changes (an undone round is deleted, and its replay saved at a new time), so each is
+        parsed once per app process and kept by (game, round, time saved): 200 phones reloading parse nothing.
+        """
+        query = select(rounds.c.round, rounds.c.played).where(rounds.c.game_id == game_id)
         if upto is not None:
             query = query.where(rounds.c.round <= upto)
-        rows = db.execute(query.order_by(rounds.c.round))
-        return [json.loads(r.results) | {"round": r.round} for r in rows]
+        found = []
+        for number, played in db.execute(query.order_by(rounds.c.round)).all():
+            key = (game_id, number, played)
+            with self._cache_lock:
+                result = self._parsed_rounds.get(key)
+            if result is None:
+                text = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id,
+                                                                 rounds.c.round == number)).scalar()
+                result = json.loads(text) | {"round": number}
+                with self._cache_lock:
+                    self._parsed_rounds[key] = result
+                    while len(self._parsed_rounds) > PARSED_ROUNDS_KEPT:
+                        self._parsed_rounds.popitem(last=False)
+            found.append(result)
+        return found
 
     def leaderboard(self, game_id: str, upto: int | None = None) -> dict:
         """The standings after round `upto` (the last played when None; empty before the first round).
@@ -549,9 +587,8 @@ class Store:
         with self.engine.connect() as db:
             game = self._game_dict(self._game_row(db, game_id))
             shown = game["rounds_played"] if upto is None else max(0, min(upto, game["rounds_played"]))
-            row = db.execute(select(rounds.c.results).where(rounds.c.game_id == game_id, rounds.c.round == shown)
-                             ).scalar() if shown else None
-        standings = json.loads(row)["standings"] if row else []
+            results = self._results(db, game_id, shown) if shown else []
+        standings = results[-1]["standings"] if results else []
         return {"game": game_id, "round": shown, "rounds_played": game["rounds_played"],
                 "rounds": game["settings"]["rounds"], "market": game["settings"]["market"], "standings": standings}
 

@@ -257,14 +257,15 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     assert screen.page.evaluate("window.stillTheSamePage") is True  # updated in place, not reloaded
     cells = screen.page.locator("#standings tr td:nth-child(2)").all_inner_texts()
     assert sorted(cells) == sorted(names)
-    screen.page.wait_for_selector("#market-figure:not([hidden])")
-    first_figure = screen.page.get_attribute("#market-figure", "src")
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '1'")
+    assert screen.page.locator("#market-chart polyline").count() == 2 * 3  # two panels, a line per team
 
     for team in teams:  # each team's page notices the new round and shows its results and debrief
         team.page.wait_for_selector("#results")
         assert "Round 1 of 2" in team.page.inner_text("#debrief")
     for team in teams:  # the figure is drawn for each team (its own lines thicker)
-        wait_until(team.page, "document.getElementById('team-figure').naturalWidth > 0")
+        wait_until(team.page, "document.getElementById('team-chart').dataset.drawnRound === '1'")
+        assert team.page.locator("#team-chart polyline[stroke-width='4']").count() == 2  # its own line, thick
     shoot(teams[0].page, "play_results_phone.png", full_page=False)
 
     hand_in(teams[0], {"price_index": "0.95"})
@@ -272,8 +273,7 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     hand_in(teams[2], {"staying_in_touch": "0.8"})
     play_and_reveal(host, 2, 3)
     wait_until(screen.page, "document.getElementById('standings-round').textContent === '2'")
-    wait_until(screen.page, f"document.getElementById('market-figure').getAttribute('src') !== '{first_figure}'")
-    wait_until(screen.page, "document.getElementById('market-figure').complete")
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '2'")
     assert screen.page.evaluate("window.stillTheSamePage") is True
     assert "game is over" in screen.page.inner_text("#screen-status")
     shoot(screen.page, "screen.png", full_page=False)

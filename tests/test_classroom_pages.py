@@ -263,6 +263,32 @@ def test_the_console_renames_merges_and_removes_teams(app):
     assert 'id="roster"' not in host.get(f"/host/{game}").text
 
 
+def test_the_chart_data_stops_at_the_revealed_round_and_is_built_once_per_round(app):
+    from classroom import pages
+
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    alpha = joined_team(app, code, "Alpha")
+    joined_team(app, code, "Beta")
+    play_round(host, game)
+    assert client(app).get(f"/screen/{game}/market.json?round=1").json() == {
+        "round": 0, "months": [], "round_ends": [], "teams": []}  # played, not revealed: nothing
+    host.post(f"/host/{game}/reveal", data={"csrf_token": csrf(host)})
+    play_round(host, game)
+    data = alpha.get(f"/screen/{game}/market.json?round=2").json()  # round 2 asked for, round 1 revealed
+    board = client(app).get(f"/api/games/{game}/leaderboard").json()
+    assert data["round"] == 1 and data["months"] == [0, 1, 2] and data["round_ends"] == [2]
+    assert [t["name"] for t in data["teams"]] == [row["team"] for row in board["standings"]]
+    assert all(len(t["share"]) == len(t["profit"]) == 3 for t in data["teams"])
+    assert abs(sum(t["share"][-1] for t in data["teams"]) - 100 * sum(r["market_share"] for r in board["standings"])) < 0.1
+    before = len(pages._charts)
+    for _ in range(5):
+        alpha.get(f"/screen/{game}/market.json?round=1")
+    assert len(pages._charts) == before  # served from the cache
+    host.post(f"/host/{game}/reveal", data={"csrf_token": csrf(host)})
+    assert alpha.get(f"/screen/{game}/market.json?round=2").json()["round_ends"] == [2, 4]
+
+
 def test_join_refuses_a_wrong_code_and_a_taken_name(app):
     host = signed_in_host(app)
     game, code = new_game(host)

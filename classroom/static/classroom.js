@@ -54,6 +54,8 @@
 
   // ---- the team's page: new results reload the page, unless the team is editing its strategy
   function playPage() {
+    const holder = document.getElementById("team-chart");
+    if (holder) loadChart(holder, holder.dataset.chartUrl);
     let editing = false;
     const form = document.getElementById("strategy-form");
     if (form) form.addEventListener("input", function () { editing = true; });
@@ -90,6 +92,132 @@
     });
   }
 
+  // ---- the market chart, drawn here from /screen/GAME/market.json (one cached answer for every phone):
+  // market share and cumulative profit by month, dashed lines where rounds end. Up to 8 teams each get a colour
+  // and a dash pattern; with more, the top 6 are coloured and the others thin grey. "You" is always thick and black.
+  const SVG = "http://www.w3.org/2000/svg";
+  const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#6A3D9A"];
+  const DASHES = ["", "7 3", "2 3", "9 3 2 3", "", "7 3", "2 3", "9 3 2 3"];
+  const OTHERS = "#b8c0cc";
+
+  function svg(tag, attributes, text) {
+    const node = document.createElementNS(SVG, tag);
+    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function niceTicks(low, high, count) {
+    if (!(high > low)) { high = low + 1; }
+    const raw = (high - low) / count, power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map(function (m) { return m * power; }).find(function (s) { return s >= raw; });
+    const ticks = [];
+    for (let t = Math.floor(low / step) * step; t <= high + step / 2; t += step) ticks.push(Math.round(t * 1e6) / 1e6);
+    return ticks;
+  }
+
+  function styles(data, you) {
+    const many = data.teams.length > COLOURS.length;
+    const style = {};
+    data.teams.forEach(function (team, index) {
+      if (team.name === you) style[team.name] = { colour: "#111", dash: "", width: 4, shown: true, you: true };
+      else if (!many || index < 6) {
+        style[team.name] = { colour: COLOURS[index % COLOURS.length], dash: DASHES[index % DASHES.length], width: 2.5, shown: true };
+      } else style[team.name] = { colour: OTHERS, dash: "", width: 1.2, shown: false };
+    });
+    return style;
+  }
+
+  function panel(data, key, label, style, width, height, format) {
+    const left = 64, right = 12, top = 22, bottom = 28;
+    const box = svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
+                             "aria-label": label, class: "chart-panel" });
+    const values = [];
+    data.teams.forEach(function (t) { t[key].forEach(function (v) { if (v !== null) values.push(v); }); });
+    const low = Math.min(0, Math.min.apply(null, values)), high = Math.max.apply(null, values.concat([low + 1]));
+    const yTicks = niceTicks(low, high, 4), yLow = yTicks[0], yHigh = yTicks[yTicks.length - 1];
+    const months = data.months, xHigh = months[months.length - 1] || 1;
+    const x = function (m) { return left + (width - left - right) * m / xHigh; };
+    const y = function (v) { return top + (height - top - bottom) * (1 - (v - yLow) / ((yHigh - yLow) || 1)); };
+    yTicks.forEach(function (t) {
+      box.append(svg("line", { x1: left, x2: width - right, y1: y(t), y2: y(t), class: "grid" }));
+      box.append(svg("text", { x: left - 6, y: y(t) + 5, "text-anchor": "end", class: "tick" }, format(t)));
+    });
+    let start = 0;
+    data.round_ends.forEach(function (end, index) {
+      if (index < data.round_ends.length - 1) box.append(svg("line", { x1: x(end), x2: x(end), y1: top, y2: height - bottom, class: "round-end" }));
+      box.append(svg("text", { x: (x(start) + x(end)) / 2, y: top - 6, "text-anchor": "middle", class: "round-label" }, "round " + (index + 1)));
+      box.append(svg("text", { x: x(end), y: height - 8, "text-anchor": "middle", class: "tick" }, String(end)));
+      start = end;
+    });
+    box.append(svg("text", { x: left, y: height - 8, "text-anchor": "middle", class: "tick" }, "0"));
+    box.append(svg("text", { x: 4, y: 14, class: "axis-label" }, label));
+    const order = data.teams.slice().sort(function (a, b) {  // the highlighted lines are drawn last, on top
+      return (style[a.name].shown ? 1 : 0) + (style[a.name].you ? 1 : 0) - (style[b.name].shown ? 1 : 0) - (style[b.name].you ? 1 : 0);
+    });
+    order.forEach(function (team) {
+      const s = style[team.name];
+      const points = months.map(function (m, i) { return team[key][i] === null ? null : x(m).toFixed(1) + "," + y(team[key][i]).toFixed(1); })
+        .filter(function (p) { return p !== null; });
+      const line = svg("polyline", { points: points.join(" "), fill: "none", stroke: s.colour, "stroke-width": s.width,
+                                     "stroke-dasharray": s.dash, "stroke-linejoin": "round" });
+      line.append(svg("title", {}, team.name));
+      box.append(line);
+    });
+    return box;
+  }
+
+  function drawChart(holder, data) {
+    const you = holder.dataset.you || null;
+    const style = styles(data, you);
+    const width = Math.max(280, Math.floor(holder.clientWidth || 600));
+    const height = Math.round(Math.min(300, Math.max(190, width * 0.42)));
+    const percent = function (v) { return v + "%"; };
+    const money = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+    const legend = document.createElement("ul");
+    legend.className = "legend";
+    data.teams.forEach(function (team) {
+      const s = style[team.name];
+      if (!s.shown) return;
+      const item = document.createElement("li"), mark = svg("svg", { width: 34, height: 12, "aria-hidden": "true" });
+      mark.append(svg("line", { x1: 1, x2: 33, y1: 6, y2: 6, stroke: s.colour, "stroke-width": Math.min(s.width, 4), "stroke-dasharray": s.dash }));
+      const name = document.createElement("span");
+      name.textContent = (team.rank ? team.rank + ". " : "") + team.name + (s.you ? " (you)" : "");
+      item.append(mark, name);
+      legend.append(item);
+    });
+    const hidden = data.teams.filter(function (t) { return !style[t.name].shown; }).length;
+    if (hidden) {
+      const item = document.createElement("li"), mark = svg("svg", { width: 34, height: 12, "aria-hidden": "true" });
+      mark.append(svg("line", { x1: 1, x2: 33, y1: 6, y2: 6, stroke: OTHERS, "stroke-width": 1.5 }));
+      const name = document.createElement("span");
+      name.textContent = holder.dataset.othersLabel.replace("{count}", hidden);
+      item.append(mark, name);
+      legend.append(item);
+    }
+    holder.replaceChildren(panel(data, "share", holder.dataset.shareLabel, style, width, height, percent),
+                           panel(data, "profit", holder.dataset.profitLabel, style, width, height, function (v) { return money.format(v); }),
+                           legend);
+    holder.dataset.drawnRound = String(data.round);
+  }
+
+  function loadChart(holder, url) {
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || !data.teams.length) return;
+        holder.chartData = data;
+        drawChart(holder, data);
+        if (holder.dataset.listening) return;
+        holder.dataset.listening = "yes";
+        let wide = holder.clientWidth;
+        window.addEventListener("resize", function () {
+          if (Math.abs(holder.clientWidth - wide) > 40) { wide = holder.clientWidth; drawChart(holder, holder.chartData); }
+        });
+      })
+      .catch(function () { /* the page still shows the tables */ });
+  }
+
   // ---- the projector: standings and the figure, redrawn in place
   const money = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
@@ -113,10 +241,9 @@
       document.getElementById("standings").replaceChildren.apply(document.getElementById("standings"), rows);
       document.getElementById("standings-round").textContent = data.standings.length ? data.revealed : "–";
       document.getElementById("standings-empty").hidden = data.standings.length > 0;
-      if (data.figure && data.figure !== figure) {
-        figure = data.figure;
-        const img = document.getElementById("market-figure");
-        img.src = figure; img.hidden = false;
+      if (data.chart && data.chart !== figure) {
+        figure = data.chart;
+        loadChart(document.getElementById("market-chart"), figure);
         document.getElementById("figure-empty").hidden = true;
       }
     });
