@@ -13,6 +13,12 @@
     POST /api/games/{game}/reveal                   instructor   show the room a played round  200 {revealed}
     GET  /api/games/{game}/leaderboard              public       standings after the revealed round (instructor: last)
     GET  /api/games/{game}/history                  public       share and profit by team and month, up to the same
+    POST /api/games/{game}/deadline                 instructor   {seconds} (null: none)   hand-ins close then
+    POST /api/games/{game}/announcement             instructor   {text} ('' takes it down) on team pages, projector
+    POST /api/games/{game}/end                      instructor   end after the rounds played so far
+    POST /api/games/{game}/undo                     instructor   take back the last round {undone}
+    POST /api/games/{game}/rematch                  instructor   same settings, next seed, same teams 201
+    GET  /api/games/{game}/export.csv               instructor   one row per team and round, for grading
     GET  /api/levers                                public       the lever specification (the sliders' one)
 
 Errors are `{"error": {"field", "value", "allowed", "message"}}`: 400 bad input, 401 no credentials, 403 wrong
@@ -23,6 +29,8 @@ hand-in whose If-Match names a strategy version a teammate has replaced: the bod
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import time
@@ -329,6 +337,60 @@ async def history(request: Request):
     return JSONResponse({"history": await run_in_threadpool(state.store.history, game_id, upto)})
 
 
+# ---------------------------------------------------------------------------------------------- round control, grading
+def _instructor_action(name: str, fields: tuple[str, ...], act, status: int = 200):
+    """An instructor-only POST whose JSON body has `fields`; act(store, game_id, body) -> the answer's JSON."""
+
+    @endpoint
+    async def action(request: Request):
+        state, game_id = _state(request), request.path_params["game"]
+        require_instructor(request, state.settings)
+        body = await json_object(request, fields, empty_is_object=True)
+        answer = await run_in_threadpool(act, state.store, game_id, body)
+        return JSONResponse({"game": game_id, **answer}, status_code=status)
+
+    action.__name__ = name
+    return action
+
+
+def _required(body: dict, field: str, allowed: str):
+    if field not in body:
+        raise StoreError(field, None, allowed)
+    return body[field]
+
+
+set_deadline = _instructor_action("set_deadline", ("seconds",), lambda store, game, body: {
+    "deadline_in": store.set_deadline(game, _required(body, "seconds", "seconds until hand-ins close, or null"))})
+announce = _instructor_action("announce", ("text",), lambda store, game, body: {
+    "announcement": store.announce(game, _required(body, "text", "one line for the room, or '' for none"))})
+end_game = _instructor_action("end_game", (), lambda store, game, body: store.end_early(game) or {"ended_early": True})
+undo_round = _instructor_action("undo_round", (), lambda store, game, body: {"undone": store.undo_round(game)})
+rematch = _instructor_action("rematch", (), lambda store, game, body: dict(
+    zip(("rematch", "join_code"), store.rematch(game))), status=201)
+
+
+def export_csv_text(rows: list[dict]) -> str:
+    """The rows as CSV; a text cell that a spreadsheet would run as a formula (=, +, -, @) is kept as text."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
+                             for k, v in row.items()})
+    return buffer.getvalue()
+
+
+@endpoint
+async def export_csv(request: Request):
+    """Instructor: one row per team and round played (levers, outcomes, score and its parts), as CSV for grading."""
+    state, game_id = _state(request), request.path_params["game"]
+    require_instructor(request, state.settings)
+    rows = await run_in_threadpool(state.store.export_rows, game_id)
+    return Response(export_csv_text(rows), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="loyalty-lab-{game_id}.csv"', "Cache-Control": "no-store"})
+
+
 async def levers(request: Request):
     """The lever specification: name, label, default, range or choices, help (the notebook sliders use the same)."""
     return JSONResponse({"levers": [asdict(lever) for lever in LEVERS]})
@@ -345,6 +407,12 @@ routes = [
     Route("/api/games/{game}/rounds", play_round, methods=["POST"]),
     Route("/api/games/{game}/rounds", round_status, methods=["GET"]),
     Route("/api/games/{game}/reveal", reveal_round, methods=["POST"]),
+    Route("/api/games/{game}/deadline", set_deadline, methods=["POST"]),
+    Route("/api/games/{game}/announcement", announce, methods=["POST"]),
+    Route("/api/games/{game}/end", end_game, methods=["POST"]),
+    Route("/api/games/{game}/undo", undo_round, methods=["POST"]),
+    Route("/api/games/{game}/rematch", rematch, methods=["POST"]),
+    Route("/api/games/{game}/export.csv", export_csv, methods=["GET"]),
     Route("/api/games/{game}/leaderboard", leaderboard, methods=["GET"]),
     Route("/api/games/{game}/history", history, methods=["GET"]),
     Route("/api/levers", levers, methods=["GET"]),

@@ -21,6 +21,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import asdict
 
@@ -32,10 +33,13 @@ from simulations.errors import InvalidParameter
 from simulations.firms import MAX_FIRMS
 from simulations.game import RECORD_VERSION, GameSettings
 from simulations.scenarios import list_scenarios
+from simulations.scoring import score_parts
 from simulations.strategy import Strategy
 
 from .names import BadName, normalized, skeleton
 
+EXPORT_OUTCOMES = ("market_share", "active", "profit", "revenue", "retention_12m", "mean_satisfaction", "nps",
+                   "won_from_rivals", "lost_to_rivals")
 PARSED_ROUNDS_KEPT = 96  # rounds kept parsed in memory (a round of 40 teams is about 100 KB of JSON)
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a running round counts as interrupted
 JOIN_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
@@ -54,6 +58,10 @@ games = Table(
     Column("error", Text),                              # why the last round failed
     Column("revealed", Integer, nullable=False, default=0),  # the last round the instructor showed the room
     Column("created", Float, nullable=False),
+    Column("deadline", Float),                          # when hand-ins for the next round close (None: no deadline)
+    Column("announcement", Text),                       # one line from the instructor to the room
+    Column("ended", Integer),                           # 1: the instructor ended the game early
+    Column("rematch", String(16)),                      # the game this one's roster went on to
 )
 teams = Table(
     "teams", metadata,
@@ -67,10 +75,10 @@ teams = Table(
     Column("version", Integer),                         # hand-ins so far (None: none); a hand-in names the one it saw
     UniqueConstraint("game_id", "name_key"),
 )
-team_tokens = Table(  # a team's further devices: each rejoin with the team's PIN adds a token
+team_tokens = Table(  # a team's further devices (a rejoin with the PIN), and its devices from the game before a rematch
     "team_tokens", metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("game_id", String(16), ForeignKey("games.id"), nullable=False, index=True),
+    Column("game_id", String(16), ForeignKey("games.id"), primary_key=True),
     Column("team_id", String(16), ForeignKey("teams.id"), nullable=False),
     Column("created", Float, nullable=False),
 )
@@ -257,7 +265,17 @@ class Store:
         settings = self._settings(row)
         return {"game": row["id"], "join_code": row["join_code"], "settings": settings,
                 "rounds_played": row["rounds_played"], "revealed": row["revealed"], "status": self._status(row),
-                "finished": row["rounds_played"] >= settings["rounds"]}
+                "finished": self._finished(row), "ended_early": bool(row["ended"]),
+                "announcement": row["announcement"] or "", "deadline_in": self._deadline_in(row),
+                "rematch": row["rematch"]}
+
+    def _finished(self, row) -> bool:
+        return bool(row["ended"]) or row["rounds_played"] >= self._settings(row)["rounds"]
+
+    @staticmethod
+    def _deadline_in(row) -> float | None:
+        """Seconds until hand-ins close (0 once past; None without a deadline): a count, so clocks need not agree."""
+        return None if row["deadline"] is None else max(0.0, round(row["deadline"] - _now(), 1))
 
     def _settings(self, row) -> dict:
         """A game's settings (they never change once it is made), parsed from its record once per app process."""
@@ -289,6 +307,90 @@ class Store:
             if not isinstance(round_number, int) or not 0 <= round_number <= row["rounds_played"]:
                 raise StoreError("round", round_number, f"a played round, 0 to {row['rounds_played']}")
             db.execute(update(games).where(games.c.id == game_id).values(revealed=round_number))
+
+    # ------------------------------------------------------------------ round control (the instructor's)
+    def set_deadline(self, game_id: str, seconds) -> float | None:
+        """Close hand-ins for the next round `seconds` from now (None: no deadline); the round's start clears it."""
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                    or not 0 < seconds <= 3 * 3600):
+            raise StoreError("seconds", seconds, "a number of seconds from 1 to 10800, or null for no deadline")
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            if self._finished(game):
+                raise Conflict("game", game_id, "a deadline while rounds remain to be played")
+            db.execute(update(games).where(games.c.id == game_id)
+                       .values(deadline=None if seconds is None else _now() + float(seconds)))
+        return seconds
+
+    def announce(self, game_id: str, text) -> str:
+        """One line from the instructor to every team page and the projector ('' takes it down)."""
+        if not isinstance(text, str) or len(text) > 200 or any(unicodedata.category(c)[0] == "C" for c in text):
+            raise StoreError("text", text if isinstance(text, str) else str(text),
+                             "one line of at most 200 characters (no control characters), or '' for none")
+        with self._write() as db:
+            self._game_row(db, game_id, lock=True)
+            db.execute(update(games).where(games.c.id == game_id).values(announcement=text.strip() or None))
+        return text.strip()
+
+    def end_early(self, game_id: str) -> None:
+        """End the game after the rounds played so far (no round running); the debriefs stand as they are."""
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            if self._status(game) == "running":
+                raise Conflict("round", game["rounds_played"] + 1, "ending the game when no round is being played")
+            if game["rounds_played"] == 0:
+                raise Conflict("game", game_id, "ending a game after at least one round (or simply not playing it)")
+            db.execute(update(games).where(games.c.id == game_id).values(ended=1, deadline=None))
+
+    def undo_round(self, game_id: str) -> int:
+        """Take back the last round played: its results go, the record drops it, and the game stands where it was
+        before it (the hand-ins for it stay, so it can be played again, from the record, as it was or changed).
+        Returns the round taken back."""
+        with self._write() as db:
+            game = self._game_row(db, game_id, lock=True)
+            number = game["rounds_played"]
+            if self._status(game) == "running":
+                raise Conflict("round", number + 1, "undoing a round when no round is being played")
+            if number == 0:
+                raise Conflict("round", 0, "undoing a round that was played")
+            record = json.loads(game["record"])
+            record["rounds"] = [r for r in record["rounds"] if r["round"] < number]
+            db.execute(rounds.delete().where(rounds.c.game_id == game_id, rounds.c.round == number))
+            done = db.execute(update(games).where(games.c.id == game_id, games.c.rounds_played == number)
+                              .values(record=_dumps(record), rounds_played=number - 1, ended=None,
+                                      revealed=min(game["revealed"], number - 1), status="idle", error=None)).rowcount
+            if done != 1:
+                raise Conflict("round", number, "undoing the last round once")
+        return number
+
+    def rematch(self, game_id: str) -> tuple[str, str]:
+        """A new game on the same settings (the next seed) with the same teams, names and devices; returns (game id,
+        join code). The old game points to it, so its team pages lead there."""
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+            roster = db.execute(select(teams).where(teams.c.game_id == game_id).order_by(teams.c.position)
+                                ).mappings().all()
+            devices = db.execute(select(team_tokens.c.team_id, team_tokens.c.token_hash).where(
+                team_tokens.c.game_id == game_id)).all()
+        if game["rematch"]:
+            raise Conflict("game", game_id, f"one rematch per game (it is {game['rematch']})")
+        settings = self._settings(game)
+        new_id, code = self.create_game(settings["market"], settings["rounds"], settings["months_per_round"],
+                                        settings["n_customers"], (settings["seed"] + 1) % 2**31)
+        with self._write() as db:
+            if self._game_row(db, game_id, lock=True)["rematch"]:  # another click got there first
+                raise Conflict("game", game_id, "one rematch per game")
+            for team in roster:
+                new_team = secrets.token_urlsafe(6)
+                db.execute(insert(teams).values(id=new_team, game_id=new_id, name=team["name"],
+                                                name_key=team["name_key"], position=team["position"], joined=_now(),
+                                                token_hash=self.hash_token(secrets.token_urlsafe(24))))
+                hashes = [team["token_hash"]] + [h for t, h in devices if t == team["id"]]
+                for token_hash in hashes:
+                    db.execute(insert(team_tokens).values(token_hash=token_hash, game_id=new_id, team_id=new_team,
+                                                          created=_now()))
+            db.execute(update(games).where(games.c.id == game_id).values(rematch=new_id))
+        return new_id, code
 
     def _status(self, row) -> str:
         if row["status"] == "running" and (row["heartbeat"] or 0) < _now() - STALE_AFTER:
@@ -441,8 +543,11 @@ class Store:
             game = self._game_row(db, game_id, lock=True)
             team = self._team_row(db, game_id, team_id)
             upcoming = self._upcoming_round(game)
-            if upcoming > self._settings(game)["rounds"]:
+            if upcoming > self._settings(game)["rounds"] or game["ended"]:
                 raise Conflict("game", game_id, "handing in while rounds remain to be played")
+            if game["deadline"] is not None and _now() > game["deadline"] and self._status(game) != "running":
+                raise Conflict("deadline", "passed", "handing in before the round's deadline (the instructor can "
+                                                     "give more time)")
             version = team["version"] or 0
             if based_on is not None and based_on != version:
                 raise StaleHandIn(based_on, self._strategy_in(db, game_id, team))
@@ -487,8 +592,9 @@ class Store:
             record = json.loads(game["record"])
             if self._status(game) == "running":
                 raise Conflict("round", game["rounds_played"] + 1, "one round at a time: wait for the running one")
-            if game["rounds_played"] >= record["settings"]["rounds"]:
-                raise Conflict("round", game["rounds_played"] + 1, f"at most {record['settings']['rounds']} rounds")
+            if game["rounds_played"] >= record["settings"]["rounds"] or game["ended"]:
+                raise Conflict("round", game["rounds_played"] + 1, f"at most {record['settings']['rounds']} rounds "
+                                                                   "(or fewer: the instructor ended the game)")
             names = {r.id: r.name for r in db.execute(select(teams.c.id, teams.c.name).where(
                 teams.c.game_id == game_id).order_by(teams.c.position))}
             if not names:
@@ -502,7 +608,7 @@ class Store:
             # the guard in WHERE makes the claim atomic even without a lock: a second claimer updates no row
             won = db.execute(update(games).where(games.c.id == game_id, games.c.rounds_played == game["rounds_played"],
                                                  _same_claim(game["claim"]))
-                             .values(status="running", claim=claim, heartbeat=_now(), error=None,
+                             .values(status="running", claim=claim, heartbeat=_now(), error=None, deadline=None,
                                      record=_dumps(record), progress=_dumps({"phase": "starting"}))).rowcount
             if won != 1:
                 raise Conflict("round", number, "one round at a time: wait for the running one")
@@ -545,6 +651,12 @@ class Store:
         status = self._status(game)
         answer = {"status": status, "rounds_played": game["rounds_played"],
                   "rounds": self._settings(game)["rounds"], "revealed": game["revealed"]}
+        if game["ended"]:
+            answer["ended_early"] = True
+        if game["deadline"] is not None:
+            answer["deadline_in"] = self._deadline_in(game)
+        if game["announcement"]:
+            answer["announcement"] = game["announcement"]
         if status == "running":
             answer.update(round=game["rounds_played"] + 1, progress=json.loads(game["progress"] or "{}"))
         elif status == "failed":
@@ -598,6 +710,30 @@ class Store:
         with self.engine.connect() as db:
             self._game_row(db, game_id)
             return [row for result in self._results(db, game_id, upto) for row in result["history"]]
+
+    def export_rows(self, game_id: str) -> list[dict]:
+        """One row per team and round played, for grading: the levers played, the outcomes, the score and its parts
+        (each outcome's weighted points, `simulations.scoring.score_parts`, summing to the score), and the note."""
+        import pandas as pd
+
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+            results = self._results(db, game_id)
+        settings = self._settings(game)
+        rows = []
+        for result in results:
+            table = pd.DataFrame(result["standings"])
+            parts = score_parts(table, settings.get("score", "rank"))
+            for index, standing in enumerate(result["standings"]):
+                team = standing["team"]
+                row = {"game": game_id, "round": result["round"], "team": team, "rank": standing["rank"],
+                       "score": standing["score"]}
+                row |= {f"points_{outcome}": float(part.iloc[index]) for outcome, part in parts.items()}
+                row |= {column: standing[column] for column in EXPORT_OUTCOMES}
+                row |= {f"lever_{name}": value for name, value in result["strategies"][team].items()}
+                row["note"] = result["notes"].get(team) or ""
+                rows.append(row)
+        return rows
 
     def team_view(self, game_id: str, team_id: str, upto: int | None = None) -> dict:
         """What a team may see: its strategy, its results round by round up to round `upto` (all played when None)

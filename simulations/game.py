@@ -24,7 +24,7 @@ from .errors import InvalidParameter, LoyaltyLabError
 from .firms import MAX_FIRMS, check_firm_names
 from .model import LoyaltyMarket
 from .scenarios import load_scenario
-from .scoring import SCORE_WEIGHTS, check_score, outcome_points
+from .scoring import check_score, score_parts
 from .strategy import Strategy
 
 RECORD_VERSION = 1
@@ -160,8 +160,8 @@ class Game:
             return pd.DataFrame(columns=list(STANDING_COLUMNS))
         table = self.market.firm_table().rename(columns={"firm": "team"})
         score = pd.Series(0.0, index=table.index)
-        for outcome, weight in SCORE_WEIGHTS.items():
-            score += weight / 100 * outcome_points(table[outcome].fillna(-1e12), self.settings.score)
+        for part in score_parts(table, self.settings.score).values():  # added in SCORE_WEIGHTS' order, as always
+            score += part
         table["score"] = score
         table = table.sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
         table.insert(0, "rank", np.arange(1, len(table) + 1))

@@ -614,3 +614,112 @@ def test_the_instructor_renames_merges_and_removes_teams_before_the_first_round(
     play(client, game)
     refused(client.patch(f"/api/games/{game}/teams/{red}", json={"name": "x"}, headers=instructor()), 409, "game")
     refused(client.delete(f"/api/games/{game}/teams/{red}", headers=instructor()), 409, "game")
+
+
+# ---------------------------------------------------------------------------------------------- round control, grading
+def test_the_export_has_a_row_per_team_and_round_with_levers_outcomes_and_score_parts(client):
+    import csv
+    import io
+
+    game, code = new_game(client)
+    red, token = join(client, game, code, "=red")  # a name a spreadsheet would run as a formula
+    join(client, game, code, "blue")
+    client.put(f"/api/games/{game}/teams/{red}/strategy", json={"price_index": 0.8}, headers=bearer(token))
+    play(client, game, reveal=False)
+    play(client, game, reveal=False)
+    refused(client.get(f"/api/games/{game}/export.csv"), 401, "Authorization")
+    refused(client.get(f"/api/games/{game}/export.csv", headers=bearer(token)), 403, "Authorization")
+    answer = client.get(f"/api/games/{game}/export.csv", headers=instructor())
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert f"loyalty-lab-{game}.csv" in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [(r["round"], r["team"]) for r in rows if r["team"] == "'=red"] == [("1", "'=red"), ("2", "'=red")]
+    assert len(rows) == 4
+    board = client.get(f"/api/games/{game}/leaderboard", headers=instructor()).json()["standings"]
+    for row in (r for r in rows if r["round"] == "2"):
+        standing = next(s for s in board if s["team"] == row["team"].lstrip("'"))
+        parts = [float(row[f"points_{o}"]) for o in ("profit", "retention_12m", "mean_satisfaction", "nps")]
+        assert abs(sum(parts) - float(row["score"])) < 1e-9 and float(row["score"]) == pytest.approx(standing["score"])
+        assert float(row["profit"]) == pytest.approx(standing["profit"]) and int(row["rank"]) == standing["rank"]
+    red_rows = [r for r in rows if r["team"] == "'=red"]
+    assert float(red_rows[0]["lever_price_index"]) == 0.8 and red_rows[1]["note"].startswith("handed in nothing")
+
+
+def test_a_deadline_locks_hand_ins_at_zero_and_the_round_clears_it(client, monkeypatch):
+    from classroom import storage
+
+    game, code = new_game(client)
+    team, token = join(client, game, code, "red")
+    refused(client.post(f"/api/games/{game}/deadline", json={"seconds": 60}), 401, "Authorization")
+    refused(client.post(f"/api/games/{game}/deadline", json={"seconds": -5}, headers=instructor()), 400, "seconds")
+    refused(client.post(f"/api/games/{game}/deadline", json={}, headers=instructor()), 400, "seconds")
+    assert client.post(f"/api/games/{game}/deadline", json={"seconds": 60}, headers=instructor()).status_code == 200
+    status = client.get(f"/api/games/{game}/rounds").json()
+    assert 55 < status["deadline_in"] <= 60
+    assert client.put(f"/api/games/{game}/teams/{team}/strategy", json={}, headers=bearer(token)).status_code == 200
+    now = time.time()
+    monkeypatch.setattr(storage, "_now", lambda: now + 61)  # the minute is up
+    assert client.get(f"/api/games/{game}/rounds").json()["deadline_in"] == 0
+    refused(client.put(f"/api/games/{game}/teams/{team}/strategy", json={}, headers=bearer(token)), 409, "deadline")
+    monkeypatch.undo()
+    play(client, game)
+    assert "deadline_in" not in client.get(f"/api/games/{game}/rounds").json()  # the round cleared it
+    assert client.put(f"/api/games/{game}/teams/{team}/strategy", json={}, headers=bearer(token)).status_code == 200
+
+
+def test_an_announcement_reaches_everyone_and_is_one_line(client):
+    game, code = new_game(client)
+    refused(client.post(f"/api/games/{game}/announcement", json={"text": "a\nb"}, headers=instructor()), 400, "text")
+    refused(client.post(f"/api/games/{game}/announcement", json={"text": "x" * 201}, headers=instructor()), 400, "text")
+    assert client.post(f"/api/games/{game}/announcement", json={"text": "Two minutes left"},
+                       headers=instructor()).status_code == 200
+    assert client.get(f"/api/games/{game}/rounds").json()["announcement"] == "Two minutes left"
+    client.post(f"/api/games/{game}/announcement", json={"text": ""}, headers=instructor())
+    assert "announcement" not in client.get(f"/api/games/{game}/rounds").json()
+
+
+def test_undo_takes_back_the_last_round_and_replaying_it_gives_the_same_results(client):
+    game, code = new_game(client)
+    red, token = join(client, game, code, "red")
+    join(client, game, code, "blue")
+    client.put(f"/api/games/{game}/teams/{red}/strategy", json={"price_index": 0.8}, headers=bearer(token))
+    play(client, game)
+    first = client.get(f"/api/games/{game}/leaderboard").json()
+    refused(client.post(f"/api/games/{game}/undo", headers=bearer(token)), 403, "Authorization")
+    assert client.post(f"/api/games/{game}/undo", headers=instructor()).json()["undone"] == 1
+    status = client.get(f"/api/games/{game}/rounds").json()
+    assert status["rounds_played"] == 0 and status["revealed"] == 0
+    assert client.get(f"/api/games/{game}/leaderboard").json()["standings"] == []
+    assert client.get(f"/api/games/{game}/teams/{red}", headers=bearer(token)).json()["strategy"]["levers"][
+        "price_index"] == 0.8  # the hand-in for the round stays
+    refused(client.post(f"/api/games/{game}/undo", headers=instructor()), 409, "round")
+    play(client, game)
+    assert client.get(f"/api/games/{game}/leaderboard").json() == first  # replayed from the record: the same
+    play(client, game)
+    client.post(f"/api/games/{game}/undo", headers=instructor())
+    play(client, game)  # round 2 again, on the game replayed from round 1's record
+    assert client.get(f"/api/games/{game}/leaderboard").json()["round"] == 2
+
+
+def test_ending_early_stops_the_game_and_a_rematch_keeps_the_roster_and_devices(client):
+    game, code = new_game(client, rounds=3)
+    red, token = join(client, game, code, "red")
+    join(client, game, code, "blue")
+    refused(client.post(f"/api/games/{game}/end", headers=instructor()), 409, "game")  # nothing played yet
+    play(client, game)
+    assert client.post(f"/api/games/{game}/end", headers=instructor()).status_code == 200
+    refused(client.post(f"/api/games/{game}/rounds", headers=instructor()), 409, "round")
+    refused(client.put(f"/api/games/{game}/teams/{red}/strategy", json={}, headers=bearer(token)), 409, "game")
+    shown = client.get(f"/api/games/{game}").json()
+    assert shown["finished"] is True and shown["ended_early"] is True
+    made = client.post(f"/api/games/{game}/rematch", headers=instructor())
+    assert made.status_code == 201, made.text
+    new = made.json()["rematch"]
+    assert client.get(f"/api/games/{game}").json()["rematch"] == new
+    again = client.get(f"/api/games/{new}").json()
+    assert [t["name"] for t in again["teams"]] == ["red", "blue"] and again["rounds_played"] == 0
+    assert again["settings"]["seed"] == SMALL["seed"] + 1
+    new_red = again["teams"][0]["team"]
+    assert client.put(f"/api/games/{new}/teams/{new_red}/strategy", json={"price_index": 0.9},
+                      headers=bearer(token)).status_code == 200  # the same phone plays on
+    refused(client.post(f"/api/games/{game}/rematch", headers=instructor()), 409, "game")
