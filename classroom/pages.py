@@ -212,7 +212,7 @@ def stale_differences(mine: dict, current: dict) -> list[dict]:
 
 
 async def play_page(request, game_id, team, status=200, values=None, errors=None, notice="", error="", stale=None,
-                    pin=None):
+                    pin=None, closed=False):
     """The team's page: the strategy form (its saved values unless `values` were just posted) and its results.
 
     `stale`: this device's hand-in was refused because a teammate handed in since; the form shows theirs and the
@@ -227,7 +227,7 @@ async def play_page(request, game_id, team, status=200, values=None, errors=None
     last = view["results"][-1] if view["results"] else None
     return render(request, "play.html", status=status, game=game, view=view, rounds=rounds, last=last,
                   fields=lever_form.fields(shown, scenario, errors), errors=errors or {}, notice=notice, error=error,
-                  upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1), stale=stale, pin=pin,
+                  upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1), stale=stale, pin=pin, closed=closed,
                   debrief=(last["debrief"].splitlines() if last else []))
 
 
@@ -253,7 +253,9 @@ async def hand_in(request: Request):
         except StaleHandIn as err:  # a teammate handed in since this form was loaded: show theirs, and what differs
             return await play_page(request, game_id, team, status=409, stale=stale_differences(levers, err.current))
         except StoreError as err:
-            return await play_page(request, game_id, team, status=err.status, values=form, error=_sentence(err))
+            closed = err.field == "deadline"  # play.html says it in words
+            return await play_page(request, game_id, team, status=err.status, values=form,
+                                   error="" if closed else _sentence(err), closed=closed)
     return await play_page(request, game_id, team, status=400, values={**form, **levers}, errors=errors,
                            error="Not handed in: correct the fields marked below.")
 
@@ -412,7 +414,7 @@ async def host_page(request, game_id, status=200, error=""):
     join_url = f"{request.base_url}?code={game['join_code']}"
     return render(request, "host.html", status=status, game=game, teams=await call(teams_with_pins, store, game_id),
                   rounds=await call(store.round_status, game_id), revealed=await revealed(request, game_id),
-                  join_url=join_url, error=error)
+                  join_url=join_url, error=error, minutes=DEADLINE_MINUTES)
 
 
 def teams_with_pins(store, game_id: str) -> list[dict]:
@@ -473,6 +475,51 @@ async def host_roster(request: Request):
     except (StoreError, LoyaltyLabError) as err:
         return await host_page(request, game_id, status=getattr(err, "status", 400), error=_sentence(err))
     return redirect(request, f"/host/{quote(game_id)}")
+
+
+DEADLINE_MINUTES = (1, 2, 3, 5, 10, 15)  # the console's choices
+
+
+@page
+async def host_control(request: Request):
+    """The console's round control: deadline, announcement, undo, end early, rematch."""
+    game_id, action = request.path_params["game"], request.path_params["action"]
+    form = await posted_form(request)
+    _require_instructor(request)
+    store = _state(request).store
+    try:
+        if action == "deadline":
+            minutes = form.get("minutes", "")
+            await call(store.set_deadline, game_id, None if minutes == "none" else 60 * _whole("minutes", minutes))
+        elif action == "announce":
+            await call(store.announce, game_id, form.get("text", ""))
+        elif action == "undo":
+            await call(store.undo_round, game_id)
+        elif action == "end":
+            await call(store.end_early, game_id)
+        elif action == "rematch":
+            new_id, _ = await call(store.rematch, game_id)
+            return redirect(request, f"/host/{quote(new_id)}")
+        else:
+            raise StoreError("action", action, "deadline, announce, undo, end or rematch")
+    except (StoreError, LoyaltyLabError) as err:
+        return await host_page(request, game_id, status=getattr(err, "status", 400), error=_sentence(err))
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+@page
+async def play_rematch(request: Request):
+    """A team's way from a finished game to its rematch: this browser's team of the old game plays the new one."""
+    game_id = request.path_params["game"]
+    store = _state(request).store
+    game = await call(store.get_game, game_id)
+    token = request.cookies.get(team_cookie(game_id), "")
+    if not game["rematch"] or await call(store.team_by_token, game["rematch"], token) is None:
+        return redirect(request, f"/play/{quote(game_id)}")
+    response = redirect(request, f"/play/{quote(game['rematch'])}")
+    response.set_cookie(team_cookie(game["rematch"]), token, httponly=True, samesite="lax", secure=_secure(request),
+                        max_age=7 * 24 * 3600)
+    return response
 
 
 async def revealed(request: Request, game_id: str) -> int:
@@ -584,6 +631,8 @@ routes = [
     Route("/host/{game}/play", host_play, methods=["POST"]),
     Route("/host/{game}/reveal", host_reveal, methods=["POST"]),
     Route("/host/{game}/teams/{team}/{action}", host_roster, methods=["POST"]),
+    Route("/host/{game}/control/{action}", host_control, methods=["POST"]),
+    Route("/play/{game}/rematch", play_rematch, methods=["GET"]),
     Route("/screen/{game}", screen, methods=["GET"]),
     Route("/screen/{game}/data.json", screen_data, methods=["GET"]),
     Route("/screen/{game}/market.png", screen_figure, methods=["GET"]),

@@ -657,6 +657,8 @@ class Store:
             answer["deadline_in"] = self._deadline_in(game)
         if game["announcement"]:
             answer["announcement"] = game["announcement"]
+        if game["rematch"]:
+            answer["rematch"] = game["rematch"]
         if status == "running":
             answer.update(round=game["rounds_played"] + 1, progress=json.loads(game["progress"] or "{}"))
         elif status == "failed":

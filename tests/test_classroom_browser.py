@@ -218,6 +218,7 @@ def hand_in(team: Person, levers: dict):
 def play_and_reveal(host: Person, number: int, teams: int):
     page = host.page
     wait_until(page, f"document.getElementById('handed-count').textContent === '{teams}'")
+    page.click("#play-round-open")  # the console asks before it plays
     page.click("#play-round")
     wait_until(page, f"document.getElementById('rounds-played').textContent === '{number}'")
     page.click("#reveal")
@@ -327,6 +328,7 @@ def test_the_console_shows_a_long_round_s_progress(people):
     host.page.wait_for_url("**/host/*")
     team = people(PHONE)
     join(team, host.page.inner_text("#join-code").strip(), "Solo")
+    host.page.click("#play-round-open")
     host.page.click("#play-round")
     host.page.wait_for_selector("#progress:not([hidden])")
     # the console's script writes the worker's progress: the months simulated so far

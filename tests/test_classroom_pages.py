@@ -330,3 +330,52 @@ def test_the_figure_draws_team_names_as_text_even_with_dollar_signs():
     for stacked in (False, True):
         png = market_png(history, names, highlight="a$b", stacked=stacked)
         assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_the_console_controls_the_rounds_and_exports_the_results(app):
+    host = signed_in_host(app)
+    game, code = new_game(host, rounds="3")
+    alpha = joined_team(app, code, "Alpha")
+    joined_team(app, code, "Beta")
+    post = {"csrf_token": csrf(host)}
+    console = host.get(f"/host/{game}").text
+    assert 'id="play-round-open"' in console and "0 of 2 teams have handed in" in console  # asked before playing
+    assert host.post(f"/host/{game}/control/deadline", data=post | {"minutes": "2"}).status_code == 303
+    assert host.post(f"/host/{game}/control/announce", data=post | {"text": "Two minutes!"}).status_code == 303
+    page = alpha.get(f"/play/{game}").text
+    assert "Two minutes!" in page and re.search(r'id="countdown" data-deadline-in="1[12]\d', page)
+    assert host.post(f"/host/{game}/control/deadline", data=post | {"minutes": "none"}).status_code == 303
+    assert 'data-deadline-in=""' in alpha.get(f"/play/{game}").text
+    play_round(host, game, reveal=True)
+    play_round(host, game, reveal=True)
+    assert host.post(f"/host/{game}/control/undo", data=post).status_code == 303
+    assert host.get(f"/api/games/{game}/rounds").json()["rounds_played"] == 1
+    assert 'href="/api/games/' + game + '/export.csv"' in host.get(f"/host/{game}").text
+    csv_text = host.get(f"/api/games/{game}/export.csv").text  # the console's link works with its cookie
+    assert csv_text.startswith("game,round,team,rank,score,points_profit") and len(csv_text.splitlines()) == 3
+    assert host.post(f"/host/{game}/control/end", data=post).status_code == 303
+    assert "instructor ended it after round 1" in alpha.get(f"/play/{game}").text
+    made = host.post(f"/host/{game}/control/rematch", data=post)
+    assert made.status_code == 303
+    new = made.headers["location"].rsplit("/", 1)[-1]
+    assert f'href="/play/{game}/rematch"' in alpha.get(f"/play/{game}").text
+    moved = alpha.get(f"/play/{game}/rematch")
+    assert moved.headers["location"] == f"/play/{new}"
+    assert 'id="team-name">Alpha<' in alpha.get(f"/play/{new}").text  # the same phone, the new game
+    bad = host.post(f"/host/{new}/control/deadline", data=post | {"minutes": "soon"})
+    assert bad.status_code == 400 and "minutes" in bad.text
+
+
+def test_a_hand_in_after_the_deadline_is_refused_in_words(app, monkeypatch):
+    from classroom import storage
+
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    alpha = joined_team(app, code, "Alpha")
+    host.post(f"/host/{game}/control/deadline", data={"csrf_token": csrf(host), "minutes": "1"})
+    now = time.time()
+    monkeypatch.setattr(storage, "_now", lambda: now + 61)
+    late = alpha.post(f"/play/{game}", data={"csrf_token": csrf(alpha), "price_index": "0.9"})
+    assert late.status_code == 409 and "closed at the deadline" in late.text
+    assert alpha.get(f"/api/games/{game}/teams/" + host.get(f"/api/games/{game}").json()["teams"][0]["team"],
+                     headers={"Authorization": f"Bearer {TOKEN}"}).json()["handed_in"] is False

@@ -47,6 +47,39 @@
       (p.phase || "starting") + (p.months ? " · month " + (p.months_done || 0) + " of " + p.months : "");
   }
 
+  // ---- the deadline: seconds left come from the server (a count, so the clocks need not agree); at zero the
+  // hand-in button is disabled (the server refuses late hand-ins anyway)
+  let countdownTimer = null;
+  function countdown(secondsLeft) {
+    const box = document.getElementById("countdown");
+    if (!box) return;
+    if (countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
+    if (secondsLeft === undefined || secondsLeft === null || secondsLeft === "") { box.hidden = true; return; }
+    const end = Date.now() + Number(secondsLeft) * 1000;
+    function tick() {
+      const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+      const time = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      box.hidden = false;
+      box.classList.toggle("closed", left === 0);
+      box.textContent = left === 0 ? box.dataset.closedText : box.dataset.openText.replace("{time}", time);
+      const button = document.getElementById("hand-in");
+      if (button) button.disabled = left === 0;
+      if (left === 0 && countdownTimer) { clearInterval(countdownTimer); countdownTimer = null; }
+    }
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+  }
+  let shownDeadline = null;
+  function followRoom(status) {  // the announcement and the deadline, as the last poll says
+    const line = document.getElementById("announcement");
+    if (line) { line.textContent = status.announcement || ""; line.hidden = !status.announcement; }
+    const deadline = status.deadline_in === undefined ? "" : status.deadline_in;
+    if (String(deadline === "" ? "" : Math.round(deadline / 5)) !== shownDeadline) {  // re-sync past 5 s of drift
+      shownDeadline = String(deadline === "" ? "" : Math.round(deadline / 5));
+      countdown(deadline);
+    }
+  }
+
   function changed(status) {
     return String(status.rounds_played) !== body.dataset.roundsPlayed || status.status !== body.dataset.roundStatus ||
       (status.revealed !== undefined && body.dataset.revealed !== undefined && String(status.revealed) !== body.dataset.revealed);
@@ -59,8 +92,12 @@
     let editing = false;
     const form = document.getElementById("strategy-form");
     if (form) form.addEventListener("input", function () { editing = true; });
+    const box = document.getElementById("countdown");
+    if (box && box.dataset.deadlineIn !== "") countdown(box.dataset.deadlineIn);
     poll(body.dataset.statusUrl, 4000, function (status) {
       showProgress(status);
+      followRoom(status);
+      if (status.rematch && !document.getElementById("rematch")) { window.location.replace(window.location.pathname); return; }
       if (!changed(status)) return;
       if (status.status === "running") { body.dataset.roundStatus = "running"; return; }
       // the page's own address without ?saved=1, whose "Handed in" was about the last round
@@ -70,8 +107,11 @@
 
   // ---- the instructor's console: teams and hand-ins live; a finished round reloads the console
   function hostPage() {
+    const box = document.getElementById("countdown");
+    if (box && box.dataset.deadlineIn !== "") countdown(box.dataset.deadlineIn);
     poll(body.dataset.statusUrl, 1000, function (data) {
       showProgress(data.rounds);
+      followRoom(data.rounds);
       const list = document.getElementById("teams");
       list.replaceChildren.apply(list, data.teams.map(function (team) {
         const item = document.createElement("li"), mark = document.createElement("span"), name = document.createElement("span");
@@ -227,6 +267,7 @@
     poll(body.dataset.dataUrl, 3000, function (data) {
       const s = data.status;
       showProgress(s);
+      followRoom(s);
       document.getElementById("screen-status").textContent =
         (s.status === "running" ? "Round " + s.round + " is being played" :
           data.rounds_played >= data.rounds ? "The game is over" :
