@@ -249,7 +249,8 @@ class LoyaltyMarket(mesa.Model):
         got = rules.perceived_quality(f.service(firm, c.tier), f.of("product_quality", firm), care,
                                       c.quality_sensitivity, c.offer_fit + luck)
         value = rules.perceived_value(got, price, c.price_sensitivity,
-                                      f.programme_of("value", firm) * f.of("reward_rate", firm))
+                                      f.programme_of("value", firm) * f.of("reward_rate", firm),
+                                      rules.contact_fatigue(f.of("staying_in_touch", firm), f.of("cross_sell", firm)))
         expectation = c.expectation
 
         complains = draws[0] < rules.complaint_probability(value, expectation)
@@ -419,14 +420,15 @@ class LoyaltyMarket(mesa.Model):
             reach = int(round(budget * sc["max_contact_rate"] * self.n_customers / len(f)))
             reached = suspects[taken:taken + reach]
             taken += len(reached)
-            self.ledger.month["acquisition_cost"][i] = len(reached) * sc["acquisition_contact_cost"] * (0.75 + 0.5 * precision)
+            self.ledger.month["acquisition_cost"][i] = len(reached) * rules.cost_per_contact(
+                sc["acquisition_contact_cost"], budget, precision)
             spotted = ~p.good_fit[reached] & (self.rng.random(len(reached)) < precision)
             p.stage[reached], p.stage_months[reached], p.referred[reached], p.prospect_firm[reached] = rules.PROSPECT, 0, False, i
             p.stage[reached[spotted]] = rules.DISQUALIFIED
 
         prospects = np.flatnonzero(p.stage == rules.PROSPECT)
         firm = p.prospect_firm[prospects]
-        price_pull = rules.clip01(1 - 1.5 * p.price_sensitivity[prospects] * (f.of("price_index", firm) - 1))
+        price_pull = rules.clip01(rules.price_response(p.price_sensitivity[prospects], f.of("price_index", firm)))
         offer_pull = 1 + 3 * f.programme_of("value", firm) * f.of("reward_rate", firm)  # rewards attract newcomers too
         chance = rules.clip01(np.where(p.referred[prospects], sc["referral_conversion"], sc["conversion_rate"]) * price_pull * offer_pull)
         draws = self.rng.random((2, len(prospects)))

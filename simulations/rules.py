@@ -45,24 +45,52 @@ def clip01(x):
     return np.clip(x, 0.0, 1.0)
 
 
+def felt_level(level, knee=0.6):
+    """How much of a lever's level customers actually feel: fully up to `knee`, then less and less.
+
+    Positive performance has diminishing returns on satisfaction while shortfalls hurt fully (Mittal,
+    Ross & Baldasare 1998; Anderson & Mittal 2000; the 'return on quality' of Rust, Zahorik & Keiningham
+    1995 peaks before perfection). Above the knee the curve bends (a quadratic that is flat at 1), so
+    white-glove service (1.0) feels like 0.8 while it costs the most.
+    """
+    level = np.asarray(level, dtype=float)
+    over = np.maximum(level - knee, 0.0)
+    return level - over ** 2 / (2.0 * (1.0 - knee))
+
+
 def perceived_quality(service_level, product_quality, frontline_care, quality_sensitivity, noise=0.0):
     """What a customer gets in a month, on the 0-1 scale of expectations.
 
     Technical quality (the product) and functional quality (how it is delivered: the tier's service
     level and the frontline's care) both count, weighted by how much this customer cares about the
-    product itself (Grönroos 1984; Parasuraman, Zeithaml & Berry 1988). `noise` is the month's luck.
+    product itself (Grönroos 1984; Parasuraman, Zeithaml & Berry 1988). Each lever is felt with
+    diminishing returns above its middle (`felt_level`). `noise` is the month's luck.
     """
-    delivery = 0.6 * service_level + 0.4 * frontline_care
-    return clip01(quality_sensitivity * product_quality + (1 - quality_sensitivity) * delivery + noise)
+    delivery = 0.6 * felt_level(service_level) + 0.4 * felt_level(frontline_care)
+    return clip01(quality_sensitivity * felt_level(product_quality) + (1 - quality_sensitivity) * delivery + noise)
 
 
-def perceived_value(quality, price_index, price_sensitivity, reward_value=0.0):
+def contact_fatigue(staying_in_touch, cross_sell, tolerance=0.5, penalty=0.15):
+    """How much outbound contact beyond what customers welcome takes off the value they perceive (0 to `penalty`).
+
+    Relational communication has an inverted-U effect: some contact brings customers back, too much is
+    intrusive and lowers repurchase (Godfrey, Seiders & Voss 2011; Fournier, Dobscha & Mick 1998 on
+    relationship marketing that overwhelms). Thank-you notes and check-ins count with sales calls:
+    contact is the mean of staying in touch and cross-selling effort; beyond `tolerance` the annoyance
+    grows with the square of the excess.
+    """
+    contact = 0.5 * (np.asarray(staying_in_touch) + np.asarray(cross_sell))
+    excess = np.maximum(contact - tolerance, 0.0) / (1.0 - tolerance)
+    return penalty * excess ** 2
+
+
+def perceived_value(quality, price_index, price_sensitivity, reward_value=0.0, annoyance=0.0):
     """Quality net of price, plus what rewards give back (Zeithaml 1988: value is what you get for what you give).
 
     A price above the market (price_index > 1) subtracts in proportion to the customer's price
-    sensitivity; a loyalty reward adds its perceived value.
+    sensitivity; a loyalty reward adds its perceived value; `annoyance` (see `contact_fatigue`) subtracts.
     """
-    return clip01(quality - 0.6 * price_sensitivity * (price_index - 1.0) + reward_value)
+    return clip01(quality - 0.6 * price_sensitivity * (price_index - 1.0) + reward_value - annoyance)
 
 
 def transaction_satisfaction(perceived, expectation, steepness=10.0, met_bonus=1.0):
@@ -196,15 +224,30 @@ def switching_cost(products, max_products, points_bond_value, social, customizat
     return clip01(1 - kept)
 
 
+PRICE_RESPONSE = 2.5  # spend elasticity at the market price is 2.5 x price sensitivity (see `price_response`)
+
+
+def price_response(price_sensitivity, price_index):
+    """How a price away from the market's scales the spend (or custom) a customer gives the firm.
+
+    Linear around the market price, with elasticity `PRICE_RESPONSE` x price sensitivity there: an
+    average customer (0.5) has elasticity 1.25, the most price-sensitive 2.5. Bijmolt, van Heerde &
+    Pieters' (2005) meta-analysis of 1,851 elasticities gives a mean of -2.62 for brands of packaged
+    goods, where switching is free; the model's customers also leave over price (through perceived
+    value), so the spend response here is set lower. Never below zero.
+    """
+    return np.maximum(1.0 - PRICE_RESPONSE * np.asarray(price_sensitivity) * (np.asarray(price_index) - 1.0), 0.0)
+
+
 def share_of_wallet_target(satisfaction, lock_in, price_sensitivity, price_index, floor=0.3):
     """Share of the category spend a customer gives this firm, toward which their actual share drifts.
 
     Highly satisfied customers consolidate their purchases with one supplier (Jones & Sasser 1995;
     Keiningham, Perkins-Munn & Evans 2003 find the link non-linear); programmes pull spend in; a
-    price above the market pushes price-sensitive spend out.
+    price above the market pushes price-sensitive spend out (`price_response`).
     """
     pulled = floor + (1 - floor) * (0.8 * satisfaction ** 2 + 0.2 * lock_in)
-    return clip01(pulled * (1 - price_sensitivity * (price_index - 1.0)))
+    return clip01(pulled * price_response(price_sensitivity, price_index))
 
 
 def repeat_purchase_probability(satisfaction, staying_in_touch, frontline_care, base=0.4):
@@ -456,6 +499,17 @@ def loyalty_motive(attitude, patronage, satisfaction, competitive_intensity, swi
         [6, 5, 2, 0, 4, 1, 3],
         default=1,
     )
+
+
+def cost_per_contact(contact_cost, budget, targeting_precision):
+    """What reaching one more suspect costs a campaign of size `budget` (0-1) with a given targeting precision.
+
+    Advertising has diminishing returns: a campaign reaches its cheapest, most receptive audiences first
+    and each further contact costs more (Simon & Arndt 1980). The cost per contact grows
+    with the budget (half the base price for a tiny campaign, the base price at the default half budget,
+    one and a half times it at full budget); finer targeting costs up to a quarter more.
+    """
+    return contact_cost * (0.5 + np.asarray(budget)) * (0.75 + 0.5 * np.asarray(targeting_precision))
 
 
 def lever_cost(level, unit_cost):

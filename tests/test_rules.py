@@ -23,14 +23,46 @@ def test_clip01_clamps_numbers_and_arrays():
 def test_perceived_quality_weighs_product_by_quality_sensitivity():
     product_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=1.0)
     service_lover = rules.perceived_quality(0.2, 0.9, 0.2, quality_sensitivity=0.0)
-    assert product_lover == pytest.approx(0.9)
+    assert product_lover == pytest.approx(rules.felt_level(0.9))
     assert service_lover == pytest.approx(0.2)
     assert rules.perceived_quality(1, 1, 1, 0.5, noise=0.5) == 1.0  # clipped
+
+
+def test_felt_level_is_the_level_up_to_the_knee_then_bends_flat_at_the_top():
+    levels = np.linspace(0, 1, 101)
+    felt = rules.felt_level(levels)
+    assert np.allclose(felt[levels <= 0.6], levels[levels <= 0.6])
+    assert np.all(np.diff(felt) >= 0)  # more is never worse...
+    gains = np.diff(felt)
+    assert np.all(np.diff(gains[60:]) < 0)  # ...but each step above the knee brings less than the one before
+    assert rules.felt_level(1.0) == pytest.approx(0.8) and gains[-1] < 0.001
+
+
+def test_contact_fatigue_is_zero_up_to_tolerance_and_grows_with_the_excess():
+    assert rules.contact_fatigue(0.5, 0.3) == 0.0 and rules.contact_fatigue(0.6, 0.4) == 0.0
+    some, more, most = rules.contact_fatigue(np.array([0.7, 0.9, 1.0]), np.array([0.7, 0.9, 1.0]))
+    assert 0 < some < more < most
+    assert most == pytest.approx(0.15)
+
+
+def test_price_response_is_one_at_the_market_price_and_steeper_for_the_price_sensitive():
+    assert rules.price_response(0.9, 1.0) == pytest.approx(1.0)
+    assert rules.price_response(0.8, 1.2) < rules.price_response(0.2, 1.2) < 1.0
+    assert rules.price_response(0.5, 0.8) > 1.0
+    assert rules.price_response(1.0, 1.3) >= 0.0 and rules.price_response(1.0, 1.5) == 0.0  # never negative
+
+
+def test_cost_per_contact_rises_with_the_campaign_and_with_targeting():
+    small, default, full = rules.cost_per_contact(40.0, np.array([0.1, 0.5, 1.0]), 0.5)
+    assert small < default < full
+    assert (default, full) == (pytest.approx(40.0), pytest.approx(60.0))
+    assert rules.cost_per_contact(40.0, 0.5, 1.0) > rules.cost_per_contact(40.0, 0.5, 0.0)
 
 
 def test_perceived_value_charges_price_to_the_price_sensitive():
     assert rules.perceived_value(0.6, 1.2, 1.0) < rules.perceived_value(0.6, 1.2, 0.0) == pytest.approx(0.6)
     assert rules.perceived_value(0.6, 1.0, 1.0, reward_value=0.05) == pytest.approx(0.65)
+    assert rules.perceived_value(0.6, 1.0, 1.0, annoyance=0.1) == pytest.approx(0.5)
 
 
 def test_transaction_satisfaction_follows_disconfirmation():
@@ -259,7 +291,8 @@ PROBABILITY_RULES = {
     "hazard_other_relationships": (rules.hazard_other_relationships, (st.booleans(), st.floats(0, 0.1), st.floats(0, 20))),
     "hazard_moving": (rules.hazard_moving, (st.floats(0, 0.05), st.floats(0, 20))),
     "perceived_quality": (rules.perceived_quality, (unit, unit, unit, unit, st.floats(-0.5, 0.5))),
-    "perceived_value": (rules.perceived_value, (unit, price, unit, st.floats(0, 0.2))),
+    "perceived_value": (rules.perceived_value, (unit, price, unit, st.floats(0, 0.2), st.floats(0, 0.15))),
+    "felt_level": (rules.felt_level, (unit,)),
     "adapt_expectation": (rules.adapt_expectation, (unit, unit, unit, unit)),
     "praised_expectation": (rules.praised_expectation, (unit,)),
     "warned_satisfaction": (rules.warned_satisfaction, (unit,)),
