@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from simulations.errors import LoyaltyLabError
 from simulations.parameters import LEVERS
+from simulations.scoring import SCORE_WEIGHTS
 from simulations.scenarios import list_scenarios, load_scenario
 
 from . import lever_form
@@ -204,6 +205,29 @@ async def play(request: Request):
     return await play_page(request, game_id, team, notice="Handed in." if saved else "", pin=pin)
 
 
+def explain(results: list[dict], scenario: dict) -> dict:
+    """The debrief's 'why' for the last result: the score's parts, customers lost this round by cause, and the
+    team's decisions round by round with what each lever costs at its level (read by play.html)."""
+    last = results[-1]
+    parts = []
+    for outcome, weight in SCORE_WEIGHTS.items():
+        part = (last.get("score_parts") or {}).get(outcome)
+        parts.append({"outcome": outcome, "value": last["standing"].get(outcome), "weight": weight,
+                      "points": None if part is None else part / weight * 100, "part": part})
+    churn_now, churn_before = last.get("churn") or {}, (results[-2].get("churn") or {}) if len(results) > 1 else {}
+    lost = [{"cause": cause, "count": count - churn_before.get(cause, 0)} for cause, count in churn_now.items()]
+    decisions = []
+    for lever in LEVERS:
+        values = [r["strategy"].get(lever.name) for r in results]
+        unit, per, _ = lever_form.cost_hint(lever.name, values[-1], scenario)
+        cost = None if unit is None or not isinstance(values[-1], (int, float)) else unit * values[-1] ** 2
+        decisions.append({"label": lever.label, "by_round": values, "changed": len(set(map(str, values))) > 1,
+                          "cost": cost, "per": per})
+    return {"parts": parts, "score": last["standing"]["score"], "lost": lost,
+            "lost_total": sum(row["count"] for row in lost),
+            "rounds": [r["round"] for r in results], "decisions": decisions}
+
+
 def stale_differences(mine: dict, current: dict) -> list[dict]:
     """The levers where this device's refused hand-in differs from what a teammate handed in: label, mine, theirs."""
     theirs = current["levers"]
@@ -225,7 +249,8 @@ async def play_page(request, game_id, team, status=200, values=None, errors=None
     scenario = scenario_settings(game["settings"]["market"])
     shown = values if values is not None else view["strategy"]["levers"]
     last = view["results"][-1] if view["results"] else None
-    return render(request, "play.html", status=status, game=game, view=view, rounds=rounds, last=last,
+    why = explain(view["results"], scenario) if last else None
+    return render(request, "play.html", why=why, status=status, game=game, view=view, rounds=rounds, last=last,
                   fields=lever_form.fields(shown, scenario, errors), errors=errors or {}, notice=notice, error=error,
                   upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1), stale=stale, pin=pin, closed=closed,
                   debrief=(last["debrief"].splitlines() if last else []))
@@ -532,7 +557,7 @@ async def revealed(request: Request, game_id: str) -> int:
 async def screen(request: Request):
     game_id = request.path_params["game"]
     game = await call(_state(request).store.get_game, game_id)
-    return render(request, "screen.html", game=game)
+    return render(request, "screen.html", game=game, weights=list(SCORE_WEIGHTS.items()))
 
 
 @page

@@ -750,7 +750,8 @@ class Store:
                 submissions.c.round == self._upcoming_round(game))).first() is not None
         name = team["name"]
         mine = [{"round": r["round"], "strategy": r["strategies"][name], "note": r["notes"].get(name),
-                 "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name]}
+                 "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name],
+                 "score_parts": r.get("score_parts", {}).get(name), "churn": r.get("churn", {}).get(name)}
                 for r in results]
         return {"game": game_id, "team": team_id, "name": name, "rounds_played": game["rounds_played"],
                 "revealed": game["revealed"],

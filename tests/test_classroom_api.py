@@ -563,6 +563,11 @@ def test_stored_debriefs_are_the_engines_own():
     results = round_results(game)
     assert results["debriefs"] == {team: game.debrief(team) for team in game.teams}
     assert {row["round"] for row in results["history"]} == {2}
+    for index, row in enumerate(results["standings"]):  # the debrief's why: score parts and churn by cause
+        assert sum(results["score_parts"][row["team"]].values()) == pytest.approx(row["score"], abs=1e-9)
+    ledger, active = game.market.ledger, game.market.active_by_firm()
+    for index, team in enumerate(game.market.firms):
+        assert sum(results["churn"][team].values()) == ledger.acquired[index] - active[index]
 
 
 def test_the_command_refuses_bad_options_in_one_line(tmp_path, capsys):

@@ -343,3 +343,46 @@ def test_the_console_shows_a_long_round_s_progress(people):
     team.page.wait_for_selector("#results", timeout=30_000)
     host.check_clean()
     team.check_clean()
+
+
+def test_the_projector_shows_forty_teams_a_page_at_a_time_at_1280x720(people, server):
+    """Forty teams (joined over the API), one round revealed: every row fits the projector, names are never broken
+    mid-word, the score and its formula are shown, and the chart colours the top six and greys the rest."""
+    import json as json_module
+    from urllib.request import Request
+
+    def call(path, body=None, token=INSTRUCTOR_TOKEN, method="POST"):
+        request = Request(server + path, data=None if body is None else json_module.dumps(body).encode(),
+                          method=method, headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+        with urlopen(request, timeout=60) as answer:
+            return json_module.loads(answer.read() or b"null")
+
+    made = call("/api/games", {"rounds": 2, "months_per_round": 3, "n_customers": 2000})
+    game = made["game"]
+    for number in range(40):
+        call(f"/api/games/{game}/teams", {"join_code": made["join_code"], "name": f"Team {number + 1:02d} Lions"},
+             token=None)
+    call(f"/api/games/{game}/rounds")
+    deadline = time.monotonic() + WAIT / 1000
+    while call(f"/api/games/{game}/rounds", method="GET")["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    call(f"/api/games/{game}/reveal")
+
+    screen = people({"width": 1280, "height": 720})
+    screen.goto(f"/screen/{game}")
+    wait_until(screen.page, "document.querySelectorAll('#standings tr').length === 10")
+    assert screen.page.inner_text("#standings-page") == "page 1 of 4"
+    bottom = screen.page.evaluate("document.getElementById('leaderboard').getBoundingClientRect().bottom")
+    assert bottom <= 720, f"the standings end at {bottom} px: below the screen"
+    assert "Score = 40% profit" in screen.page.inner_text("#score-formula")
+    names = screen.page.locator("#standings td.name")
+    for index in range(names.count()):  # one line each: cut with an ellipsis, never broken mid-word
+        height = names.nth(index).evaluate("cell => cell.getBoundingClientRect().height")
+        assert height < 50, f"row {index} wraps ({height} px)"
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '1'")
+    grey = screen.page.locator("#market-chart polyline[stroke='#b8c0cc']").count()
+    assert grey == 2 * 34 and "34 other teams" in screen.page.inner_text("#market-chart .legend")
+    shoot(screen.page, "screen_40_teams.png", full_page=False)
+    screen.check_clean()

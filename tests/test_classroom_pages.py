@@ -379,3 +379,27 @@ def test_a_hand_in_after_the_deadline_is_refused_in_words(app, monkeypatch):
     assert late.status_code == 409 and "closed at the deadline" in late.text
     assert alpha.get(f"/api/games/{game}/teams/" + host.get(f"/api/games/{game}").json()["teams"][0]["team"],
                      headers={"Authorization": f"Bearer {TOKEN}"}).json()["handed_in"] is False
+
+
+def test_the_debrief_explains_the_score_the_customers_lost_and_the_decisions(app):
+    host = signed_in_host(app)
+    game, code = new_game(host)
+    alpha = joined_team(app, code, "Alpha")
+    joined_team(app, code, "Beta")
+    alpha.post(f"/play/{game}", data={"csrf_token": csrf(alpha), "price_index": "0.9"})
+    play_round(host, game, reveal=True)
+    alpha.post(f"/play/{game}", data={"csrf_token": csrf(alpha), "price_index": "1.1"})
+    play_round(host, game, reveal=True)
+    page = alpha.get(f"/play/{game}").text
+    parts = re.search(r'<table class="why" id="score-parts">(.*?)</table>', page, re.S).group(1)
+    adds = [float(x) for x in re.findall(r'<td class="adds">(-?[\d.]+)</td>', parts)]
+    total = float(re.search(r'<td class="score">([\d.]+)</td>', parts).group(1))
+    assert len(adds) == 4 and abs(sum(adds) - total) <= 0.2  # four parts (one decimal each) make the score
+    team = host.get(f"/api/games/{game}").json()["teams"][0]["team"]
+    view = host.get(f"/api/games/{game}/teams/{team}").json()
+    assert f"{view['results'][-1]['standing']['score']:.1f}" == f"{total:.1f}"
+    lost = re.search(r'id="lost-by-cause">(.*?)</table>', page, re.S).group(1)
+    counted = sum(int(n) for n in re.findall(r"<td>(\d+)</td></tr>", lost))
+    assert f"the {counted} customers you lost this round" in page
+    decisions = re.search(r'id="decisions">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r'class="changed"><td>Price index[^<]*</td>\s*<td>0.9</td><td>1.1</td>', decisions, re.I), decisions

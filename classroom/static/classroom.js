@@ -169,7 +169,7 @@
   }
 
   function panel(data, key, label, style, width, height, format) {
-    const left = 64, right = 12, top = 22, bottom = 28;
+    const left = 64, right = 12, top = 38, bottom = 28;
     const box = svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
                              "aria-label": label, class: "chart-panel" });
     const values = [];
@@ -211,7 +211,7 @@
     const you = holder.dataset.you || null;
     const style = styles(data, you);
     const width = Math.max(280, Math.floor(holder.clientWidth || 600));
-    const height = Math.round(Math.min(300, Math.max(190, width * 0.42)));
+    const height = Number(holder.dataset.panelHeight) || Math.round(Math.min(300, Math.max(190, width * 0.42)));
     const percent = function (v) { return v + "%"; };
     const money = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
     const legend = document.createElement("ul");
@@ -263,23 +263,44 @@
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
 
   function screenPage() {
-    let figure = null;
+    let figure = null, rows = [], page = 0, signature = "";
+    const table = document.getElementById("leaderboard");
+    const perPage = Number(table.dataset.rowsPerPage) || 10;
+
+    function showPage() {  // all teams, a page at a time: the room sees every name without scrolling
+      const pages = Math.max(1, Math.ceil(rows.length / perPage));
+      page = page % pages;
+      const body = document.getElementById("standings");
+      body.replaceChildren.apply(body, rows.slice(page * perPage, (page + 1) * perPage));
+      const label = document.getElementById("standings-page");
+      label.hidden = pages < 2;
+      label.textContent = table.dataset.pageText.replace("{page}", page + 1).replace("{pages}", pages);
+    }
+    setInterval(function () { page += 1; showPage(); }, 1000 * (Number(table.dataset.pageSeconds) || 8));
+
     poll(body.dataset.dataUrl, 3000, function (data) {
       const s = data.status;
       showProgress(s);
       followRoom(s);
       document.getElementById("screen-status").textContent =
         (s.status === "running" ? "Round " + s.round + " is being played" :
-          data.rounds_played >= data.rounds ? "The game is over" :
+          data.rounds_played >= data.rounds || s.ended_early ? "The game is over" :
           "Teams handing in for round " + (data.rounds_played + 1) + ": " + data.handed_in + " of " + data.teams) +
         " · " + data.rounds_played + " of " + data.rounds + " rounds played";
-      const rows = data.standings.map(function (r) {
-        const tr = document.createElement("tr");
-        tr.append(cell(r.rank), cell(r.team), cell((r.market_share * 100).toFixed(1) + "%"), cell(r.active),
-                  cell(money.format(r.profit)), cell(Math.round(r.retention_12m * 100) + "%"));
-        return tr;
-      });
-      document.getElementById("standings").replaceChildren.apply(document.getElementById("standings"), rows);
+      const now = JSON.stringify([data.revealed, data.standings.length]);
+      if (now !== signature) {  // new standings: rebuild the rows, back to the first page
+        signature = now;
+        page = 0;
+        rows = data.standings.map(function (r) {
+          const tr = document.createElement("tr"), name = cell(r.team);
+          name.className = "name"; name.title = r.team;
+          tr.append(cell(r.rank), name, cell(r.score === undefined ? "–" : r.score.toFixed(1)),
+                    cell((r.market_share * 100).toFixed(1) + "%"), cell(money.format(r.profit)),
+                    cell(Math.round(r.retention_12m * 100) + "%"));
+          return tr;
+        });
+        showPage();
+      }
       document.getElementById("standings-round").textContent = data.standings.length ? data.revealed : "–";
       document.getElementById("standings-empty").hidden = data.standings.length > 0;
       if (data.chart && data.chart !== figure) {
