@@ -196,13 +196,13 @@ def _team(request: Request, game_id: str) -> dict | None:
 @page
 async def play(request: Request):
     game_id = request.path_params["game"]
-    await call(_state(request).store.get_game, game_id)  # 404 for an unknown game
-    team = await call(_team, request, game_id)
-    if team is None:
+    store = _state(request).store
+    shown = await call(store.team_page, game_id, request.cookies.get(team_cookie(game_id), ""))  # 404: no game
+    if shown is None:
         return redirect(request, "/?joined=no")
     saved = request.query_params.get("saved") == "1"
-    pin = await call(_state(request).store.team_pin, team["team"]) if "welcome" in request.query_params else None
-    return await play_page(request, game_id, team, notice="Handed in." if saved else "", pin=pin)
+    pin = store.team_pin(shown["view"]["team"]) if "welcome" in request.query_params else None
+    return await play_page(request, game_id, None, notice="Handed in." if saved else "", pin=pin, shown=shown)
 
 
 def explain(results: list[dict], scenario: dict) -> dict:
@@ -236,16 +236,18 @@ def stale_differences(mine: dict, current: dict) -> list[dict]:
 
 
 async def play_page(request, game_id, team, status=200, values=None, errors=None, notice="", error="", stale=None,
-                    pin=None, closed=False):
-    """The team's page: the strategy form (its saved values unless `values` were just posted) and its results.
+                    pin=None, closed=False, shown=None):
+    """The team's page (the team this browser's cookie is): the strategy form (its saved values unless `values`
+    were just posted) and its results up to the revealed round (`Store.team_page`, or `shown` when already read).
 
     `stale`: this device's hand-in was refused because a teammate handed in since; the form shows theirs and the
     page lists where the two differ.
     """
-    store = _state(request).store
-    game = await call(store.get_game, game_id)
-    view = await call(store.team_view, game_id, team["team"], game["revealed"])  # nothing before the reveal
-    rounds = await call(store.round_status, game_id)
+    if shown is None:
+        shown = await call(_state(request).store.team_page, game_id, request.cookies.get(team_cookie(game_id), ""))
+        if shown is None:
+            raise AuthError(403, "team", "a team of this game: join it first from the home page")
+    game, view, rounds = shown["game"], shown["view"], shown["rounds"]
     scenario = scenario_settings(game["settings"]["market"])
     shown = values if values is not None else view["strategy"]["levers"]
     last = view["results"][-1] if view["results"] else None

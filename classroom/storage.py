@@ -497,14 +497,18 @@ class Store:
         """The team of `game_id` whose token this is (its first device's or a later one's), or None."""
         if not token:
             return None
-        hashed = self.hash_token(token)
         with self.engine.connect() as db:
-            row = db.execute(select(teams).where(teams.c.token_hash == hashed,
-                                                 teams.c.game_id == str(game_id))).mappings().first()
-            if row is None:
-                row = db.execute(select(teams).join(team_tokens, team_tokens.c.team_id == teams.c.id).where(
-                    team_tokens.c.token_hash == hashed, team_tokens.c.game_id == str(game_id))).mappings().first()
+            row = self._team_by_token(db, game_id, token)
         return {"team": row["id"], "name": row["name"]} if row else None
+
+    def _team_by_token(self, db, game_id: str, token: str):
+        hashed = self.hash_token(token)
+        row = db.execute(select(teams).where(teams.c.token_hash == hashed,
+                                             teams.c.game_id == str(game_id))).mappings().first()
+        if row is None:
+            row = db.execute(select(teams).join(team_tokens, team_tokens.c.team_id == teams.c.id).where(
+                team_tokens.c.token_hash == hashed, team_tokens.c.game_id == str(game_id))).mappings().first()
+        return row
 
     def list_teams(self, game_id: str) -> list[dict]:
         """The game's teams in joining order, each with whether it has handed in for the next round."""
@@ -648,6 +652,9 @@ class Store:
         """idle | running (with progress) | interrupted | failed (with the reason), and the rounds played."""
         with self.engine.connect() as db:
             game = self._game_row(db, game_id)
+        return self._round_status(game)
+
+    def _round_status(self, game) -> dict:
         status = self._status(game)
         answer = {"status": status, "rounds_played": game["rounds_played"],
                   "rounds": self._settings(game)["rounds"], "revealed": game["revealed"]}
@@ -740,15 +747,28 @@ class Store:
     def team_view(self, game_id: str, team_id: str, upto: int | None = None) -> dict:
         """What a team may see: its strategy, its results round by round up to round `upto` (all played when None)
         and its debriefs (no other team's)."""
-        strategy = self.latest_strategy(game_id, team_id)
         with self.engine.connect() as db:
             game = self._game_row(db, game_id)
-            team = self._team_row(db, game_id, team_id)
-            results = self._results(db, game_id, upto)
-            handed_in = db.execute(select(submissions.c.round).where(
-                submissions.c.game_id == game_id, submissions.c.team_id == team_id,
-                submissions.c.round == self._upcoming_round(game))).first() is not None
-        name = team["name"]
+            return self._team_view(db, game, self._team_row(db, game_id, team_id), upto)
+
+    def team_page(self, game_id: str, token: str) -> dict | None:
+        """Everything a team's page shows, read on one connection (200 phones reload at once after a reveal): the
+        game, its round status and the team's view up to the revealed round; None when `token` is no team's."""
+        with self.engine.connect() as db:
+            game = self._game_row(db, game_id)
+            team = self._team_by_token(db, game_id, token) if token else None
+            if team is None:
+                return None
+            return {"game": self._game_dict(game), "rounds": self._round_status(game),
+                    "view": self._team_view(db, game, team, game["revealed"])}
+
+    def _team_view(self, db, game, team, upto: int | None) -> dict:
+        game_id, team_id, name = game["id"], team["id"], team["name"]
+        strategy = self._strategy_in(db, game_id, team)
+        results = self._results(db, game_id, upto)
+        handed_in = db.execute(select(submissions.c.round).where(
+            submissions.c.game_id == game_id, submissions.c.team_id == team_id,
+            submissions.c.round == self._upcoming_round(game))).first() is not None
         mine = [{"round": r["round"], "strategy": r["strategies"][name], "note": r["notes"].get(name),
                  "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name],
                  "score_parts": r.get("score_parts", {}).get(name), "churn": r.get("churn", {}).get(name)}
