@@ -728,3 +728,30 @@ def test_ending_early_stops_the_game_and_a_rematch_keeps_the_roster_and_devices(
     assert client.put(f"/api/games/{new}/teams/{new_red}/strategy", json={"price_index": 0.9},
                       headers=bearer(token)).status_code == 200  # the same phone plays on
     refused(client.post(f"/api/games/{game}/rematch", headers=instructor()), 409, "game")
+
+
+def test_a_database_made_by_the_previous_version_opens_and_plays(tmp_path):
+    """Columns added since (versions, deadlines, announcements, ...) are added to an older classroom's database."""
+    from classroom.storage import Store
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE games (id VARCHAR(16) PRIMARY KEY, join_code VARCHAR(16) NOT NULL, record TEXT NOT NULL,
+                rounds_played INTEGER NOT NULL, status VARCHAR(16) NOT NULL, claim VARCHAR(32), heartbeat FLOAT,
+                progress TEXT, error TEXT, revealed INTEGER NOT NULL, created FLOAT NOT NULL);
+            CREATE TABLE teams (id VARCHAR(16) PRIMARY KEY, game_id VARCHAR(16) NOT NULL REFERENCES games(id),
+                name VARCHAR(40) NOT NULL, name_key VARCHAR(40) NOT NULL, token_hash VARCHAR(64) NOT NULL UNIQUE,
+                position INTEGER NOT NULL, joined FLOAT NOT NULL, UNIQUE (game_id, name_key));
+        """)
+    store = Store(f"sqlite:///{path}")
+    game, code = store.create_game("telecom", 2, 2, 200, 1)
+    joined = store.join(game, code, "red")
+    assert store.submit(game, joined["team"], {"price_index": 0.9}, based_on=0)["version"] == 1
+    store.set_deadline(game, 60)
+    store.announce(game, "hello")
+    assert store.round_status(game)["announcement"] == "hello"
+    store.close()
+    with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(games)")}
+    assert {"deadline", "announcement", "ended", "rematch"} <= columns
