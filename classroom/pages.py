@@ -223,7 +223,9 @@ def explain(results: list[dict], scenario: dict) -> dict:
         cost = None if unit is None or not isinstance(values[-1], (int, float)) else unit * values[-1] ** 2
         decisions.append({"label": lever.label, "by_round": values, "changed": len(set(map(str, values))) > 1,
                           "cost": cost, "per": per})
-    return {"parts": parts, "score": last["standing"]["score"], "lost": lost,
+    history = [{"round": r["round"], "rank": r["standing"]["rank"], "score": r["standing"]["score"],
+                "share": r["standing"]["market_share"], "profit": r["standing"]["profit"]} for r in results]
+    return {"parts": parts, "score": last["standing"]["score"], "lost": lost, "history": history,
             "lost_total": sum(row["count"] for row in lost),
             "rounds": [r["round"] for r in results], "decisions": decisions}
 

@@ -401,5 +401,7 @@ def test_the_debrief_explains_the_score_the_customers_lost_and_the_decisions(app
     lost = re.search(r'id="lost-by-cause">(.*?)</table>', page, re.S).group(1)
     counted = sum(int(n) for n in re.findall(r"<td>(\d+)</td></tr>", lost))
     assert f"the {counted} customers you lost this round" in page
+    by_round = re.search(r'id="by-round">(.*?)</table>', page, re.S).group(1)
+    assert [int(n) for n in re.findall(r"<tr><td>(\d+)</td><td>\d+</td>", by_round)] == [1, 2]  # every round, not the last
     decisions = re.search(r'id="decisions">(.*?)</table>', page, re.S).group(1)
     assert re.search(r'class="changed"><td>Price index[^<]*</td>\s*<td>0.9</td><td>1.1</td>', decisions, re.I), decisions

@@ -119,7 +119,7 @@
         mark.className = "mark"; mark.textContent = team.handed_in ? "✓" : "…";
         name.className = "name"; name.textContent = team.name;
         const pin = document.createElement("span");
-        pin.className = "pin muted"; pin.title = "the team's PIN"; pin.textContent = "PIN " + team.pin;
+        pin.className = "pin muted"; pin.title = list.dataset.pinTitle; pin.textContent = list.dataset.pinText.replace("{pin}", team.pin);
         item.append(mark, " ", name, " ", pin);
         return item;
       }));
@@ -186,7 +186,7 @@
     let start = 0;
     data.round_ends.forEach(function (end, index) {
       if (index < data.round_ends.length - 1) box.append(svg("line", { x1: x(end), x2: x(end), y1: top, y2: height - bottom, class: "round-end" }));
-      box.append(svg("text", { x: (x(start) + x(end)) / 2, y: top - 6, "text-anchor": "middle", class: "round-label" }, "round " + (index + 1)));
+      box.append(svg("text", { x: (x(start) + x(end)) / 2, y: top - 6, "text-anchor": "middle", class: "round-label" }, data.roundLabel.replace("{round}", index + 1)));
       box.append(svg("text", { x: x(end), y: height - 8, "text-anchor": "middle", class: "tick" }, String(end)));
       start = end;
     });
@@ -209,6 +209,7 @@
 
   function drawChart(holder, data) {
     const you = holder.dataset.you || null;
+    data.roundLabel = holder.dataset.roundLabel || "{round}";
     const style = styles(data, you);
     const width = Math.max(280, Math.floor(holder.clientWidth || 600));
     const height = Number(holder.dataset.panelHeight) || Math.round(Math.min(300, Math.max(190, width * 0.42)));
@@ -282,11 +283,11 @@
       const s = data.status;
       showProgress(s);
       followRoom(s);
-      document.getElementById("screen-status").textContent =
-        (s.status === "running" ? "Round " + s.round + " is being played" :
-          data.rounds_played >= data.rounds || s.ended_early ? "The game is over" :
-          "Teams handing in for round " + (data.rounds_played + 1) + ": " + data.handed_in + " of " + data.teams) +
-        " · " + data.rounds_played + " of " + data.rounds + " rounds played";
+      const line = document.getElementById("screen-status"), words = line.dataset;
+      const state = s.status === "running" ? words.running.replace("{round}", s.round) :
+        data.rounds_played >= data.rounds || s.ended_early ? words.over :
+        words.handing.replace("{round}", data.rounds_played + 1).replace("{handed}", data.handed_in).replace("{teams}", data.teams);
+      line.textContent = words.line.replace("{state}", state).replace("{played}", data.rounds_played).replace("{rounds}", data.rounds);
       const now = JSON.stringify([data.revealed, data.standings.length]);
       if (now !== signature) {  // new standings: rebuild the rows, back to the first page
         signature = now;
