@@ -268,6 +268,9 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
         wait_until(team.page, "document.getElementById('team-chart').dataset.drawnRound === '1'")
         assert team.page.locator("#team-chart polyline[stroke-width='4']").count() == 2  # its own line, thick
     shoot(teams[0].page, "play_results_phone.png", full_page=False)
+    teams[0].page.locator("#score-parts").scroll_into_view_if_needed()  # the debrief's why: score parts, churn, decisions
+    assert teams[0].page.locator("#score-parts td.adds").count() == 4
+    shoot(teams[0].page, "play_why_phone.png", full_page=False)
 
     hand_in(teams[0], {"price_index": "0.95"})
     hand_in(teams[1], {"price_index": "1.1"})
