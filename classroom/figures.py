@@ -1,7 +1,9 @@
-"""The classroom's figure: market share and cumulative profit by month, with the round boundaries, as a PNG.
+"""The classroom's figure: market share and cumulative profit by month, with the round boundaries.
 
-Drawn on the server with matplotlib's object API (no pyplot: requests run in threads) from `Store.history()` rows
-(team, month, round, market_share, cumulative_profit), so the page needs no chart library and no network.
+The pages draw it in the browser (static/classroom.js, SVG) from `chart_data`: one small JSON document per game and
+revealed round, the same for every team, so 200 phones reloading cost the server a cached answer each, not a
+drawing each (matplotlib on the server took 13 s at p95 for 40 teams, behind one lock). `market_png` still draws it
+with matplotlib (object API, no pyplot: requests run in threads) for the PNG addresses other tools use.
 Team names are drawn as plain text: mathtext is off for them, so a name with dollar signs is not read as a formula.
 """
 
@@ -16,6 +18,30 @@ from matplotlib.figure import Figure
 
 DRAWING = threading.Lock()  # matplotlib is not thread-safe; requests draw in worker threads, one figure at a time
 MAX_LEGEND = 12  # beyond this many teams the legend names the highlighted team and the leaders only
+
+
+def chart_data(history: list[dict], standings: list[dict], upto: int) -> dict:
+    """What the browser draws: months, where each round ends, and per team (in standings order) its rank, score,
+    market share (%) and cumulative profit by month. Values are rounded to what a chart can show."""
+    months = sorted({row["month"] for row in history})
+    ends: dict[int, int] = {}
+    series: dict[str, dict] = {}
+    for row in history:
+        if row["round"]:
+            ends[row["round"]] = max(ends.get(row["round"], 0), row["month"])
+        series.setdefault(row["team"], {})[row["month"]] = row
+    ranked = [s for s in standings if s["team"] in series] or [{"team": t, "rank": None, "score": None} for t in series]
+    teams = []
+    for standing in ranked:
+        rows = series[standing["team"]]
+        teams.append({"name": standing["team"], "rank": standing["rank"], "score": standing.get("score"),
+                      "share": [_rounded(rows.get(m, {}).get("market_share"), 100, 2) for m in months],
+                      "profit": [_rounded(rows.get(m, {}).get("cumulative_profit"), 1, 0) for m in months]})
+    return {"round": upto, "months": months, "round_ends": [ends[r] for r in sorted(ends)], "teams": teams}
+
+
+def _rounded(value, scale: float, digits: int):
+    return None if value is None else round(float(value) * scale, digits)
 
 
 def market_png(history: list[dict], teams: list[str], highlight: str | None = None, stacked: bool = False) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -29,13 +30,15 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from simulations.errors import LoyaltyLabError
+from simulations.parameters import LEVERS
+from simulations.scoring import SCORE_WEIGHTS
 from simulations.scenarios import list_scenarios, load_scenario
 
 from . import lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
-from .figures import market_png
-from .storage import StoreError
+from .figures import chart_data, market_png
+from .storage import StaleHandIn, StoreError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -135,34 +138,47 @@ def scenario_settings(market: str) -> dict:
 # ------------------------------------------------------------------------------------------------ join
 @page
 async def home(request: Request):
-    """Join a game: its code (the host console shows it) and a team name."""
-    notice = "Join the game first: this browser holds no team of it." if "joined" in request.query_params else ""
-    return render(request, "join.html", code=request.query_params.get("code", "")[:16], name="", error=notice)
+    """Join a game: its code (the host console shows it) and a team name; a team's PIN to join it again."""
+    problem = "no-team" if "joined" in request.query_params else ""
+    return join_form(request, code=request.query_params.get("code", "")[:16], problem=problem)
+
+
+def join_form(request, status=200, code="", name="", pin="", problem="", error=None):
+    """The join page; `problem` names what went wrong (join.html words it), `error` is a refusal to show as is."""
+    return render(request, "join.html", status=status, code=code, name=name, pin=pin, problem=problem,
+                  detail=_sentence(error) if error is not None else "", settings=_state(request).settings)
+
+
+# what join.html says for each refusal of the store (field, status) -> the page's problem
+JOIN_PROBLEMS = {("game", 409): "started", ("name", 409): "taken", ("pin", 403): "wrong-pin",
+                 ("name", 404): "no-such-team", ("join_code", 403): "wrong-code"}
 
 
 @page
 async def join(request: Request):
-    """Join with the code; the team token goes into this game's team cookie, then on to the team's page."""
+    """Join with the code (a new team), or with the code, the team's name and its PIN (another phone of a team);
+    the team token goes into this game's team cookie, then on to the team's page."""
     form = await posted_form(request)
-    code, name = form.get("join_code", "").strip().upper(), form.get("name", "")
+    code, name, pin = form.get("join_code", "").strip().upper(), form.get("name", ""), form.get("pin", "")
     state = _state(request)
     address = request.client.host if request.client else "unknown"
     if not state.join_limiter.allow(address):
-        count, seconds = state.settings.join_rate_limit
-        return render(request, "join.html", status=429, code=code, name=name,
-                      error=f"Too many tries: at most {count} joins per {seconds:g} seconds from one address.")
+        return join_form(request, 429, code, name, pin, "too-many")
     game_id = await call(game_by_join_code, state.store, code)
     if game_id is None:
-        return render(request, "join.html", status=403, code=code, name=name,
-                      error=f"No game has the join code {code!r}: check the code the instructor shows.")
+        state.join_limiter.failed(address)
+        return join_form(request, 403, code, name, pin, "wrong-code")
     try:
-        team_id, token = await call(state.store.join, game_id, code, name)
+        joined = await call(state.store.join, game_id, code, name, pin or None)
     except (StoreError, LoyaltyLabError) as err:
-        return render(request, "join.html", status=getattr(err, "status", 400), code=code, name=name,
-                      error=_sentence(err))
-    response = redirect(request, f"/play/{quote(game_id)}")
-    response.set_cookie(team_cookie(game_id), token, httponly=True, samesite="lax", secure=_secure(request),
-                        max_age=7 * 24 * 3600)
+        status = getattr(err, "status", 400)
+        if status == 403:
+            state.join_limiter.failed(address)
+        problem = JOIN_PROBLEMS.get((str(getattr(err, "field", "")), status), "")
+        return join_form(request, status, code, name, pin, problem, None if problem else err)
+    response = redirect(request, f"/play/{quote(game_id)}" + ("" if joined["rejoined"] else "?welcome=1"))
+    response.set_cookie(team_cookie(game_id), joined["token"], httponly=True, samesite="lax",
+                        secure=_secure(request), max_age=7 * 24 * 3600)
     return response
 
 
@@ -180,26 +196,67 @@ def _team(request: Request, game_id: str) -> dict | None:
 @page
 async def play(request: Request):
     game_id = request.path_params["game"]
-    await call(_state(request).store.get_game, game_id)  # 404 for an unknown game
-    team = await call(_team, request, game_id)
-    if team is None:
+    store = _state(request).store
+    shown = await call(store.team_page, game_id, request.cookies.get(team_cookie(game_id), ""))  # 404: no game
+    if shown is None:
         return redirect(request, "/?joined=no")
     saved = request.query_params.get("saved") == "1"
-    return await play_page(request, game_id, team, notice="Handed in." if saved else "")
+    pin = store.team_pin(shown["view"]["team"]) if "welcome" in request.query_params else None
+    return await play_page(request, game_id, None, notice="Handed in." if saved else "", pin=pin, shown=shown)
 
 
-async def play_page(request, game_id, team, status=200, values=None, errors=None, notice="", error=""):
-    """The team's page: the strategy form (its saved values unless `values` were just posted) and its results."""
-    store = _state(request).store
-    game = await call(store.get_game, game_id)
-    view = await call(store.team_view, game_id, team["team"])
-    rounds = await call(store.round_status, game_id)
+def explain(results: list[dict], scenario: dict) -> dict:
+    """The debrief's 'why' for the last result: the score's parts, customers lost this round by cause, and the
+    team's decisions round by round with what each lever costs at its level (read by play.html)."""
+    last = results[-1]
+    parts = []
+    for outcome, weight in SCORE_WEIGHTS.items():
+        part = (last.get("score_parts") or {}).get(outcome)
+        parts.append({"outcome": outcome, "value": last["standing"].get(outcome), "weight": weight,
+                      "points": None if part is None else part / weight * 100, "part": part})
+    churn_now, churn_before = last.get("churn") or {}, (results[-2].get("churn") or {}) if len(results) > 1 else {}
+    lost = [{"cause": cause, "count": count - churn_before.get(cause, 0)} for cause, count in churn_now.items()]
+    decisions = []
+    for lever in LEVERS:
+        values = [r["strategy"].get(lever.name) for r in results]
+        unit, per, _ = lever_form.cost_hint(lever.name, values[-1], scenario)
+        cost = None if unit is None or not isinstance(values[-1], (int, float)) else unit * values[-1] ** 2
+        decisions.append({"label": lever.label, "by_round": values, "changed": len(set(map(str, values))) > 1,
+                          "cost": cost, "per": per})
+    history = [{"round": r["round"], "rank": r["standing"]["rank"], "score": r["standing"]["score"],
+                "share": r["standing"]["market_share"], "profit": r["standing"]["profit"]} for r in results]
+    return {"parts": parts, "score": last["standing"]["score"], "lost": lost, "history": history,
+            "lost_total": sum(row["count"] for row in lost),
+            "rounds": [r["round"] for r in results], "decisions": decisions}
+
+
+def stale_differences(mine: dict, current: dict) -> list[dict]:
+    """The levers where this device's refused hand-in differs from what a teammate handed in: label, mine, theirs."""
+    theirs = current["levers"]
+    return [{"label": lever.label, "mine": mine[lever.name], "theirs": theirs.get(lever.name)}
+            for lever in LEVERS if lever.name in mine and mine[lever.name] != theirs.get(lever.name)]
+
+
+async def play_page(request, game_id, team, status=200, values=None, errors=None, notice="", error="", stale=None,
+                    pin=None, closed=False, shown=None):
+    """The team's page (the team this browser's cookie is): the strategy form (its saved values unless `values`
+    were just posted) and its results up to the revealed round (`Store.team_page`, or `shown` when already read).
+
+    `stale`: this device's hand-in was refused because a teammate handed in since; the form shows theirs and the
+    page lists where the two differ.
+    """
+    if shown is None:
+        shown = await call(_state(request).store.team_page, game_id, request.cookies.get(team_cookie(game_id), ""))
+        if shown is None:
+            raise AuthError(403, "team", "a team of this game: join it first from the home page")
+    game, view, rounds = shown["game"], shown["view"], shown["rounds"]
     scenario = scenario_settings(game["settings"]["market"])
     shown = values if values is not None else view["strategy"]["levers"]
     last = view["results"][-1] if view["results"] else None
-    return render(request, "play.html", status=status, game=game, view=view, rounds=rounds, last=last,
+    why = explain(view["results"], scenario) if last else None
+    return render(request, "play.html", why=why, status=status, game=game, view=view, rounds=rounds, last=last,
                   fields=lever_form.fields(shown, scenario, errors), errors=errors or {}, notice=notice, error=error,
-                  upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1),
+                  upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1), stale=stale, pin=pin, closed=closed,
                   debrief=(last["debrief"].splitlines() if last else []))
 
 
@@ -212,16 +269,22 @@ async def hand_in(request: Request):
     if team is None:
         raise AuthError(403, "team", "a team of this game: join it first from the home page")
     levers, errors = lever_form.parse(form)
+    based_on = form.get("version", "")
+    based_on = int(based_on) if based_on.isdigit() and len(based_on) < 12 else None
     if errors:  # also name every other bad value, so the team fixes the form in one go
         errors = lever_form.check(levers) | errors
     else:
         try:
-            await call(_state(request).store.submit, game_id, team["team"], levers)
+            await call(_state(request).store.submit, game_id, team["team"], levers, based_on)
             return redirect(request, f"/play/{quote(game_id)}?saved=1")
         except LoyaltyLabError as err:
             errors = lever_form.errors_by_field(err)
+        except StaleHandIn as err:  # a teammate handed in since this form was loaded: show theirs, and what differs
+            return await play_page(request, game_id, team, status=409, stale=stale_differences(levers, err.current))
         except StoreError as err:
-            return await play_page(request, game_id, team, status=err.status, values=form, error=_sentence(err))
+            closed = err.field == "deadline"  # play.html says it in words
+            return await play_page(request, game_id, team, status=err.status, values=form,
+                                   error="" if closed else _sentence(err), closed=closed)
     return await play_page(request, game_id, team, status=400, values={**form, **levers}, errors=errors,
                            error="Not handed in: correct the fields marked below.")
 
@@ -234,7 +297,7 @@ async def team_figure(request: Request):
     if team is None:
         raise AuthError(403, "team", "a team of this game")
     game = await call(_state(request).store.get_game, game_id)
-    png = await call(cached_figure, _state(request).store, game_id, game["rounds_played"], team["name"])
+    png = await call(cached_figure, _state(request).store, game_id, game["revealed"], team["name"])
     return _png(png, private=True)
 
 
@@ -248,12 +311,12 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
 
     With a `highlight` (a team's own page, read on phones) the panels are stacked; without, side by side.
     """
-    key = (id(store), game_id, upto, highlight)
+    key = (id(store), game_id, upto, store.round_stamp(game_id, upto), highlight)
     with _figures_lock:
         if key in _figures:
             _figures.move_to_end(key)
             return _figures[key]
-    history = [row for row in store.history(game_id) if row["round"] <= upto]
+    history = store.history(game_id, upto)
     teams = [team["name"] for team in store.list_teams(game_id)]
     png = market_png(history, teams, highlight, stacked=highlight is not None)
     with _figures_lock:
@@ -261,6 +324,37 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
         while len(_figures) > 64:
             _figures.popitem(last=False)
     return png
+
+
+_charts: OrderedDict = OrderedDict()
+
+
+def cached_chart(store, game_id: str, upto: int) -> bytes:
+    """The chart's JSON (figures.chart_data) up to round `upto`, built once per game, round and save of that round."""
+    key = (id(store), game_id, upto, store.round_stamp(game_id, upto))
+    with _figures_lock:
+        if key in _charts:
+            _charts.move_to_end(key)
+            return _charts[key]
+    data = chart_data(store.history(game_id, upto), store.leaderboard(game_id, upto)["standings"], upto)
+    body = json.dumps(data, separators=(",", ":")).encode()
+    with _figures_lock:
+        _charts[key] = body
+        while len(_charts) > 256:
+            _charts.popitem(last=False)
+    return body
+
+
+@page
+async def chart(request: Request):
+    """The market chart's data up to the revealed round (never past it, whatever ?round= asks), for every page."""
+    game_id = request.path_params["game"]
+    shown = await revealed(request, game_id)
+    asked = request.query_params.get("round", str(shown))
+    upto = min(int(asked), shown) if asked.isdigit() and len(asked) < 6 else shown
+    body = await call(cached_chart, _state(request).store, game_id, upto)
+    return Response(body, media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=30", "X-Content-Type-Options": "nosniff"})
 
 
 def _png(png: bytes, private: bool) -> Response:
@@ -347,9 +441,14 @@ async def host_page(request, game_id, status=200, error=""):
     store = _state(request).store
     game = await call(store.get_game, game_id)
     join_url = f"{request.base_url}?code={game['join_code']}"
-    return render(request, "host.html", status=status, game=game, teams=await call(store.list_teams, game_id),
+    return render(request, "host.html", status=status, game=game, teams=await call(teams_with_pins, store, game_id),
                   rounds=await call(store.round_status, game_id), revealed=await revealed(request, game_id),
-                  join_url=join_url, error=error)
+                  join_url=join_url, error=error, minutes=DEADLINE_MINUTES)
+
+
+def teams_with_pins(store, game_id: str) -> list[dict]:
+    """The game's teams with each one's PIN: for the instructor's console only."""
+    return [team | {"pin": store.team_pin(team["team"])} for team in store.list_teams(game_id)]
 
 
 @page
@@ -358,7 +457,7 @@ async def host_status(request: Request):
     game_id = request.path_params["game"]
     _require_instructor(request)
     store = _state(request).store
-    return JSONResponse({"teams": await call(store.list_teams, game_id),
+    return JSONResponse({"teams": await call(teams_with_pins, store, game_id),
                          "rounds": await call(store.round_status, game_id),
                          "revealed": await revealed(request, game_id)}, headers={"Cache-Control": "no-store"})
 
@@ -386,6 +485,72 @@ async def host_reveal(request: Request):
     return redirect(request, f"/host/{quote(game_id)}")
 
 
+@page
+async def host_roster(request: Request):
+    """The console's roster forms, before the first round: rename, remove, or merge a team into another."""
+    game_id, team_id, action = (request.path_params[k] for k in ("game", "team", "action"))
+    form = await posted_form(request)
+    _require_instructor(request)
+    store = _state(request).store
+    try:
+        if action == "rename":
+            await call(store.rename_team, game_id, team_id, form.get("name", ""))
+        elif action == "merge":
+            await call(store.merge_teams, game_id, team_id, form.get("into", ""))
+        elif action == "remove":
+            await call(store.remove_team, game_id, team_id)
+        else:
+            raise StoreError("action", action, "rename, merge or remove")
+    except (StoreError, LoyaltyLabError) as err:
+        return await host_page(request, game_id, status=getattr(err, "status", 400), error=_sentence(err))
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+DEADLINE_MINUTES = (1, 2, 3, 5, 10, 15)  # the console's choices
+
+
+@page
+async def host_control(request: Request):
+    """The console's round control: deadline, announcement, undo, end early, rematch."""
+    game_id, action = request.path_params["game"], request.path_params["action"]
+    form = await posted_form(request)
+    _require_instructor(request)
+    store = _state(request).store
+    try:
+        if action == "deadline":
+            minutes = form.get("minutes", "")
+            await call(store.set_deadline, game_id, None if minutes == "none" else 60 * _whole("minutes", minutes))
+        elif action == "announce":
+            await call(store.announce, game_id, form.get("text", ""))
+        elif action == "undo":
+            await call(store.undo_round, game_id)
+        elif action == "end":
+            await call(store.end_early, game_id)
+        elif action == "rematch":
+            new_id, _ = await call(store.rematch, game_id)
+            return redirect(request, f"/host/{quote(new_id)}")
+        else:
+            raise StoreError("action", action, "deadline, announce, undo, end or rematch")
+    except (StoreError, LoyaltyLabError) as err:
+        return await host_page(request, game_id, status=getattr(err, "status", 400), error=_sentence(err))
+    return redirect(request, f"/host/{quote(game_id)}")
+
+
+@page
+async def play_rematch(request: Request):
+    """A team's way from a finished game to its rematch: this browser's team of the old game plays the new one."""
+    game_id = request.path_params["game"]
+    store = _state(request).store
+    game = await call(store.get_game, game_id)
+    token = request.cookies.get(team_cookie(game_id), "")
+    if not game["rematch"] or await call(store.team_by_token, game["rematch"], token) is None:
+        return redirect(request, f"/play/{quote(game_id)}")
+    response = redirect(request, f"/play/{quote(game['rematch'])}")
+    response.set_cookie(team_cookie(game["rematch"]), token, httponly=True, samesite="lax", secure=_secure(request),
+                        max_age=7 * 24 * 3600)
+    return response
+
+
 async def revealed(request: Request, game_id: str) -> int:
     """The last round the instructor has shown the room (kept with the game in the database)."""
     return await call(_state(request).store.revealed, game_id)
@@ -396,7 +561,7 @@ async def revealed(request: Request, game_id: str) -> int:
 async def screen(request: Request):
     game_id = request.path_params["game"]
     game = await call(_state(request).store.get_game, game_id)
-    return render(request, "screen.html", game=game)
+    return render(request, "screen.html", game=game, weights=list(SCORE_WEIGHTS.items()))
 
 
 @page
@@ -405,13 +570,14 @@ async def screen_data(request: Request):
     game_id = request.path_params["game"]
     store = _state(request).store
     shown = await revealed(request, game_id)
-    board = await call(store.leaderboard, game_id)
+    board = await call(store.leaderboard, game_id, shown)  # the last revealed standings stay while a round plays
     teams = await call(store.list_teams, game_id)
-    answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["round"],
+    answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["rounds_played"],
               "revealed": shown, "status": await call(store.round_status, game_id),
               "teams": len(teams), "handed_in": sum(team["handed_in"] for team in teams),
-              "standings": board["standings"] if shown and shown == board["round"] else [],
-              "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None}
+              "standings": board["standings"],
+              "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None,
+              "chart": f"/screen/{quote(game_id)}/market.json?round={shown}" if shown else None}
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
@@ -501,9 +667,13 @@ routes = [
     Route("/host/{game}/status.json", host_status, methods=["GET"]),
     Route("/host/{game}/play", host_play, methods=["POST"]),
     Route("/host/{game}/reveal", host_reveal, methods=["POST"]),
+    Route("/host/{game}/teams/{team}/{action}", host_roster, methods=["POST"]),
+    Route("/host/{game}/control/{action}", host_control, methods=["POST"]),
+    Route("/play/{game}/rematch", play_rematch, methods=["GET"]),
     Route("/screen/{game}", screen, methods=["GET"]),
     Route("/screen/{game}/data.json", screen_data, methods=["GET"]),
     Route("/screen/{game}/market.png", screen_figure, methods=["GET"]),
+    Route("/screen/{game}/market.json", chart, methods=["GET"]),
     Route("/practice", practice, methods=["GET"]),
     Route("/practice", practice_grade, methods=["POST"]),
 ]

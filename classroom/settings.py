@@ -21,7 +21,8 @@ class Settings:
             else the one kept in `data_dir` (made at first start).
         database_url: a SQLAlchemy URL; None means SQLite in `data_dir` (`postgresql://...` for several processes).
         max_body: the largest request body accepted, in bytes (413 above it).
-        join_rate_limit: (joins, seconds): at most that many join attempts per client address in that window.
+        join_rate_limit: (failures, seconds): at most that many FAILED join attempts (a wrong join code or PIN) per
+            client address in that window; successful joins are never limited (a lecture hall behind one NAT).
         token_pepper: secret mixed into every stored token hash; None means LOYALTY_LAB_TOKEN_PEPPER, else the data
             folder's (several app processes on several machines share it through the environment).
     """
@@ -30,7 +31,7 @@ class Settings:
     database_url: str | None = None
     instructor_token: str | None = None
     max_body: int = 65536
-    join_rate_limit: tuple[int, float] = (120, 60.0)
+    join_rate_limit: tuple[int, float] = (60, 60.0)
     token_pepper: str | None = None
     instructor_token_source: str = "given"  # or "environment", or "data folder" (made there; the command prints it)
 

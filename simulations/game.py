@@ -24,7 +24,7 @@ from .errors import InvalidParameter, LoyaltyLabError
 from .firms import MAX_FIRMS, check_firm_names
 from .model import LoyaltyMarket
 from .scenarios import load_scenario
-from .scoring import SCORE_WEIGHTS, check_score, outcome_points
+from .scoring import check_score, score_parts
 from .strategy import Strategy
 
 RECORD_VERSION = 1
@@ -160,8 +160,8 @@ class Game:
             return pd.DataFrame(columns=list(STANDING_COLUMNS))
         table = self.market.firm_table().rename(columns={"firm": "team"})
         score = pd.Series(0.0, index=table.index)
-        for outcome, weight in SCORE_WEIGHTS.items():
-            score += weight / 100 * outcome_points(table[outcome].fillna(-1e12), self.settings.score)
+        for part in score_parts(table, self.settings.score).values():  # added in SCORE_WEIGHTS' order, as always
+            score += part
         table["score"] = score
         table = table.sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
         table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -296,12 +296,29 @@ def save_game(game: Game, folder) -> list:
         result.standings_frame().to_csv(sub / "standings.csv", index=False)
         written.append(sub / "standings.csv")
         texts = game.debriefs(result.round)
-        for team in game.teams:
-            path = sub / f"debrief_{team}.md"
+        for team, stem in _file_stems(game.teams).items():
+            path = sub / f"debrief_{stem}.md"
             path.write_text(f"# {team}, round {result.round}\n\n" + texts[team].replace("\n", "\n\n") + "\n",
                             encoding="utf-8")
             written.append(path)
     return written
+
+
+def _file_stems(teams) -> dict:
+    """Each team's name as part of a file name: '/', '\\' and the other characters a file system refuses become '_'
+    (a team called "Red/Blue" would otherwise name a folder); two names that end up the same get -2, -3, ..."""
+    import re
+
+    stems, used = {}, set()
+    for team in teams:
+        stem = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", team).lstrip(".") or "team"
+        candidate, number = stem, 1
+        while candidate.lower() in used:
+            number += 1
+            candidate = f"{stem}-{number}"
+        used.add(candidate.lower())
+        stems[team] = candidate
+    return stems
 
 
 def load_game(folder) -> Game:

@@ -42,6 +42,13 @@ def check_score(score: str) -> str:
     return score
 
 
+def score_parts(table: pd.DataFrame, score: str = "rank") -> dict:
+    """Each outcome's share of every team's score: outcome -> weight/100 x its points (a team's parts sum to its
+    score; a missing outcome counts as the worst). The game's standings and the classroom's export both use it."""
+    return {outcome: weight / 100 * outcome_points(table[outcome].fillna(-1e12), score)
+            for outcome, weight in SCORE_WEIGHTS.items()}
+
+
 def outcome_points(values: pd.Series, score: str = "rank") -> pd.Series:
     """0-100 points for one outcome (higher is better), one value per team; see `SCORE_FORMULAS`."""
     check_score(score)

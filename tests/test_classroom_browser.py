@@ -218,6 +218,7 @@ def hand_in(team: Person, levers: dict):
 def play_and_reveal(host: Person, number: int, teams: int):
     page = host.page
     wait_until(page, f"document.getElementById('handed-count').textContent === '{teams}'")
+    page.click("#play-round-open")  # the console asks before it plays
     page.click("#play-round")
     wait_until(page, f"document.getElementById('rounds-played').textContent === '{number}'")
     page.click("#reveal")
@@ -257,29 +258,32 @@ def test_an_instructor_and_three_teams_play_two_rounds_while_the_projector_follo
     assert screen.page.evaluate("window.stillTheSamePage") is True  # updated in place, not reloaded
     cells = screen.page.locator("#standings tr td:nth-child(2)").all_inner_texts()
     assert sorted(cells) == sorted(names)
-    screen.page.wait_for_selector("#market-figure:not([hidden])")
-    first_figure = screen.page.get_attribute("#market-figure", "src")
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '1'")
+    assert screen.page.locator("#market-chart polyline").count() == 2 * 3  # two panels, a line per team
 
     for team in teams:  # each team's page notices the new round and shows its results and debrief
         team.page.wait_for_selector("#results")
         assert "Round 1 of 2" in team.page.inner_text("#debrief")
     for team in teams:  # the figure is drawn for each team (its own lines thicker)
-        wait_until(team.page, "document.getElementById('team-figure').naturalWidth > 0")
+        wait_until(team.page, "document.getElementById('team-chart').dataset.drawnRound === '1'")
+        assert team.page.locator("#team-chart polyline[stroke-width='4']").count() == 2  # its own line, thick
     shoot(teams[0].page, "play_results_phone.png", full_page=False)
+    teams[0].page.locator("#score-parts").scroll_into_view_if_needed()  # the debrief's why: score parts, churn, decisions
+    assert teams[0].page.locator("#score-parts td.adds").count() == 4
+    shoot(teams[0].page, "play_why_phone.png", full_page=False)
 
     hand_in(teams[0], {"price_index": "0.95"})
     hand_in(teams[1], {"price_index": "1.1"})
     hand_in(teams[2], {"staying_in_touch": "0.8"})
     play_and_reveal(host, 2, 3)
     wait_until(screen.page, "document.getElementById('standings-round').textContent === '2'")
-    wait_until(screen.page, f"document.getElementById('market-figure').getAttribute('src') !== '{first_figure}'")
-    wait_until(screen.page, "document.getElementById('market-figure').complete")
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '2'")
     assert screen.page.evaluate("window.stillTheSamePage") is True
     assert "game is over" in screen.page.inner_text("#screen-status")
     shoot(screen.page, "screen.png", full_page=False)
     shoot(host.page, "host_finished.png", full_page=False)
     for team in teams:
-        wait_until(team.page, "document.body.dataset.roundsPlayed === '2'")
+        wait_until(team.page, "document.body.dataset.revealed === '2'")
         assert "Round 2 of 2" in team.page.inner_text("#debrief")
 
     for person in [host, screen, *teams]:
@@ -327,6 +331,7 @@ def test_the_console_shows_a_long_round_s_progress(people):
     host.page.wait_for_url("**/host/*")
     team = people(PHONE)
     join(team, host.page.inner_text("#join-code").strip(), "Solo")
+    host.page.click("#play-round-open")
     host.page.click("#play-round")
     host.page.wait_for_selector("#progress:not([hidden])")
     # the console's script writes the worker's progress: the months simulated so far
@@ -335,6 +340,52 @@ def test_the_console_shows_a_long_round_s_progress(people):
     shoot(host.page, "host_progress.png", full_page=False)
     wait_until(host.page, "document.getElementById('rounds-played').textContent === '1'", timeout=120_000)
     assert host.page.is_hidden("#progress")
+    team.page.wait_for_selector("#awaiting-reveal", timeout=30_000)  # played: the team waits for the reveal
+    assert team.page.locator("#results").count() == 0
+    host.page.click("#reveal")
     team.page.wait_for_selector("#results", timeout=30_000)
     host.check_clean()
     team.check_clean()
+
+
+def test_the_projector_shows_forty_teams_a_page_at_a_time_at_1280x720(people, server):
+    """Forty teams (joined over the API), one round revealed: every row fits the projector, names are never broken
+    mid-word, the score and its formula are shown, and the chart colours the top six and greys the rest."""
+    import json as json_module
+    from urllib.request import Request
+
+    def call(path, body=None, token=INSTRUCTOR_TOKEN, method="POST"):
+        request = Request(server + path, data=None if body is None else json_module.dumps(body).encode(),
+                          method=method, headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+        with urlopen(request, timeout=60) as answer:
+            return json_module.loads(answer.read() or b"null")
+
+    made = call("/api/games", {"rounds": 2, "months_per_round": 3, "n_customers": 2000})
+    game = made["game"]
+    for number in range(40):
+        call(f"/api/games/{game}/teams", {"join_code": made["join_code"], "name": f"Team {number + 1:02d} Lions"},
+             token=None)
+    call(f"/api/games/{game}/rounds")
+    deadline = time.monotonic() + WAIT / 1000
+    while call(f"/api/games/{game}/rounds", method="GET")["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    call(f"/api/games/{game}/reveal")
+
+    screen = people({"width": 1280, "height": 720})
+    screen.goto(f"/screen/{game}")
+    wait_until(screen.page, "document.querySelectorAll('#standings tr').length === 10")
+    assert screen.page.inner_text("#standings-page") == "page 1 of 4"
+    bottom = screen.page.evaluate("document.getElementById('leaderboard').getBoundingClientRect().bottom")
+    assert bottom <= 720, f"the standings end at {bottom} px: below the screen"
+    assert "Score = 40% profit" in screen.page.inner_text("#score-formula")
+    names = screen.page.locator("#standings td.name")
+    for index in range(names.count()):  # one line each: cut with an ellipsis, never broken mid-word
+        height = names.nth(index).evaluate("cell => cell.getBoundingClientRect().height")
+        assert height < 50, f"row {index} wraps ({height} px)"
+    wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '1'")
+    grey = screen.page.locator("#market-chart polyline[stroke='#b8c0cc']").count()
+    assert grey == 2 * 34 and "34 other teams" in screen.page.inner_text("#market-chart .legend")
+    shoot(screen.page, "screen_40_teams.png", full_page=False)
+    screen.check_clean()

@@ -64,7 +64,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
             # moment 2: round 1 acknowledged, then a kill while round 2 runs
             assert api.post(f"/api/games/{game}/rounds", headers=instructor()).status_code == 202
             assert wait_round(api, game)["status"] == "idle"
-            board_1 = api.get(f"/api/games/{game}/leaderboard").json()
+            board_1 = api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json()
             second = {"gold": {"cross_sell": 0.8}}
             team, token = teams["gold"]
             assert api.put(f"/api/games/{game}/teams/{team}/strategy", json=second["gold"], headers=bearer(token)).json()["round"] == 2
@@ -84,10 +84,10 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
         with httpx.Client(base_url=server.url, timeout=60) as api:
             status = api.get(f"/api/games/{game}/rounds").json()
             assert status["status"] == "interrupted" and status["rounds_played"] == 1
-            assert api.get(f"/api/games/{game}/leaderboard").json() == board_1
+            assert api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json() == board_1
             assert api.post(f"/api/games/{game}/rounds", headers=instructor()).status_code == 202  # played again
             assert wait_round(api, game, timeout=180)["status"] == "idle"
-            board_2 = api.get(f"/api/games/{game}/leaderboard").json()
+            board_2 = api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json()
 
             # moment 3: a kill in the middle of a burst of hand-ins
             acknowledged = {name: -1 for name in NAMES}
@@ -121,7 +121,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
 
         server = Server(data, port=server.port).start()
         with httpx.Client(base_url=server.url, timeout=60) as api:
-            assert api.get(f"/api/games/{game}/leaderboard").json() == board_2
+            assert api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json() == board_2
             for name in NAMES:
                 team, token = teams[name]
                 kept = api.get(f"/api/games/{game}/teams/{team}", headers=bearer(token)).json()["strategy"]["levers"]

@@ -39,5 +39,5 @@ def test_forty_teams_join_and_hand_in_at_once(tmp_path):
         assert len({team["name"] for team in listed}) == TEAMS
         assert api.post(f"/api/games/{game}/rounds", headers=instructor()).status_code == 202
         assert wait_round(api, game)["status"] == "idle"
-        standings = api.get(f"/api/games/{game}/leaderboard").json()["standings"]
+        standings = api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json()["standings"]
         assert len(standings) == TEAMS  # one market of forty rival firms

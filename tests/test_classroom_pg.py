@@ -120,5 +120,5 @@ def test_two_app_processes_never_play_the_same_round_twice(make_client):
         clicker.join()
     assert sorted(started) == [1, 2, 3, 4]  # every round started once, none twice
     assert wait_round(first, game)["status"] == "idle"
-    assert second.get(f"/api/games/{game}/leaderboard").json()["round"] == 4  # both apps see the same game
-    assert len(first.get(f"/api/games/{game}/history").json()["history"]) == 2 * (4 * 3 + 1)
+    assert second.get(f"/api/games/{game}/leaderboard", headers=instructor()).json()["round"] == 4  # both apps see the same game
+    assert len(first.get(f"/api/games/{game}/history", headers=instructor()).json()["history"]) == 2 * (4 * 3 + 1)

@@ -139,3 +139,15 @@ def test_an_interrupted_play_leaves_the_folder_as_it_was_and_the_round_can_be_pl
     monkeypatch.setattr("simulations.cli.save_game", real_save)
     assert run_cli("game", "play", "g", "red.yaml")[0] == 0
     assert load_game(tmp_path / "g").rounds_played == 2
+
+
+def test_a_team_name_with_a_slash_saves_without_making_a_folder(tmp_path):
+    """A classroom allows "Red / Blue": saving the game writes each debrief under a file-safe name, distinct ones."""
+    from simulations.game import save_game
+
+    game = Game(GameSettings("telecom", 1, 2, 200, 1), teams=["Red/Blue", "Red_Blue", "..hidden"])
+    game.play_round({})
+    written = {path.name for path in save_game(game, tmp_path)}
+    assert {"debrief_Red_Blue.md", "debrief_Red_Blue-2.md", "debrief_hidden.md"} <= written
+    assert not (tmp_path / "round-1" / "debrief_Red").exists()
+    assert "# Red/Blue, round 1" in (tmp_path / "round-1" / "debrief_Red_Blue.md").read_text(encoding="utf-8")
