@@ -84,6 +84,6 @@ def create_app(settings: Settings) -> Starlette:
                     middleware=[Middleware(BodyLimit, max_body=settings.max_body)])
     app.state.settings = settings
     app.state.store = store
-    app.state.worker = RoundWorker(store)
+    app.state.worker = RoundWorker(store, month_pause=settings.month_pause)
     app.state.join_limiter = api.JoinLimiter(*settings.join_rate_limit)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,8 +32,8 @@ log = logging.getLogger("classroom.rounds")
 class RoundWorker:
     """One worker thread per app process: rounds of different games queue; the database decides who plays what."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, month_pause: float = 0.0):
+        self.store, self.month_pause = store, month_pause
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="round")
         self.kept: OrderedDict[str, Game] = OrderedDict()
 
@@ -53,7 +54,7 @@ class RoundWorker:
             job["phase"] = "replaying earlier rounds"
             game = self._game(game_id, job["record"])
             job.update(game=game, phase="playing", start_month=game.market.month if game.market else 0)
-            game.play_round(job["submissions"])
+            game.play_round(job["submissions"], on_month=self._after_month)
             job["phase"] = "saving"
             self.store.save_round(game_id, job["claim"], game.to_record(), round_results(game))
             self._keep(game_id, game)
@@ -72,6 +73,10 @@ class RoundWorker:
         if not record["rounds"]:
             return Game(GameSettings(**record["settings"]), teams=record["teams"])
         return Game.from_record(record)
+
+    def _after_month(self, month: int) -> None:
+        if self.month_pause:
+            time.sleep(self.month_pause)  # see Settings.month_pause
 
     def _keep(self, game_id: str, game: Game) -> None:
         self.kept[game_id] = game

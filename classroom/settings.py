@@ -9,6 +9,8 @@ from pathlib import Path
 
 INSTRUCTOR_TOKEN_ENV = "LOYALTY_LAB_INSTRUCTOR_TOKEN"
 PEPPER_ENV = "LOYALTY_LAB_TOKEN_PEPPER"
+MONTH_PAUSE_ENV = "LOYALTY_LAB_MONTH_PAUSE"
+MONTH_PAUSE_LIMIT = 5.0
 
 
 @dataclass
@@ -25,6 +27,10 @@ class Settings:
             client address in that window; successful joins are never limited (a lecture hall behind one NAT).
         token_pepper: secret mixed into every stored token hash; None means LOYALTY_LAB_TOKEN_PEPPER, else the data
             folder's (several app processes on several machines share it through the environment).
+        month_pause: seconds the round worker waits after each simulated month; None means LOYALTY_LAB_MONTH_PAUSE,
+            else 0. A round of the largest market takes about a second on the fast engine, too quick to watch its
+            progress or to stop the server in the middle of it: the tests of both, and a demonstration of the
+            console, slow the rounds down with it.
     """
 
     data_dir: Path | str = "classroom-data"
@@ -34,6 +40,7 @@ class Settings:
     join_rate_limit: tuple[int, float] = (60, 60.0)
     token_pepper: str | None = None
     instructor_token_source: str = "given"  # or "environment", or "data folder" (made there; the command prints it)
+    month_pause: float | None = None
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir)
@@ -45,9 +52,22 @@ class Settings:
         if not self.instructor_token:  # kept in the data folder, so a restart does not lock the instructor out
             self.instructor_token = _install_secret(self.data_dir / "instructor-token", secrets.token_urlsafe(24))
             self.instructor_token_source = "data folder"
+        if self.month_pause is None:
+            self.month_pause = _month_pause(os.environ.get(MONTH_PAUSE_ENV, "0"))
         if not self.token_pepper:
             self.token_pepper = os.environ.get(PEPPER_ENV) or _install_secret(self.data_dir / "token-pepper",
                                                                               secrets.token_hex(32))
+
+
+def _month_pause(text: str) -> float:
+    """The pause after each simulated month, from the environment, or a clear error naming what is allowed."""
+    try:
+        pause = float(text or 0)
+    except ValueError:
+        pause = float("nan")
+    if not 0 <= pause <= MONTH_PAUSE_LIMIT:
+        raise ValueError(f"{MONTH_PAUSE_ENV}={text!r}: a number of seconds from 0 to {MONTH_PAUSE_LIMIT:g}")
+    return pause
 
 
 def _install_secret(path: Path, new: str) -> str:

@@ -726,13 +726,18 @@ def cmd_classroom(args) -> int:
     import uvicorn
 
     from classroom.app import create_app
-    from classroom.settings import Settings
+    from classroom.settings import MONTH_PAUSE_ENV, MONTH_PAUSE_LIMIT, Settings
 
     try:
         settings = Settings(data_dir=Path(args.data).expanduser(), database_url=args.database_url)
         app = create_app(settings)
     except OSError as err:
         raise BadInput("--data", args.data, f"cannot be used ({err.strerror or err})", "a folder you can write to") from None
+    except ValueError as err:  # a setting from the environment
+        if MONTH_PAUSE_ENV not in str(err):
+            raise
+        raise BadInput(MONTH_PAUSE_ENV, os.environ.get(MONTH_PAUSE_ENV), "is not usable",
+                       f"a number of seconds from 0 to {MONTH_PAUSE_LIMIT:g}") from None
     except Exception as err:  # a database that cannot be reached or opened: one line, not a traceback
         if type(err).__module__.startswith("sqlalchemy"):
             raise BadInput("--database-url", args.database_url or args.data, f"cannot be opened ({err.__class__.__name__})",

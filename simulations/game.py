@@ -98,7 +98,7 @@ class Game:
             return {team: Strategy() for team in self.teams}
         return dict(zip(self.market.firms, self.market.firm_book.strategies))
 
-    def play_round(self, submissions: dict) -> RoundResult:
+    def play_round(self, submissions: dict, on_month=None) -> RoundResult:
         """Play the next round with what the teams handed in.
 
         Args:
@@ -106,6 +106,7 @@ class Game:
                 `Rejected(reason)`. A team that hands in nothing or something unusable keeps its last strategy
                 (balanced in round 1), and the round's notes say why. Before the first round, the teams are
                 those given to the Game or, if none were, the submissions' keys in sorted order.
+            on_month: called with the market's month after each month simulated (the classroom's progress).
 
         Raises:
             InvalidParameter: the game is over, or a submission names a team that is not in the game.
@@ -124,7 +125,10 @@ class Game:
         else:
             for team, strategy in played.items():
                 self.market.set_strategy(team, strategy)
-        self.market.run(self.settings.months_per_round)
+        for _ in range(self.settings.months_per_round):
+            self.market.step()
+            if on_month is not None:
+                on_month(self.market.month)
         self._months_by_round.append(self.market.month)
         result = RoundResult(self.rounds_played + 1, {t: _levers(s) for t, s in played.items()}, notes)
         self.results.append(result)

@@ -18,6 +18,7 @@ import io
 import pickle
 import struct
 import textwrap
+import warnings
 import zlib
 
 import matplotlib.pyplot as plt
@@ -348,11 +349,14 @@ def phone_layout(fig):
     clone.set_layout_engine("constrained")
     clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
     FigureCanvasAgg(clone)  # measure the text as it will be drawn
-    clone.canvas.draw()
+    with warnings.catch_warnings():  # a draw to measure, before legends below a panel have their room: the layout
+        warnings.filterwarnings("ignore", "constrained_layout not applied")  # may not fit yet; the saved one does
+        clone.canvas.draw()
     for axes in panels:
         for ax in axes:
             legends += _wide_legend_below(ax)
             _untangle_tick_labels(ax)
+            _wrap_wide_axis_label(ax)
     clone.set_size_inches(PHONE_FIGURE_WIDTH, panel_height * len(panels) + legends)
     _tuck_legends_below(clone, panels)
     return clone
@@ -366,6 +370,17 @@ def _wide_legend_below(ax) -> float:
         return 0.0
     legend.set_bbox_to_anchor((1.0, 1.0), transform=ax.transAxes)  # mark it as outside, then move it below
     return _legend_below(ax)
+
+
+def _wrap_wide_axis_label(ax) -> None:
+    """An x-axis label wider than its panel (long category names beside a narrow panel) would stick out of the
+    phone's column and shrink the whole figure: it goes on as many lines as the panel's width needs."""
+    label = ax.xaxis.label
+    text, width = label.get_text(), ax.get_window_extent().width
+    if not text or "\n" in text or label.get_window_extent().width <= width:
+        return
+    characters = max(12, int(len(text) * width / label.get_window_extent().width))
+    label.set_text("\n".join(textwrap.wrap(text, characters)))
 
 
 def _tick_labels_collide(ax) -> bool:

@@ -28,8 +28,10 @@ def free_port() -> int:
 class Server:
     """`loyalty-lab classroom` in a subprocess on 127.0.0.1; `kill()` is SIGKILL, as a crash would be."""
 
-    def __init__(self, data_dir: Path, database_url: str | None = None, port: int | None = None):
+    def __init__(self, data_dir: Path, database_url: str | None = None, port: int | None = None,
+                 month_pause: float = 0.0):
         self.data_dir, self.database_url, self.port = Path(data_dir), database_url, port or free_port()
+        self.month_pause = month_pause  # seconds after each simulated month (Settings.month_pause)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
@@ -38,7 +40,7 @@ class Server:
                    "--port", str(self.port), "--data", str(self.data_dir)]
         if self.database_url:
             command += ["--database-url", self.database_url]
-        env = os.environ | {"LOYALTY_LAB_INSTRUCTOR_TOKEN": INSTRUCTOR,
+        env = os.environ | {"LOYALTY_LAB_INSTRUCTOR_TOKEN": INSTRUCTOR, "LOYALTY_LAB_MONTH_PAUSE": str(self.month_pause),
                             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         self.log = open(self.data_dir.parent / f"server-{self.port}-{time.time_ns()}.log", "w")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -68,6 +68,8 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("classroom")
     port = free_port()
     env = os.environ | {"LOYALTY_LAB_INSTRUCTOR_TOKEN": INSTRUCTOR_TOKEN,
+                        # rounds long enough to watch their progress, as on a slow machine (Settings.month_pause)
+                        "LOYALTY_LAB_MONTH_PAUSE": "0.1",
                         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     log = open(folder / "server.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "simulations.cli", "classroom", "--host", "127.0.0.1",

@@ -18,7 +18,8 @@ from simulations.game import Game, GameSettings
 
 pytestmark = pytest.mark.slow
 
-# big enough that a round takes seconds, so the kill lands while it runs
+# a round of the real size; the server waits PAUSE s after each month, so a round lasts 3 s and the kill lands in it
+PAUSE = 0.25
 SETTINGS = {"scenario": "telecom", "rounds": 3, "months_per_round": 12, "n_customers": 100_000, "seed": 3}
 NAMES = ["red", "blue", "<b>green</b>", "gold"]
 
@@ -34,7 +35,7 @@ def stored_rounds(data_dir) -> tuple[int, list[int]]:
 def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    server = Server(data).start()
+    server = Server(data, month_pause=PAUSE).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as api:
             # moment 1: right after the last acknowledged join and hand-in
@@ -52,7 +53,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
                 assert api.put(f"/api/games/{game}/teams/{team}/strategy", json=levers, headers=bearer(token)).status_code == 200
         server.kill()
 
-        server = Server(data, port=server.port).start()
+        server = Server(data, port=server.port, month_pause=PAUSE).start()
         with httpx.Client(base_url=server.url, timeout=60) as api:
             listed = api.get(f"/api/games/{game}").json()["teams"]
             assert [t["name"] for t in listed] == NAMES and [t["handed_in"] for t in listed] == [True, True, False, False]
@@ -80,7 +81,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
         assert stored_rounds(data) == (1, [1])  # round 2 left no trace: not a row, not a counter
         print(f"\nkilled in round 2 at {status['progress']}; stored rounds after the kill: {stored_rounds(data)}")
 
-        server = Server(data, port=server.port).start()
+        server = Server(data, port=server.port, month_pause=PAUSE).start()
         with httpx.Client(base_url=server.url, timeout=60) as api:
             status = api.get(f"/api/games/{game}/rounds").json()
             assert status["status"] == "interrupted" and status["rounds_played"] == 1
@@ -119,7 +120,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
                 thread.join(timeout=30)
         assert min(acknowledged.values()) >= 5, acknowledged
 
-        server = Server(data, port=server.port).start()
+        server = Server(data, port=server.port, month_pause=PAUSE).start()
         with httpx.Client(base_url=server.url, timeout=60) as api:
             assert api.get(f"/api/games/{game}/leaderboard", headers=instructor()).json() == board_2
             for name in NAMES:

@@ -508,3 +508,10 @@ def test_the_current_folder_is_never_replaced(in_tmp, capsys):
     assert main(["run", "telecom", "--out", ".", "--force", *SMALL]) == 2
     _one_line_error(capsys.readouterr().err, "--out", "'.'", "current folder")
     assert [p.name for p in in_tmp.iterdir()] == ["old.csv"]
+
+
+@pytest.mark.parametrize("pause", ["fast", "-1", "60"])
+def test_classroom_refuses_a_month_pause_it_cannot_use(pause, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("LOYALTY_LAB_MONTH_PAUSE", pause)
+    assert main(["classroom", "--data", str(tmp_path / "data"), "--port", "8765"]) == 2
+    _one_line_error(capsys.readouterr().err, "LOYALTY_LAB_MONTH_PAUSE", repr(pause), "from 0 to 5")

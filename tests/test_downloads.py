@@ -58,6 +58,8 @@ def _names(code: str, context) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, context):
             found.add(node.id)
+        elif context is ast.Store and isinstance(node, ast.arg):  # a function's parameter: its own, not a global
+            found.add(node.arg)
         elif context is ast.Store and isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             found.add(node.name)
         elif context is ast.Store and isinstance(node, (ast.Import, ast.ImportFrom)):

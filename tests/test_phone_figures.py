@@ -51,7 +51,7 @@ def test_a_row_of_panels_becomes_one_column_of_phone_width(three_panels):
     anchor = legend.get_bbox_to_anchor().transformed(phone.axes[2].transAxes.inverted())
     assert anchor.y0 < 0 and anchor.x0 < 1  # moved below the panel
     assert three_panels.get_size_inches()[0] == 8  # the original is left alone
-    assert three_panels not in [plt.figure(n) for n in plt.get_fignums()] or len(plt.get_fignums()) == 1
+    assert all(plt.figure(n) is not phone for n in plt.get_fignums())  # the phone copy is not left open in pyplot
 
 
 def test_a_narrow_figure_needs_no_phone_layout():
@@ -150,3 +150,15 @@ def test_downloads_keep_plain_pngs(three_panels):
         {"output_type": "stream", "text": "hello"}]}, {"cell_type": "markdown", "source": "text"}]}
     plain = extension.without_phone_layouts(notebook)
     assert base64.b64decode(plain["cells"][0]["outputs"][0]["data"]["image/png"]) == own
+
+
+def test_an_axis_label_wider_than_its_panel_is_wrapped_to_stay_in_the_phone_column():
+    names = ["structural over social bonds", "price 5% above market", "start: balanced"]
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
+    for ax in axes:
+        ax.barh(names, [1, 2, 3])
+        ax.set_xlabel("profit over three years of the whole customer base (thousands)")
+    phone = Image.open(io.BytesIO(plots.phone_png(fig)))
+    assert phone.size[0] / plots.FIGURE_DPI <= plots.PHONE_WIDEST_AS_IS  # 85 CSS px an inch in a 358 px column
+    assert fig.axes[0].get_xlabel().count("\n") == 0  # the desktop figure keeps its one-line label
+    plt.close(fig)
