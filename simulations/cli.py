@@ -870,6 +870,41 @@ def _print_calibration(fit, scenario, source, args, observed, fitted_periods, ho
         print(f"  sBG    worst {benchmark['worst']:.2f}  mean {benchmark['mean']:.2f}")
 
 
+# ---- quizzes (issue 17)
+@command
+def add_quizzes(subparsers):
+    from exercises.quiz_export import FORMATS
+
+    p = _sub(subparsers, "quizzes", "export the chapter quiz banks for learning platforms (Moodle XML, QTI 2.1)", """
+        The chapter quizzes, from the same banks as the book's (exercises/quizzes/chNN.yaml), for a learning
+        platform. 'export --format moodle' writes chNN_moodle.xml (Moodle XML: one category per chapter,
+        multichoice questions with feedback for every answer; a 'select all that apply' question gives its
+        right answers equal shares of the mark and its wrong ones negative shares). 'export --format qti'
+        writes chNN_qti.zip, an IMS QTI 2.1 content package (imsmanifest.xml and one assessmentItem per
+        question) that Canvas, Blackboard, TAO and others import. Each file is replaced whole; a bad chapter
+        or format writes nothing.""", f"""
+        {PROG} quizzes export --format moodle --out lms
+        {PROG} quizzes export --format qti --out lms --chapter ch03 ch04""")
+    steps = p.add_subparsers(dest="quizzes_command", metavar="ACTION", required=True, parser_class=_Parser,
+                             title="actions")
+    export = _sub(steps, "export", "write the banks as Moodle XML or QTI 2.1 packages",
+                  "Write every chapter's bank (or those named with --chapter) to DIR, one file per chapter.",
+                  f"{PROG} quizzes export --format moodle --out lms --chapter ch01")
+    export.add_argument("--format", required=True, metavar="FORMAT",
+                        help=f"the platform's format: {' or '.join(FORMATS)}")
+    export.add_argument("--out", required=True, metavar="DIR", help="the folder to write to (made if need be)")
+    export.add_argument("--chapter", nargs="+", metavar="chNN", help="only these chapters (default: all)")
+    export.set_defaults(handler=cmd_quizzes_export)
+
+
+def cmd_quizzes_export(args) -> int:
+    from exercises.quiz_export import export_quizzes
+
+    written = export_quizzes(args.chapter, args.format.lower(), args.out)
+    _wrote(args.out, written)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     """The `loyalty-lab` parser with every registered subcommand."""

@@ -18,7 +18,7 @@ from simulations.parameters import LEVERS
 SMALL = ["--customers", "200", "--months", "12"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 COMMANDS = ["scenarios", "run", "new-strategy", "check", "grade", "sweep", "tournament", "game", "sensitivity", "calibrate",
-            "classroom"]
+            "classroom", "quizzes"]
 
 
 @pytest.fixture(autouse=True)
