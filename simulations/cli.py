@@ -928,6 +928,14 @@ def help_texts() -> dict[str, str]:
     return texts
 
 
+def action_help(command: str, action: str) -> str:
+    """The help of one action of a command with actions (`game new`, `quizzes export`)."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    actions = next(a for a in commands.choices[command]._actions if isinstance(a, argparse._SubParsersAction))
+    return actions.choices[action].format_help()
+
+
 def main(argv=None) -> int:
     """Entry point of `loyalty-lab`; returns the exit code (0 ok, 1 challenge not passed, 2 bad input)."""
     parser = build_parser()
