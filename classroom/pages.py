@@ -618,7 +618,15 @@ async def practice(request: Request):
     known = challenges_by_id()
     chosen = request.query_params.get("challenge")
     challenge = known_challenge(chosen) or next(iter(known.values()))
-    return practice_page(request, challenge, challenge["starting_strategy"].as_dict())
+    start = challenge["starting_strategy"].as_dict()
+    # A link from the book carries the lab's strategy as query parameters: show it in the form, grade nothing yet.
+    levers, errors = lever_form.parse(dict(request.query_params), challenge.get("levers") or None)
+    if levers or errors:
+        errors = lever_form.check(levers) | errors
+    if errors:
+        return practice_page(request, challenge, {**start, **levers}, 400, errors,
+                             error="The link's strategy has fields to correct: see the fields marked below.")
+    return practice_page(request, challenge, {**start, **levers})
 
 
 def practice_page(request, challenge, values, status=200, errors=None, result=None, error=""):

@@ -1,0 +1,74 @@
+"""Labs and challenges for a student with only a browser (issue 17): the book's practice links and the prefilled page."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from docutils import nodes
+from starlette.testclient import TestClient
+
+from classroom.app import create_app
+from classroom.settings import Settings
+from exercises.challenges import load_challenge
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import loyalty_lab_practice  # noqa: E402
+
+LABS = sorted((Path(__file__).resolve().parents[1] / "book" / "labs").glob("lab*.md"))
+
+
+def test_with_a_server_the_link_carries_the_challenge_and_its_starting_strategy():
+    [box] = loyalty_lab_practice.practice_nodes("https://practice.example.org/", "ch03_tiering")
+    [link] = list(box.findall(nodes.reference))
+    address = urlsplit(link["refuri"])
+    assert (address.netloc, address.path) == ("practice.example.org", "/practice")
+    query = {name: values[0] for name, values in parse_qs(address.query).items()}
+    expected = {name: str(value) for name, value in load_challenge("ch03_tiering")["starting_strategy"].as_dict().items()}
+    assert query == {"challenge": "ch03_tiering", **expected}
+
+
+def test_without_a_server_the_page_says_how_to_run_the_lab_and_shows_no_link():
+    [box] = loyalty_lab_practice.practice_nodes("", "ch03_tiering")
+    assert not list(box.findall(nodes.reference))
+    text = box.astext()
+    assert "download" in text and "pip install" in text and "ch03_tiering" in text
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda path: path.stem)
+def test_every_labs_your_turn_links_to_a_challenge_that_exists(lab):
+    turn = lab.read_text(encoding="utf-8").split("## Your turn", 1)[1]
+    found = re.search(r"```\{practice-link\} (\S+)", turn)
+    assert found, f"{lab.name}: no practice-link under 'Your turn'"
+    load_challenge(found.group(1))
+
+
+@pytest.fixture
+def learner(tmp_path):
+    browser = TestClient(create_app(Settings(data_dir=tmp_path / "data", instructor_token="t" * 32)),
+                         follow_redirects=False)
+    browser.get("/")
+    return browser
+
+
+def test_the_practice_page_shows_the_strategy_of_the_link(learner):
+    page = learner.get("/practice?challenge=ch03_tiering&service_lead=0.15&targeting_precision=0.85")
+    assert page.status_code == 200
+    assert re.search(r'id="service_lead"[^>]*value="0.15"|value="0.15"[^>]*id="service_lead"', page.text)
+    assert re.search(r'id="targeting_precision"[^>]*value="0.85"|value="0.85"[^>]*id="targeting_precision"', page.text)
+
+
+@pytest.mark.parametrize("query", ["service_lead=lots", "service_lead=7", "acquisition_budget=-1"])
+def test_a_link_with_a_bad_lever_value_marks_the_field_and_is_never_a_500(learner, query):
+    page = learner.get("/practice?challenge=ch03_tiering&" + query)
+    assert page.status_code == 400
+    assert "fields to correct" in page.text
+    name = query.split("=")[0]
+    assert re.search(rf'id="error-{name}"|{name}[^<]*</label>[\s\S]{{0,2000}}allowed', page.text) or "allowed" in page.text
+
+
+def test_unknown_query_parameters_are_ignored(learner):
+    assert learner.get("/practice?challenge=ch03_tiering&no_such_lever=1&__class__=x").status_code == 200
