@@ -37,7 +37,7 @@ from simulations.scenarios import list_scenarios, load_scenario
 from . import lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
-from .figures import chart_data, market_png
+from .figures import chart_data, checks_svg, market_png
 from .storage import StaleHandIn, StoreError
 
 HERE = Path(__file__).resolve().parent
@@ -634,7 +634,7 @@ def practice_page(request, challenge, values, status=200, errors=None, result=No
     scenario = scenario_settings(challenge["scenario"]) | challenge.get("scenario_overrides", {})
     return render(request, "practice.html", status=status, challenges=list(challenges_by_id().values()),
                   challenge=challenge, fields=lever_form.fields(values, scenario, errors, editable),
-                  result=result, error=error)
+                  result=result, error=error, checks_figure=checks_svg(result.checks) if result else "")
 
 
 @page
