@@ -86,3 +86,27 @@ def test_the_graded_page_shows_every_feedback_line_and_a_figure_drawn_by_the_ser
     figure = re.search(r'<svg[^>]*id="checks-figure".*?</svg>', answer.text, re.S)
     assert figure and figure.group(0).count("<rect") == 2 * len(expected.checks)
     assert "http" not in figure.group(0).replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.parametrize("practice_url", ["https://practice.example.org", ""])
+def test_a_sphinx_build_renders_the_link_only_when_the_server_is_set(tmp_path, practice_url):
+    """The directive as the book's build runs it (MyST, warnings as errors), with and without the setting."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(Path(loyalty_lab_practice.__file__).parent)!r})\n"
+        f"extensions = ['myst_parser', 'loyalty_lab_practice']\nloyalty_lab_practice_url = {practice_url!r}\n")
+    (source / "index.md").write_text("# A lab\n\n## Your turn\n\n```{practice-link} ch02_climb_the_ladder\n```\n")
+    with docutils_namespace():  # each build registers its own nodes and directives, as a fresh process would
+        Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+               warningiserror=True, status=None).build()
+    page = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]*/practice\?[^"]*)"', page)
+    if practice_url:
+        assert len(links) == 1 and "challenge=ch02_climb_the_ladder" in links[0]
+        assert links[0].startswith(practice_url + "/practice?") and "Grade this strategy in your browser" in page
+    else:
+        assert links == [] and "pip install" in page and "Grade this strategy" not in page

@@ -19,9 +19,10 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 HOW_TO_RUN = (
-    "To grade this strategy, download this page as a notebook (the download button at the top of the page) and run "
-    "it where the course is installed (pip install -e . in the course's folder), or, if your instructor runs a "
-    "classroom server, open its practice page and choose the challenge {challenge}."
+    "To run and grade this strategy: download this page as a notebook (.ipynb, in the download menu at the top of "
+    "the page), install the course package that the book's home page offers (pip install loyalty_lab-...whl, then "
+    "jupyter lab) and run the notebook. If your instructor runs a classroom server, its practice page grades the "
+    "challenge {challenge} in the browser."
 )
 
 
