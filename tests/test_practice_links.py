@@ -110,3 +110,13 @@ def test_a_sphinx_build_renders_the_link_only_when_the_server_is_set(tmp_path, p
         assert links[0].startswith(practice_url + "/practice?") and "Grade this strategy in your browser" in page
     else:
         assert links == [] and "pip install" in page and "Grade this strategy" not in page
+
+
+@pytest.mark.parametrize("address", ["https://practice.example.org/practice?challenge=ch05_bonds", None])
+def test_the_downloaded_notebook_keeps_the_link_only_when_there_is_a_server(address):
+    import plain_notebook
+
+    facts = plain_notebook.PageFacts(page="labs/lab05", practice_link=lambda challenge: address)
+    text = plain_notebook.plain_markdown_text("## Your turn\n\n```{practice-link} ch05_bonds\n```\n", facts)
+    assert "practice-link" not in text and "## Your turn" in text
+    assert (f"]({address})" in text) if address else ("Grade this strategy" not in text)
