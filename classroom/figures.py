@@ -113,3 +113,34 @@ def _legend(figure, axes, history, teams, highlight, stacked):
         legend = figure.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
     for text in legend.get_texts():
         text.set_parse_math(False)  # a team named "$x$" is text, not a formula
+
+
+def checks_svg(checks) -> str:
+    """The grader's checks as an inline SVG: per goal, the starting strategy's and yours, with the goal's mark.
+
+    Drawn as text on the server (no matplotlib, no lock, no script): the practice page shows it with the feedback,
+    and nothing is fetched from anywhere else. Each row is scaled to its own largest value, since profit and
+    retention share no unit.
+    """
+    from html import escape
+
+    row_height, label_width, bar_width = 46, 150, 300
+    rows = []
+    for index, check in enumerate(checks):
+        target = check.target * abs(check.baseline) + check.baseline if "relative" in check.kind else check.target
+        scale = max(abs(check.value), abs(check.baseline), abs(target), 1e-9)
+        top = index * row_height
+        rows.append(
+            f'<text x="0" y="{top + 18}" font-size="12">{escape(check.metric.replace("_", " "))}</text>'
+            f'<rect x="{label_width}" y="{top + 6}" width="{bar_width * max(check.baseline, 0) / scale:.1f}" height="14" '
+            f'fill="#9e9e9e"><title>starting strategy: {check.baseline:,.3g}</title></rect>'
+            f'<rect x="{label_width}" y="{top + 22}" width="{bar_width * max(check.value, 0) / scale:.1f}" height="14" '
+            f'fill="{"#2e7d32" if check.met else "#c62828"}"><title>your strategy: {check.value:,.3g}</title></rect>'
+            f'<line x1="{label_width + bar_width * max(target, 0) / scale:.1f}" x2="{label_width + bar_width * max(target, 0) / scale:.1f}" '
+            f'y1="{top + 2}" y2="{top + 40}" stroke="#000" stroke-dasharray="3 2"><title>goal</title></line>')
+    height = row_height * len(checks) + 20
+    legend = (f'<text x="{label_width}" y="{height - 4}" font-size="11">grey: starting strategy; colour: yours '
+              f'(green met, red not yet); dashed line: the goal</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" id="checks-figure" role="img" width="{label_width + bar_width + 20}" '
+            f'height="{height}" aria-label="Your strategy against the starting strategy, goal by goal">'
+            + "".join(rows) + legend + "</svg>")

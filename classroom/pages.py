@@ -37,7 +37,7 @@ from simulations.scenarios import list_scenarios, load_scenario
 from . import lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
-from .figures import chart_data, market_png
+from .figures import chart_data, checks_svg, market_png
 from .storage import StaleHandIn, StoreError
 
 HERE = Path(__file__).resolve().parent
@@ -618,7 +618,15 @@ async def practice(request: Request):
     known = challenges_by_id()
     chosen = request.query_params.get("challenge")
     challenge = known_challenge(chosen) or next(iter(known.values()))
-    return practice_page(request, challenge, challenge["starting_strategy"].as_dict())
+    start = challenge["starting_strategy"].as_dict()
+    # A link from the book carries the lab's strategy as query parameters: show it in the form, grade nothing yet.
+    levers, errors = lever_form.parse(dict(request.query_params), challenge.get("levers") or None)
+    if levers or errors:
+        errors = lever_form.check(levers) | errors
+    if errors:
+        return practice_page(request, challenge, {**start, **levers}, 400, errors,
+                             error="The link's strategy has fields to correct: see the fields marked below.")
+    return practice_page(request, challenge, {**start, **levers})
 
 
 def practice_page(request, challenge, values, status=200, errors=None, result=None, error=""):
@@ -626,7 +634,7 @@ def practice_page(request, challenge, values, status=200, errors=None, result=No
     scenario = scenario_settings(challenge["scenario"]) | challenge.get("scenario_overrides", {})
     return render(request, "practice.html", status=status, challenges=list(challenges_by_id().values()),
                   challenge=challenge, fields=lever_form.fields(values, scenario, errors, editable),
-                  result=result, error=error)
+                  result=result, error=error, checks_figure=checks_svg(result.checks) if result else "")
 
 
 @page

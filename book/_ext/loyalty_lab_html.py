@@ -237,8 +237,14 @@ def page_facts(app, pagename: str) -> PageFacts:
                 return candidate
         return None
 
+    def practice_link(challenge_id):
+        from loyalty_lab_practice import practice_address, starting_strategy
+
+        base_url = getattr(app.config, "loyalty_lab_practice_url", "")
+        return practice_address(base_url, challenge_id, starting_strategy(challenge_id)) if base_url else None
+
     return PageFacts(page=pagename, number_of=number_of, page_title=page_title, section_title=section_title,
-                     cite=_citations(app), image=image)
+                     cite=_citations(app), image=image, practice_link=practice_link)
 
 
 def _docname(pagename: str, target: str) -> str:

@@ -54,6 +54,7 @@ class PageFacts:
     section_title: label -> the title of the section or figure it names, or None
     cite: (keys, "t" or "p") -> "Zeithaml et al. (2001)" / "(Zeithaml et al. 2001; Gupta et al. 2004)"
     image: path as written in the page -> the image file, or None
+    practice_link: challenge id -> the practice server's page for it (the book's setting), or None without a server
     """
 
     page: str
@@ -63,6 +64,7 @@ class PageFacts:
     section_title: Callable[[str], str | None] = lambda label: None
     cite: Callable[[list[str], str], str] = lambda keys, kind: ", ".join(keys)
     image: Callable[[str], Path | None] = lambda uri: None
+    practice_link: Callable[[str], str | None] = lambda challenge: None
 
     def unknown(self, what: str) -> UnknownMarkup:
         return UnknownMarkup(f"{self.page}: the download cannot render {what} as plain Markdown "
@@ -239,6 +241,9 @@ def render_directive(directive: Directive, facts: PageFacts, attachments: dict) 
         return []
     if name == "figure":
         return _figure(directive, body, facts, attachments)
+    if name == "practice-link":  # the notebook runs the lab itself: only a server's link is worth keeping
+        address = facts.practice_link(directive.argument.strip())
+        return [f"{indent}[Grade this strategy in your browser]({address})"] if address else []
     if name == "math":
         return [f"{indent}$$", *[indent + line for line in directive.body], f"{indent}$$"]
     raise facts.unknown(f"the directive {{{name}}}")
