@@ -617,7 +617,9 @@ async def practice(request: Request):
     """Pick a challenge, set its levers, read the grader's feedback."""
     known = challenges_by_id()
     chosen = request.query_params.get("challenge")
-    challenge = known_challenge(chosen) or next(iter(known.values()))
+    challenge = known_challenge(chosen) if chosen else next(iter(known.values()))
+    if challenge is None:  # a mistyped link: say so, rather than show another challenge as if it were the one
+        raise StoreError("challenge", chosen, "one of " + ", ".join(known))
     start = challenge["starting_strategy"].as_dict()
     # A link from the book carries the lab's strategy as query parameters: show it in the form, grade nothing yet.
     levers, errors = lever_form.parse(dict(request.query_params), challenge.get("levers") or None)

@@ -120,3 +120,9 @@ def test_the_downloaded_notebook_keeps_the_link_only_when_there_is_a_server(addr
     text = plain_notebook.plain_markdown_text("## Your turn\n\n```{practice-link} ch05_bonds\n```\n", facts)
     assert "practice-link" not in text and "## Your turn" in text
     assert (f"]({address})" in text) if address else ("Grade this strategy" not in text)
+
+
+def test_a_practice_link_to_an_unknown_challenge_names_it_and_what_is_allowed(learner):
+    answer = learner.get("/practice?challenge=ch99_nothing&price_index=0.9")
+    assert 400 <= answer.status_code < 500
+    assert "ch99_nothing" in answer.text and "ch08_capstone" in answer.text
