@@ -33,6 +33,7 @@ DOMAINS = {
     "loyalty_lab": _PACKAGES / "simulations" / "locales",
     "exercises": _PACKAGES / "exercises" / "locales",
     "classroom": _PACKAGES / "classroom" / "locales",
+    "site": _PACKAGES / "book" / "locales",   # the book site's own words: switcher, search box, footer (not shipped)
 }
 
 _chosen: str | None = None

@@ -9,7 +9,7 @@
 English is built by `jupyter-book build` exactly as before. A translation is built by `sphinx-build` itself, because
 `jupyter-book build` cannot pass `-D language=...` (jupyter-book#1791): the Sphinx configuration is generated from
 _config.yml (`jupyter-book config sphinx`), never written by hand, into _build/conf. Each language is built in its own
-folder (_build/lang/<language>, with its own execution cache .jupyter_cache_<language>, because myst-nb writes executed
+folder (_build/lang/<language>, with its own execution cache _build/lang/<language>/jupyter_cache, because myst-nb writes executed
 notebooks and glue data beside the build and jupyter-cache keys on the code alone) and then copied into the site.
 """
 from __future__ import annotations
@@ -47,6 +47,7 @@ def write_sphinx_conf() -> Path:
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
         f"locale_dirs = [{str(LOCALES)!r}]\n"
+        f"bibtex_bibfiles = [{str(ROOT / 'book' / 'references.bib')!r}]  # read relative to this folder otherwise\n"
         "project = 'Loyalty Lab'\n"
         "gettext_compact = False          # one catalog per page, named like the page\n"
         "gettext_uuid = False\n"
@@ -82,7 +83,7 @@ def build_translation(language: str, strict: bool = True) -> int:
     write_sphinx_conf()
     folder = BUILD / "lang" / language
     env = dict(os.environ, LOYALTY_LAB_LANGUAGE=language)
-    options = ["-D", f"language={language}", "-D", f"nb_execution_cache_path={ROOT / f'.jupyter_cache_{language}'}",
+    options = ["-D", f"language={language}", "-D", f"nb_execution_cache_path={folder / 'jupyter_cache'}",
                "-n", "--keep-going", "-q"]
     if strict:
         options.insert(0, "-W")
