@@ -133,9 +133,35 @@ def translate_site_words(app, config) -> None:
     config.html_theme_options = options
 
 
+def page_translations(language: str, docname: str) -> dict[str, str]:
+    """The finished messages of one page's catalog (English -> translation)."""
+    from babel.messages.pofile import read_po
+
+    path = ROOT / "book" / "locales" / language / "LC_MESSAGES" / f"{docname}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy}
+
+
+def translate_toctree_captions(app, doctree) -> None:
+    """The parts' captions of the table of contents ("Chapters and their labs"): sphinx-external-toc inserts the
+    toctrees after Sphinx has translated the page, so their captions are translated here, from the same catalog."""
+    from sphinx import addnodes
+
+    language = site_language(app.config)
+    toctrees = [node for node in doctree.findall(addnodes.toctree) if node.get("caption")]
+    if language == "en" or not toctrees:
+        return
+    translations = page_translations(language, app.env.docname)
+    for node in toctrees:
+        node["caption"] = translations.get(node["caption"], node["caption"])
+
+
 def setup(app):
     app.add_config_value("loyalty_lab_languages", list(LANGUAGES), "html")
     patch_glue()
     app.connect("config-inited", translate_site_words)
     app.connect("html-page-context", add_switcher)
+    app.connect("doctree-read", translate_toctree_captions)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
