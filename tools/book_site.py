@@ -3,6 +3,7 @@
     python tools/book_site.py build [--languages en,it,pl,zh_CN]   the site in _build/html (English at its root,
                                                                   each translation in _build/html/<language>/)
     python tools/book_site.py extract                              English messages -> book/locales/*/LC_MESSAGES
+                                                                  and the quiz banks' -> exercises/locales
                                                                   (new ones untranslated, changed ones fuzzy)
     python tools/book_site.py stats                                translated / fuzzy / untranslated per language
 
@@ -76,6 +77,54 @@ def extract() -> None:
     for language in TRANSLATIONS:
         arguments += ["-l", language]
     subprocess.run(arguments, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    extract_quizzes()
+
+
+QUIZZES = ROOT / "exercises" / "quizzes"
+QUIZ_LOCALES = ROOT / "exercises" / "locales"
+
+
+def quiz_template():
+    """The quiz banks' texts as one catalog, each message in the context of its question's id (the chapter's id for
+    the bank's title): structure (ids, right answers, types) is never translated, and a text that recurs in two
+    questions can be translated differently in each."""
+    import yaml
+    from babel.messages.catalog import Catalog
+
+    template = Catalog(project="Loyalty Lab quizzes")
+    for path in sorted(QUIZZES.glob("ch*.yaml")):
+        bank = yaml.safe_load(path.read_text(encoding="utf-8"))
+        where = [(path.relative_to(ROOT).as_posix(), 0)]
+        template.add(bank["title"], context=bank["chapter"], locations=where)
+        for question in bank["questions"]:
+            template.add(question["question"].strip(), context=question["id"], locations=where)
+            for answer in question["answers"]:
+                template.add(str(answer["text"]).strip(), context=question["id"], locations=where)
+                if answer.get("feedback"):
+                    template.add(answer["feedback"].strip(), context=question["id"], locations=where)
+    return template
+
+
+def extract_quizzes() -> None:
+    """exercises/locales/<language>/LC_MESSAGES/quizzes.po in step with the banks (new texts untranslated, changed
+    ones fuzzy, as for the pages)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    template = quiz_template()
+    for language in TRANSLATIONS:
+        path = QUIZ_LOCALES / language / "LC_MESSAGES" / "quizzes.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+        else:
+            catalog = Catalog(locale=language, project="Loyalty Lab quizzes")
+        catalog.update(template, no_fuzzy_matching=False)
+        temporary = path.with_suffix(".po.tmp")
+        with temporary.open("wb") as out:
+            write_po(out, catalog, width=0, omit_header=False, ignore_obsolete=True)
+        os.replace(temporary, path)
 
 
 def build_translation(language: str, strict: bool = True) -> int:

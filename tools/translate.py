@@ -36,12 +36,15 @@ TERMS = LOCALES / "terms.yaml"
 ROLE = re.compile(r"\{([\w:+-]+)\}`([^`]*)`")
 CODE = re.compile(r"(?<![}`])`([^`]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-BLOCK = re.compile(r"^\[(\d+)\]\s*$", re.M)
+BLOCK = re.compile(r"^\[(\d+)\][^\n]*$", re.M)
 KEPT_VERBATIM = {"glue:text", "glue", "glue:any", "glue:figure", "glue:math", "cite:p", "cite:t", "cite", "eq",
                  "cite:ps", "cite:ts", "download", "math"}
 
 
 def catalog_path(language: str, page: str) -> Path:
+    """A page's catalog; or, for PAGE ending in .po, that file (the quiz banks': exercises/locales/it/.../quizzes.po)."""
+    if page.endswith(".po"):
+        return Path(page).resolve()
     return LOCALES / language / "LC_MESSAGES" / f"{page}.po"
 
 
@@ -111,7 +114,8 @@ def todo(language: str, page: str, everything: bool) -> None:
     for number, message in enumerate(read(catalog_path(language, page)), start=0):
         if not message.id or (message.string and not message.fuzzy and not everything):
             continue
-        print(f"[{number}]\n{message.id}\n")
+        context = f"  (question {message.context})" if message.context else ""
+        print(f"[{number}]{context}\n{message.id}\n")
 
 
 def parse_blocks(text: str) -> dict[int, str]:
@@ -136,8 +140,8 @@ def fill(language: str, page: str, source: Path) -> int:
             print(f"[{number}] NOT written: " + "; ".join(trouble))
             refused += 1
             continue
-        catalog[message.id].string = translated
-        catalog[message.id].flags.discard("fuzzy")
+        message.string = translated
+        message.flags.discard("fuzzy")
         written += 1
     write(catalog, path)
     left = sum(1 for m in catalog if m.id and (not m.string or m.fuzzy))
