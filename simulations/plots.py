@@ -66,25 +66,25 @@ MOTIVE_LABELS = {"no_choice": "no-choice", "false": "false", "latent": "latent",
 
 def tier_label(tier: str) -> str:
     """"Platinum" for "platinum", in the language in use."""
-    return _(TIER_LABELS[tier])
+    return _(TIER_LABELS.get(tier, tier))
 
 
 def cause_label(cause: str) -> str:
-    return _(CAUSE_LABELS[cause])
+    return _(CAUSE_LABELS.get(cause, cause))
 
 
 def stage_label(stage: str) -> str:
     """A rung of the loyalty ladder ("first-time" for "first_time"), in the language in use."""
-    return _(STAGE_LABELS[stage])
+    return _(STAGE_LABELS.get(stage, stage.replace("_", "-")))
 
 
 def quadrant_label(quadrant: str) -> str:
-    return _(QUADRANT_LABELS[quadrant])
+    return _(QUADRANT_LABELS.get(quadrant, quadrant))
 
 
 def band_label(band: str) -> str:
     """A satisfaction band of `metrics.SATISFACTION_BANDS`, in the language in use."""
-    return _(BAND_LABELS[band])
+    return _(BAND_LABELS.get(band, band))  # a band of other cut-offs keeps its name
 
 
 def preset_label(preset: str) -> str:
