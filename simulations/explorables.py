@@ -359,7 +359,8 @@ def caption(spec: Explorable, computed: dict) -> str:
     moves = " x ".join(_("{label} ({count} values)").format(label=_(a.label), count=len(a.values)) for a in spec.axes)
     market = (_("the market chosen") if any(a.name == "scenario" for a in spec.axes)
               else _("the {market} market").format(market=plots.market_label(spec.scenario)))
-    small = (" " + _("A band with fewer than {count} customers over the runs is not drawn (its share would be mostly "
+    gap = "" if get_language() == "zh_CN" else " "  # Chinese puts no space between sentences
+    small = (gap + _("A band with fewer than {count} customers over the runs is not drawn (its share would be mostly "
                      "chance) and is marked instead.").format(count=metrics.MIN_GROUP_CUSTOMERS)
              if any(panel.group_sizes for panel in spec.panels) else "")
     seeds = computed["seeds"]
@@ -367,7 +368,7 @@ def caption(spec: Explorable, computed: dict) -> str:
               "{seeds}) with {customers} customers in {market} for {months} months, and averaged.").format(
                   points=computed["grid_points"], moves=moves, runs=len(seeds), seeds=", ".join(map(str, seeds)),
                   customers=format_number(computed["n_customers"]), market=market, months=computed["months"])
-            + " " + _("Profit is the model's own record of revenue minus every cost, levers included.") + small + " "
+            + gap + _("Profit is the model's own record of revenue minus every cost, levers included.") + small + gap
             + _("Moving a control picks another precomputed point; nothing runs in your browser. To try any value of "
                 "every lever, open this chapter as a notebook and run `{code}`, or use the practice page of your "
                 "classroom server.").format(code=f"from simulations.widgets import {spec.widget}; {spec.widget}()"))
@@ -422,7 +423,7 @@ def _title(text: str) -> list[str]:
 
     A Chinese character is about twice as wide as a Latin letter, and Chinese has no spaces to break at."""
     if any("\u3000" <= character <= "\u9fff" or "\uff00" <= character <= "\uffef" for character in text):
-        return textwrap.wrap(text, TITLE_CHARACTERS // 2, break_long_words=True)
+        return textwrap.wrap(text, TITLE_CHARACTERS * 4 // 7, break_long_words=True)  # 19 of 13 px
     return textwrap.wrap(text, TITLE_CHARACTERS)
 
 
