@@ -473,6 +473,11 @@ def _line(spec: Explorable, chart: str, label: str, axis: Axis, rows) -> dict:
     }
 
 
+#: d3-format locales of the languages whose numbers differ from English (Chinese writes them as English does).
+NUMBER_LOCALES = {"it": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]},
+                  "pl": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0zł"]}}
+
+
 def vega_lite_spec(spec: Explorable, rows) -> dict:
     """The chapter's chart: a bar panel per Panel, the headline and profit, redrawn when a bound input moves.
 
@@ -481,6 +486,10 @@ def vega_lite_spec(spec: Explorable, rows) -> dict:
     """
     charts = [_bars(spec, i, panel, rows) for i, panel in enumerate(spec.panels)]
     charts += [_line(spec, chart, label, axis, rows) for chart, _key, label, _scale, axis in spec.line_charts()]
+    config = {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
+              "title": {"fontSize": 13, "limit": 0}}
+    if get_language() in NUMBER_LOCALES:  # the axes' and labels' numbers with the language's decimal sign
+        config["locale"] = {"number": NUMBER_LOCALES[get_language()]}
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "description": _(spec.title),
@@ -488,8 +497,7 @@ def vega_lite_spec(spec: Explorable, rows) -> dict:
         "params": [_param(a) for a in spec.axes],
         "concat": charts, "columns": 2,
         "resolve": {"scale": {"color": "independent"}},  # each panel colours its own bars
-        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                   "title": {"fontSize": 13, "limit": 0}},
+        "config": config,
     }
 
 

@@ -287,3 +287,8 @@ def test_a_widget_in_polish(monkeypatch):
     assert "Obsługa według poziomu" in widget.children[0].value
     widget.set(service_lead=0.1)  # names stay English
     assert widget.runs == 2
+
+
+def test_an_italian_explorable_writes_numbers_with_a_decimal_comma(ch04_by_language):
+    assert ch04_by_language["it"]["vega_lite"]["config"]["locale"]["number"]["decimal"] == ","
+    assert "locale" not in ch04_by_language["en"]["vega_lite"]["config"]
