@@ -22,6 +22,10 @@ measure it teaches (from the model's own ledger, `metrics.outcomes`), so the top
 because its cost is left out; no share of a group under `metrics.MIN_GROUP_CUSTOMERS` customers (the figures' rule:
 it is marked instead); tiers, churn causes and Jones & Sasser groups in the static figures' colours
 (`simulations.plots`). The page's loader lays the charts out in one column on a phone.
+
+Every label, title, caption and control name is English in the declarations below (marked with `N_`) and translated
+with `_()` when the chart is computed (simulations.i18n), so a page executed with LOYALTY_LAB_LANGUAGE=it gets an
+Italian chart; the data's keys, the axes' names and the select's values stay English.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numpy as np
 
 from . import metrics, plots, rules
 from .errors import InvalidParameter
+from .i18n import N_, _, format_number, get_language
 from .model import LoyaltyMarket
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
 from .strategy import Strategy
@@ -139,90 +144,91 @@ class Explorable:
         because the chart leaves out what it costs.
         """
         key, label, scale = self.headline
-        charts = [("headline", key, label, scale, self.axes[0])]
+        charts = [("headline", key, _(label), scale, self.axes[0])]
         profit_axis = self.axis(self.profit_axis) if self.profit_axis else self.axes[0]
         if not (key == "profit" and profit_axis is self.axes[0]):
-            mine = "your profit" if self.rivals else "profit"
-            charts.append(("profit", "profit", f"{mine} over {self.months} months (thousands)", _K, profit_axis))
+            label = (_("your profit over {months} months (thousands)") if self.rivals
+                     else _("profit over {months} months (thousands)"))
+            charts.append(("profit", "profit", label.format(months=self.months), _K, profit_axis))
         return charts
 
 
 _UNIT = evenly(0.0, 1.0, 0.25)
 _K = 1000.0
-_TIER_LABELS = tuple((t, t.capitalize()) for t in rules.TIERS)
+_TIER_LABELS = tuple((t, plots.TIER_LABELS[t]) for t in rules.TIERS)
 _TIER_COLOURS = tuple(plots.TIER_COLOURS[t] for t in rules.TIERS)
-_CHURN = Panel("Customers lost over the run, by cause",
-               tuple((f"churned_{c}", plots.CAUSE_LABELS[c]) for c in rules.CHURN_CAUSES), "customers lost",
+_CHURN = Panel(N_("Customers lost over the run, by cause"),
+               tuple((f"churned_{c}", plots.CAUSE_LABELS[c]) for c in rules.CHURN_CAUSES), N_("customers lost"),
                colours=tuple(plots.CAUSE_COLOURS[c] for c in rules.CHURN_CAUSES))
-_BAND_KEYS = tuple(name.replace(" ", "_") for _, _, name in metrics.SATISFACTION_BANDS)
+_BAND_KEYS = tuple(name.replace(" ", "_") for _low, _high, name in metrics.SATISFACTION_BANDS)
 
 EXPLORABLES: dict[str, Explorable] = {spec.chapter: spec for spec in (
     Explorable(
-        "ch01", "Care, quality and three years of profit", "telecom",
-        (Axis("frontline_care", "frontline care", _UNIT, 0.5),
-         Axis("product_quality", "product quality", evenly(0.2, 1.0, 0.2), 0.6)),
-        (Panel("Profit in each year (thousands)", (("profit_year_1", "year 1"), ("profit_year_2", "year 2"),
-                                                   ("profit_year_3", "year 3")), "profit (thousands)", _K),),
-        ("retention_12m", "12-month retention", 1.0), "dashboard"),
+        "ch01", N_("Care, quality and three years of profit"), "telecom",
+        (Axis("frontline_care", N_("frontline care"), _UNIT, 0.5),
+         Axis("product_quality", N_("product quality"), evenly(0.2, 1.0, 0.2), 0.6)),
+        (Panel(N_("Profit in each year (thousands)"), (("profit_year_1", N_("year 1")), ("profit_year_2", N_("year 2")),
+                                                   ("profit_year_3", N_("year 3"))), N_("profit (thousands)"), _K),),
+        ("retention_12m", N_("12-month retention"), 1.0), "dashboard"),
     Explorable(
-        "ch02", "What moves customers up the ladder", "telecom",
-        (Axis("staying_in_touch", "staying in touch", _UNIT, 0.5),
-         Axis("cross_sell", "cross-selling", _UNIT, 0.25)),
-        (Panel("Customers on each rung after 36 months", (("stage_first_time", "first-time"), ("stage_repeat", "repeat"),
-                                                          ("stage_client", "client"), ("stage_advocate", "advocate")),
-               "customers"),),
-        ("advocates", "advocates", 1.0), "ladder_widget"),
+        "ch02", N_("What moves customers up the ladder"), "telecom",
+        (Axis("staying_in_touch", N_("staying in touch"), _UNIT, 0.5),
+         Axis("cross_sell", N_("cross-selling"), _UNIT, 0.25)),
+        (Panel(N_("Customers on each rung after 36 months"), (("stage_first_time", N_("first-time")), ("stage_repeat", N_("repeat")),
+                                                          ("stage_client", N_("client")), ("stage_advocate", N_("advocate"))),
+               N_("customers")),),
+        ("advocates", N_("advocates"), 1.0), "ladder_widget"),
     Explorable(
-        "ch03", "Service by tier: who stays and who pays", "telecom",
-        (Axis("service_top", "service: Platinum and Gold", evenly(0.2, 1.0, 0.2), 0.6,
+        "ch03", N_("Service by tier: who stays and who pays"), "telecom",
+        (Axis("service_top", N_("service: Platinum and Gold"), evenly(0.2, 1.0, 0.2), 0.6,
               levers=("service_platinum", "service_gold")),
-         Axis("service_bottom", "service: Iron and Lead", _UNIT, 0.5, levers=("service_iron", "service_lead"))),
-        (Panel("Profit by tier over the run (thousands)", tuple((f"profit_{t}", label) for t, label in _TIER_LABELS),
-               "profit (thousands)", _K, colours=_TIER_COLOURS),
-         Panel("Customers in each tier after 36 months", tuple((f"tier_{t}", label) for t, label in _TIER_LABELS),
+         Axis("service_bottom", N_("service: Iron and Lead"), _UNIT, 0.5, levers=("service_iron", "service_lead"))),
+        (Panel(N_("Profit by tier over the run (thousands)"), tuple((f"profit_{t}", label) for t, label in _TIER_LABELS),
+               N_("profit (thousands)"), _K, colours=_TIER_COLOURS),
+         Panel(N_("Customers in each tier after 36 months"), tuple((f"tier_{t}", label) for t, label in _TIER_LABELS),
                "customers", colours=_TIER_COLOURS)),
-        ("profit", "profit over 36 months (thousands)", _K), "tier_service_widget"),
+        ("profit", N_("profit over 36 months (thousands)"), _K), "tier_service_widget"),
     Explorable(
-        "ch04", "Competition and the satisfaction-retention link", "telecom",
-        (Axis("competitive_intensity", "competitive intensity", evenly(0.05, 0.95, 0.15), 0.5),
-         Axis("product_quality", "product quality", evenly(0.3, 0.9, 0.3), 0.6)),
-        (Panel("Share still customers a year later, by satisfaction band",
-               tuple((f"retention_{key}", name) for key, (_, _, name) in zip(_BAND_KEYS, metrics.SATISFACTION_BANDS)),
-               "retained after 12 months", group_sizes=tuple(f"customers_{key}" for key in _BAND_KEYS)),),
-        ("retention_12m", "12-month retention", 1.0), "satisfaction_widget", bands=True, profit_axis="product_quality"),
+        "ch04", N_("Competition and the satisfaction-retention link"), "telecom",
+        (Axis("competitive_intensity", N_("competitive intensity"), evenly(0.05, 0.95, 0.15), 0.5),
+         Axis("product_quality", N_("product quality"), evenly(0.3, 0.9, 0.3), 0.6)),
+        (Panel(N_("Share still customers a year later, by satisfaction band"),
+               tuple((f"retention_{key}", name) for key, (_low, _high, name) in zip(_BAND_KEYS, metrics.SATISFACTION_BANDS)),
+               N_("retained after 12 months"), group_sizes=tuple(f"customers_{key}" for key in _BAND_KEYS)),),
+        ("retention_12m", N_("12-month retention"), 1.0), "satisfaction_widget", bands=True, profit_axis="product_quality"),
     Explorable(
-        "ch05", "Bonds, programmes and what keeps customers", "retail_bank",
-        (Axis("bonds", "social, customization and structural bonds", _UNIT, 0.25,
+        "ch05", N_("Bonds, programmes and what keeps customers"), "retail_bank",
+        (Axis("bonds", N_("social, customization and structural bonds"), _UNIT, 0.25,
               levers=("social_bond", "customization_bond", "structural_bond")),
-         Axis("loyalty_programme", "loyalty programme", tuple(LEVERS_BY_NAME["loyalty_programme"].choices), "none")),
-        (Panel("Why customers stay: share in each Jones & Sasser group",
-               tuple((f"share_{q}", q) for q in rules.QUADRANTS), "share of customers",
+         Axis("loyalty_programme", N_("loyalty programme"), tuple(LEVERS_BY_NAME["loyalty_programme"].choices), "none")),
+        (Panel(N_("Why customers stay: share in each Jones & Sasser group"),
+               tuple((f"share_{q}", q) for q in rules.QUADRANTS), N_("share of customers"),
                colours=tuple(plots.QUADRANT_COLOURS[q] for q in rules.QUADRANTS)),
          _CHURN),
-        ("mean_switching_cost", "mean switching cost", 1.0), "bonds_widget", strategy={"reward_rate": 0.03}),
+        ("mean_switching_cost", N_("mean switching cost"), 1.0), "bonds_widget", strategy={"reward_rate": 0.03}),
     Explorable(
-        "ch06", "Care, the feedback channel and why customers leave", "telecom",
-        (Axis("frontline_care", "frontline care", _UNIT, 0.5),
-         Axis("feedback_channel", "feedback channel", _UNIT, 0.5)),
+        "ch06", N_("Care, the feedback channel and why customers leave"), "telecom",
+        (Axis("frontline_care", N_("frontline care"), _UNIT, 0.5),
+         Axis("feedback_channel", N_("feedback channel"), _UNIT, 0.5)),
         (_CHURN,),
-        ("retention_12m", "12-month retention", 1.0), "care_widget", profit_axis="feedback_channel"),
+        ("retention_12m", N_("12-month retention"), 1.0), "care_widget", profit_axis="feedback_channel"),
     Explorable(
-        "ch07", "Your firm against a balanced rival", "telecom",
-        (Axis("price_index", "your price index", evenly(0.85, 1.15, 0.05), 1.0),
-         Axis("frontline_care", "your frontline care", _UNIT, 0.5)),
-        (Panel("Customers won from and lost to the rival over the run", (("won_from_rivals", "won from the rival"),
-                                                                        ("lost_to_rivals", "lost to the rival")),
-               "customers"),
-         Panel("Your profit in each year (thousands)", (("profit_year_1", "year 1"), ("profit_year_2", "year 2"),
-                                                        ("profit_year_3", "year 3")), "profit (thousands)", _K)),
-        ("market_share", "your market share", 1.0), "dashboard", rivals={"rival": "balanced"}),
+        "ch07", N_("Your firm against a balanced rival"), "telecom",
+        (Axis("price_index", N_("your price index"), evenly(0.85, 1.15, 0.05), 1.0),
+         Axis("frontline_care", N_("your frontline care"), _UNIT, 0.5)),
+        (Panel(N_("Customers won from and lost to the rival over the run"), (("won_from_rivals", N_("won from the rival")),
+                                                                        ("lost_to_rivals", N_("lost to the rival"))),
+               N_("customers")),
+         Panel(N_("Your profit in each year (thousands)"), (("profit_year_1", N_("year 1")), ("profit_year_2", N_("year 2")),
+                                                        ("profit_year_3", N_("year 3"))), N_("profit (thousands)"), _K)),
+        ("market_share", N_("your market share"), 1.0), "dashboard", rivals={"rival": "balanced"}),
     Explorable(
-        "ch08", "No strategy is best everywhere", "telecom",
-        (Axis("competitive_intensity", "competitive intensity", evenly(0.1, 0.9, 0.4), 0.5),
-         Axis("preset", "strategy", ("balanced", "neglect", "tiered", "bonding"), "balanced"),
-         Axis("scenario", "market", ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
+        "ch08", N_("No strategy is best everywhere"), "telecom",
+        (Axis("competitive_intensity", N_("competitive intensity"), evenly(0.1, 0.9, 0.4), 0.5),
+         Axis("preset", N_("strategy"), ("balanced", "neglect", "tiered", "bonding"), "balanced"),
+         Axis("scenario", N_("market"), ("telecom", "retail_bank", "coffee_chain", "utility"), "telecom")),
         (_CHURN,),
-        ("profit", "profit over 36 months (thousands)", _K), "dashboard"),
+        ("profit", N_("profit over 36 months (thousands)"), _K), "dashboard"),
 )}
 
 
@@ -283,11 +289,11 @@ def _point_measures(spec: Explorable, point: dict, n_customers: int, seeds) -> d
     """
     runs = [_measures(spec, _market(spec, point, n_customers, seed)) for seed in seeds]
     averaged = {}
-    for key in [key for panel in spec.panels for key, _ in panel.measures] + [key for _, key, *_ in spec.line_charts()]:
+    for key in [key for panel in spec.panels for key, _label in panel.measures] + [key for _chart, key, *_rest in spec.line_charts()]:
         values = np.array([float(run[key]) for run in runs], dtype=float)
         averaged[key] = None if np.isnan(values).all() else float(np.nanmean(values))
     for panel in spec.panels:
-        for (key, _), size in zip(panel.measures, panel.group_sizes):
+        for (key, _label), size in zip(panel.measures, panel.group_sizes):
             customers = sum(int(run[size]) for run in runs)
             averaged[size] = customers
             if not metrics.large_enough(customers):
@@ -309,12 +315,12 @@ def _rows(spec: Explorable, point: dict, measured: dict) -> list[dict]:
     for index, panel in enumerate(spec.panels):
         sizes = panel.group_sizes or (None,) * len(panel.measures)
         for order, ((key, label), size) in enumerate(zip(panel.measures, sizes)):
-            row = {**point, "panel": index, "order": order, "category": label,
+            row = {**point, "panel": index, "order": order, "category": _(label),
                    "value": _rounded(measured[key], panel.scale)}
             if size is not None:
                 row["customers"] = measured[size]
             rows.append(row)
-    for chart, key, label, scale, _ in spec.line_charts():
+    for chart, key, label, scale, _axis in spec.line_charts():
         rows.append({**point, "panel": chart, "order": 0, "category": label, "value": _rounded(measured[key], scale)})
     return rows
 
@@ -331,8 +337,8 @@ def compute_explorable(chapter: str, n_customers: int | None = None, seeds=None)
     seeds = tuple(spec.seeds if seeds is None else seeds)
     rows = [row for point in spec.grid() for row in _rows(spec, point, _point_measures(spec, point, n_customers, seeds))]
     result = {
-        "chapter": chapter, "title": spec.title, "scenario": spec.scenario,
-        "axes": [{"name": a.name, "label": a.label, "values": list(a.values), "default": a.default} for a in spec.axes],
+        "chapter": chapter, "title": _(spec.title), "scenario": spec.scenario,
+        "axes": [{"name": a.name, "label": _(a.label), "values": list(a.values), "default": a.default} for a in spec.axes],
         "grid_points": len(spec.grid()), "seeds": list(seeds), "n_customers": n_customers, "months": spec.months,
         "rows": rows,
     }
@@ -349,34 +355,52 @@ def default_point_measures(chapter: str, n_customers: int | None = None, seeds=N
 
 
 def caption(spec: Explorable, computed: dict) -> str:
-    """What was precomputed, what is left out, and where to explore further."""
-    moves = " x ".join(f"{a.label} ({len(a.values)} values)" for a in spec.axes)
-    market = "the market chosen" if any(a.name == "scenario" for a in spec.axes) else f"the {spec.scenario} market"
-    small = (f" A band with fewer than {metrics.MIN_GROUP_CUSTOMERS} customers over the runs is not drawn (its share "
-             f"would be mostly chance) and is marked instead."
+    """What was precomputed, what is left out, and where to explore further (in the language in use)."""
+    moves = " x ".join(_("{label} ({count} values)").format(label=_(a.label), count=len(a.values)) for a in spec.axes)
+    market = (_("the market chosen") if any(a.name == "scenario" for a in spec.axes)
+              else _("the {market} market").format(market=plots.market_label(spec.scenario)))
+    gap = "" if get_language() == "zh_CN" else " "  # Chinese puts no space between sentences
+    small = (gap + _("A band with fewer than {count} customers over the runs is not drawn (its share would be mostly "
+                     "chance) and is marked instead.").format(count=metrics.MIN_GROUP_CUSTOMERS)
              if any(panel.group_sizes for panel in spec.panels) else "")
-    return (f"Precomputed when the book was built: {computed['grid_points']} grid points ({moves}), each run "
-            f"{len(computed['seeds'])} times (seeds {', '.join(map(str, computed['seeds']))}) with "
-            f"{computed['n_customers']:,} customers in {market} for {computed['months']} months, and averaged. "
-            f"Profit is the model's own record of revenue minus every cost, levers included.{small} "
-            f"Moving a control picks another precomputed point; nothing runs in your browser. To try any value of every "
-            f"lever, open this chapter as a notebook and run `from simulations.widgets import {spec.widget}; "
-            f"{spec.widget}()`, or use the practice page of your classroom server.")
+    seeds = computed["seeds"]
+    return (_("Precomputed when the book was built: {points} grid points ({moves}), each run {runs} times (seeds "
+              "{seeds}) with {customers} customers in {market} for {months} months, and averaged.").format(
+                  points=computed["grid_points"], moves=moves, runs=len(seeds), seeds=", ".join(map(str, seeds)),
+                  customers=format_number(computed["n_customers"]), market=market, months=computed["months"])
+            + gap + _("Profit is the model's own record of revenue minus every cost, levers included.") + small + gap
+            + _("Moving a control picks another precomputed point; nothing runs in your browser. To try any value of "
+                "every lever, open this chapter as a notebook and run `{code}`, or use the practice page of your "
+                "classroom server.").format(code=f"from simulations.widgets import {spec.widget}; {spec.widget}()"))
 
 
 # --------------------------------------------------------------------------------------------- the chart
 CHART_WIDTH = 250  # CSS px of each chart's plotting area; the page's loader narrows it to fit a phone
 TITLE_CHARACTERS = 34  # about 250 px of 13 px type
-HIDDEN_NOTE = f"fewer than {metrics.MIN_GROUP_CUSTOMERS} customers: not drawn"
+HIDDEN_NOTE_TEMPLATE = N_("fewer than {count} customers: not drawn")
+HIDDEN_NOTE = HIDDEN_NOTE_TEMPLATE.format(count=metrics.MIN_GROUP_CUSTOMERS)  # in English
+
+
+def hidden_note() -> str:
+    """The note where a bar too small to show would be, in the language in use."""
+    return _(HIDDEN_NOTE_TEMPLATE).format(count=metrics.MIN_GROUP_CUSTOMERS)
+
+
+#: How a select names its choices (the values stay the identifiers the rows are keyed on).
+_CHOICE_LABELS = {"preset": plots.preset_label, "scenario": plots.market_label,
+                  "loyalty_programme": plots.programme_label}
 
 
 def _param(axis: Axis) -> dict:
     """A Vega-Lite parameter bound to an input: a slider over the grid's values, or a select."""
+    name = f"{_(axis.label)} "
     if axis.is_select:
-        bind = {"input": "select", "options": list(axis.values), "name": f"{axis.label} "}
+        bind = {"input": "select", "options": list(axis.values), "name": name}
+        if get_language() != "en" and axis.name in _CHOICE_LABELS:  # English shows the values as they always did
+            bind["labels"] = [_CHOICE_LABELS[axis.name](value) for value in axis.values]
     else:
         step = round(axis.values[1] - axis.values[0], 6) if len(axis.values) > 1 else 1
-        bind = {"input": "range", "min": axis.values[0], "max": axis.values[-1], "step": step, "name": f"{axis.label} "}
+        bind = {"input": "range", "min": axis.values[0], "max": axis.values[-1], "step": step, "name": name}
     return {"name": f"p_{axis.name}", "value": axis.default, "bind": bind}
 
 
@@ -395,19 +419,23 @@ def _domain(rows, panel) -> list[float]:
 
 
 def _title(text: str) -> list[str]:
-    """A chart title in lines short enough for the narrowest chart (a phone's), never cut off."""
+    """A chart title in lines short enough for the narrowest chart (a phone's), never cut off.
+
+    A Chinese character is about twice as wide as a Latin letter, and Chinese has no spaces to break at."""
+    if any("\u3000" <= character <= "\u9fff" or "\uff00" <= character <= "\uffef" for character in text):
+        return textwrap.wrap(text, TITLE_CHARACTERS * 4 // 7, break_long_words=True)  # 19 of 13 px
     return textwrap.wrap(text, TITLE_CHARACTERS)
 
 
 def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
     """Horizontal bars (labels stay level and readable in a phone's width), coloured as in the static figures;
     a group too small to show gets a note where its bar would be."""
-    labels = [label for _, label in panel.measures]
+    labels = [_(label) for _key, label in panel.measures]
     category = {"field": "category", "type": "nominal", "title": None, "sort": labels,
                 "scale": {"domain": labels}, "axis": {"labelLimit": 160}}
     layers = [{"mark": {"type": "bar", "tooltip": True},
                "encoding": {"y": category,
-                            "x": {"field": "value", "type": "quantitative", "title": panel.unit,
+                            "x": {"field": "value", "type": "quantitative", "title": _(panel.unit),
                                   "scale": {"domain": _domain(rows, index), "nice": True}},
                             "color": {"field": "category", "type": "nominal", "legend": None,
                                       "scale": {"domain": labels, "range": panel.bar_colours()}}}}]
@@ -415,9 +443,9 @@ def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
         layers.append({"transform": [{"filter": "datum.value === null"}],
                        "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4, "fontStyle": "italic",
                                 "color": "#555555"},
-                       "encoding": {"y": category, "x": {"value": 0}, "text": {"value": HIDDEN_NOTE}}})
+                       "encoding": {"y": category, "x": {"value": 0}, "text": {"value": hidden_note()}}})
     return {
-        "title": _title(panel.title), "width": CHART_WIDTH, "height": {"step": 26},
+        "title": _title(_(panel.title)), "width": CHART_WIDTH, "height": {"step": 26},
         "transform": [{"filter": f"datum.panel === {index}"}] + [{"filter": _matches(a)} for a in spec.axes],
         "layer": layers,
     }
@@ -426,7 +454,7 @@ def _bars(spec: Explorable, index: int, panel: Panel, rows) -> dict:
 def _line(spec: Explorable, chart: str, label: str, axis: Axis, rows) -> dict:
     """A measure against one axis, at the chosen values of the others; the chosen point marked with its value."""
     others = [a for a in spec.axes if a is not axis]
-    x = {"field": axis.name, "type": "ordinal" if axis.is_select else "quantitative", "title": axis.label}
+    x = {"field": axis.name, "type": "ordinal" if axis.is_select else "quantitative", "title": _(axis.label)}
     if not axis.is_select:
         x["scale"] = {"domain": [axis.values[0], axis.values[-1]], "nice": False, "padding": 16}  # room for the label
     y = {"field": "value", "type": "quantitative", "title": None,  # the chart's title names it
@@ -445,6 +473,11 @@ def _line(spec: Explorable, chart: str, label: str, axis: Axis, rows) -> dict:
     }
 
 
+#: d3-format locales of the languages whose numbers differ from English (Chinese writes them as English does).
+NUMBER_LOCALES = {"it": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]},
+                  "pl": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0zł"]}}
+
+
 def vega_lite_spec(spec: Explorable, rows) -> dict:
     """The chapter's chart: a bar panel per Panel, the headline and profit, redrawn when a bound input moves.
 
@@ -452,16 +485,19 @@ def vega_lite_spec(spec: Explorable, rows) -> dict:
     column and narrows them on a phone, so the explorable never scrolls sideways.
     """
     charts = [_bars(spec, i, panel, rows) for i, panel in enumerate(spec.panels)]
-    charts += [_line(spec, chart, label, axis, rows) for chart, _, label, _, axis in spec.line_charts()]
+    charts += [_line(spec, chart, label, axis, rows) for chart, _key, label, _scale, axis in spec.line_charts()]
+    config = {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
+              "title": {"fontSize": 13, "limit": 0}}
+    if get_language() in NUMBER_LOCALES:  # the axes' and labels' numbers with the language's decimal sign
+        config["locale"] = {"number": NUMBER_LOCALES[get_language()]}
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "description": spec.title,
+        "description": _(spec.title),
         "data": {"values": rows},
         "params": [_param(a) for a in spec.axes],
         "concat": charts, "columns": 2,
         "resolve": {"scale": {"color": "independent"}},  # each panel colours its own bars
-        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                   "title": {"fontSize": 13, "limit": 0}},
+        "config": config,
     }
 
 
@@ -472,14 +508,17 @@ class ExplorableBlock:
     def __init__(self, computed: dict):
         self.computed = computed
 
+    def _heading(self) -> str:
+        return _("Explore: {title}").format(title=self.computed["title"])
+
     def __repr__(self):  # the text a downloaded notebook keeps beside the HTML
-        return f"Explore: {self.computed['title']}. {self.computed['caption']}"
+        return f"{self._heading()}. {self.computed['caption']}"
 
     def _repr_html_(self) -> str:
         spec = json.dumps(self.computed["vega_lite"], separators=(",", ":"), allow_nan=False)
         spec = spec.replace("</", "<\\/")  # the JSON sits inside a <script> element
         return (f'<div class="loyalty-explorable" data-chapter="{self.computed["chapter"]}">'
-                f'<p class="loyalty-explorable-title"><strong>Explore: {html.escape(self.computed["title"])}</strong></p>'
+                f'<p class="loyalty-explorable-title"><strong>{html.escape(self._heading())}</strong></p>'
                 f'<div class="loyalty-explorable-view" style="overflow-x:auto">'
                 f'</div><script type="application/json" class="loyalty-explorable-spec">{spec}</script>'
                 f'<p class="loyalty-explorable-caption">{_caption_html(self.computed["caption"])}</p></div>')
@@ -498,18 +537,40 @@ def static_figure(chapter: str, n_customers: int | None = None, seeds=None):
 
     spec = explorable_spec(chapter)
     measured = default_point_measures(chapter, n_customers, seeds)
+    plots.use_language_fonts()
     fig = Figure(figsize=(4.2 * len(spec.panels) + 0.6, 3.8), layout="constrained")
     for ax, panel in zip(fig.subplots(1, len(spec.panels), squeeze=False)[0], spec.panels):
-        labels = [label for _, label in panel.measures]
-        values = [np.nan if measured[key] is None else measured[key] / panel.scale for key, _ in panel.measures]
+        labels = [_(label) for _key, label in panel.measures]
+        values = [np.nan if measured[key] is None else measured[key] / panel.scale for key, _label in panel.measures]
         ax.barh(labels, values, color=panel.bar_colours())
         ax.invert_yaxis()  # first measure on top, as in the page
-        ax.set_title(panel.title, fontsize=10)
-        ax.set_xlabel(panel.unit)
-    point = ", ".join(f"{a.label} {a.default}" for a in spec.axes)
-    shown = "; ".join(f"{label}: {measured[key] / scale:,.3g}" for _, key, label, scale, _ in spec.line_charts())
-    fig.suptitle(f"{spec.title}\n({point})\n{shown}", fontsize=10)
+        ax.set_title(_(panel.title), fontsize=10)
+        ax.set_xlabel(_(panel.unit))
+    point = ", ".join(f"{_(a.label)} {_default_shown(a)}" for a in spec.axes)
+    shown = "; ".join(f"{label}: {_three_figures(measured[key] / scale)}"
+                      for _chart, key, label, scale, _axis in spec.line_charts())
+    fig.suptitle(f"{_(spec.title)}\n({point})\n{shown}", fontsize=10)
     return fig
+
+
+def _default_shown(axis: Axis) -> str:
+    """An axis' default as the static figure's title shows it: a choice by its label, a number in the language's way."""
+    if axis.is_select:
+        return _CHOICE_LABELS[axis.name](axis.default) if axis.name in _CHOICE_LABELS else str(axis.default)
+    return format_number(axis.default, _decimals(axis.default)) if get_language() != "en" else str(axis.default)
+
+
+def _decimals(value: float) -> int:
+    text = f"{value:g}"
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _three_figures(value: float) -> str:
+    """A value to three significant figures, grouped and with the decimal sign of the language in use."""
+    if get_language() == "en" or not np.isfinite(value):
+        return f"{value:,.3g}"
+    rounded = float(f"{value:.3g}")
+    return format_number(rounded, _decimals(rounded))
 
 
 class StaticExplorable:
@@ -519,8 +580,9 @@ class StaticExplorable:
         self.chapter = chapter
         spec = explorable_spec(chapter)
         self.figure = static_figure(chapter, n_customers, seeds)
-        self.note = (f"The book's page lets you move {', '.join(a.label for a in spec.axes)} over a precomputed grid. "
-                     f"Here, move every lever live: from simulations.widgets import {spec.widget}; {spec.widget}()")
+        self.note = _("The book's page lets you move {levers} over a precomputed grid. Here, move every lever live: "
+                      "{code}").format(levers=", ".join(_(a.label) for a in spec.axes),
+                                       code=f"from simulations.widgets import {spec.widget}; {spec.widget}()")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         import base64

@@ -108,6 +108,12 @@ def _(message: str) -> str:
     return gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark `message` for the catalogs without translating it: for labels kept in module constants, which are
+    translated with `_()` where they are drawn (at call time, so that `set_language` takes effect)."""
+    return message
+
+
 def pgettext(context: str, message: str, domain: str = "loyalty_lab") -> str:
     """`message` translated within `context` (a quiz question's id, say), for strings that recur with other meanings."""
     return gettext(message, domain, context=context)

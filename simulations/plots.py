@@ -3,6 +3,10 @@
 House style (QuantEcon's): each function draws on an `ax` it is given (or makes one), no title inside
 the figure (the caption says it), lower-case axis labels, and returns the axes.
 
+Languages (issue 18): every label a figure shows is English in the source and passes through `_()` (simulations.i18n)
+when it is drawn, so `set_language` or LOYALTY_LAB_LANGUAGE chooses the language of the next figure; data keys
+(tier, cause, stage names in the columns) stay English. `use_language_fonts()` gives Chinese figures a CJK font.
+
 Sizes for reading (issue 12): figures are drawn at `FIGURE_DPI` (150) and at most `MAX_FIGURE_WIDTH` inches wide.
 The book shows a figure at 96 CSS pixels per figure inch (book/_ext), shrunk to the text column when wider, so
 an 8-inch figure fills a desktop column with 10-point tick labels about 13 px high, and the PNG has at least
@@ -26,14 +30,137 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from . import rules
+from .i18n import N_, _, get_language, pgettext
 from .metrics import bands_to_show, whale_curve
 
 TIER_COLOURS = {"platinum": "#7f7f7f", "gold": "#d4a017", "iron": "#4a6fa5", "lead": "#8c564b"}
 CAUSE_COLOURS = dict(zip(rules.CHURN_CAUSES, ("#444444", "#9467bd", "#17becf", "#d62728", "#ff7f0e", "#1f77b4")))
-CAUSE_LABELS = {"death": "death", "moved": "moved away", "other_relationships": "needs ended / other ties",
-                "competitor": "competitor's lure", "product": "product dissatisfaction", "indifference": "indifference"}
+#: Each churn cause as the figures name it (English; `cause_label` gives it in the language in use).
+CAUSE_LABELS = {"death": N_("death"), "moved": N_("moved away"), "other_relationships": N_("needs ended / other ties"),
+                "competitor": N_("competitor's lure"), "product": N_("product dissatisfaction"),
+                "indifference": N_("indifference")}
 QUADRANT_COLOURS = dict(zip(rules.QUADRANTS, ("#2ca02c", "#bcbd22", "#ff7f0e", "#d62728")))
 BAR_COLOUR = "#4a6fa5"  # bars that name no tier, cause or quadrant (ladder rungs, years, bands)
+
+TIER_LABELS = {"platinum": N_("Platinum"), "gold": N_("Gold"), "iron": N_("Iron"), "lead": N_("Lead")}
+STAGE_LABELS = {"suspect": N_("suspect"), "prospect": N_("prospect"), "disqualified": N_("disqualified"),
+                "first_time": N_("first-time"), "repeat": N_("repeat"), "client": N_("client"),
+                "advocate": N_("advocate"), "lost": N_("lost")}
+QUADRANT_LABELS = {"apostle": N_("apostle"), "mercenary": N_("mercenary"), "hostage": N_("hostage"),
+                   "defector": N_("defector")}
+BAND_LABELS = {"very dissatisfied": N_("very dissatisfied"), "dissatisfied": N_("dissatisfied"),
+               "neutral": N_("neutral"), "satisfied": N_("satisfied"), "completely satisfied": N_("completely satisfied")}
+PRESET_LABELS = {"balanced": N_("balanced"), "neglect": N_("neglect"), "tiered": N_("tiered"), "bonding": N_("bonding")}
+MARKET_LABELS = {"telecom": N_("telecom"), "retail_bank": N_("retail bank"), "coffee_chain": N_("coffee chain"),
+                 "utility": N_("utility")}
+PROGRAMME_LABELS = {"none": N_("no programme"), "standalone_points": N_("standalone points"),
+                    "coalition_points": N_("coalition points"), "cobranded_card": N_("co-branded card"),
+                    "membership_club": N_("membership club")}
+# Dick & Basu's types and the course notes' seven types share English words ("latent") with other meanings in other
+# languages: each set has its own message context.
+DICK_BASU_CONTEXT, MOTIVE_CONTEXT = "dick-basu", "loyalty-motive"
+DICK_BASU_LABELS = {"true": "true", "latent": "latent", "spurious": "spurious", "none": "none"}
+MOTIVE_LABELS = {"no_choice": "no-choice", "false": "false", "latent": "latent", "benefit": "benefit",
+                 "incentive": "incentive", "brand": "brand", "super_value": "super-value"}
+
+
+def tier_label(tier: str) -> str:
+    """"Platinum" for "platinum", in the language in use."""
+    return _(TIER_LABELS.get(tier, tier))
+
+
+def cause_label(cause: str) -> str:
+    return _(CAUSE_LABELS.get(cause, cause))
+
+
+def stage_label(stage: str) -> str:
+    """A rung of the loyalty ladder ("first-time" for "first_time"), in the language in use."""
+    return _(STAGE_LABELS.get(stage, stage.replace("_", "-")))
+
+
+def quadrant_label(quadrant: str) -> str:
+    return _(QUADRANT_LABELS.get(quadrant, quadrant))
+
+
+def band_label(band: str) -> str:
+    """A satisfaction band of `metrics.SATISFACTION_BANDS`, in the language in use."""
+    return _(BAND_LABELS.get(band, band))  # a band of other cut-offs keeps its name
+
+
+def preset_label(preset: str) -> str:
+    """A strategy preset's name as a legend shows it (the preset's identifier stays English in the code)."""
+    return _(PRESET_LABELS[preset]) if preset in PRESET_LABELS else preset
+
+
+def market_label(scenario: str) -> str:
+    """A scenario's name as a legend shows it ("retail bank" for "retail_bank")."""
+    return _(MARKET_LABELS[scenario]) if scenario in MARKET_LABELS else scenario.replace("_", " ")
+
+
+def programme_label(kind: str) -> str:
+    """A kind of loyalty programme (parameters.PROGRAMME_KINDS) as a reader reads it."""
+    return _(PROGRAMME_LABELS[kind]) if kind in PROGRAMME_LABELS else kind.replace("_", " ")
+
+
+def dick_basu_label(kind: str) -> str:
+    return pgettext(DICK_BASU_CONTEXT, DICK_BASU_LABELS[kind])
+
+
+def motive_label(motive: str) -> str:
+    return pgettext(MOTIVE_CONTEXT, MOTIVE_LABELS[motive])
+
+
+#: The font families that draw each language's script; English, Italian and Polish need nothing beyond the default.
+LANGUAGE_FONTS = {"zh_CN": ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK", "WenQuanYi Zen Hei"]}
+_DEFAULT_FONTS = list(plt.rcParams["font.sans-serif"])
+
+
+def _installed_families() -> set[str]:
+    from matplotlib import font_manager
+
+    return {entry.name for entry in font_manager.fontManager.ttflist}
+
+
+def _add_system_fonts(font_manager) -> bool:
+    """Add the system's CJK fonts to matplotlib's font list (cached in a JSON file written before they were installed)
+    and save the list, so later processes find them at once. True when any was added."""
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    added = [path for path in font_manager.findSystemFonts() if "CJK" in path and path not in known]
+    for path in added:
+        font_manager.fontManager.addfont(path)
+    if added:
+        try:
+            from pathlib import Path
+
+            from matplotlib import get_cachedir
+            font_manager.json_dump(font_manager.fontManager,
+                                   Path(get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json")
+        except OSError:  # a read-only cache: the fonts are still added for this process
+            pass
+    return bool(added)
+
+
+def use_language_fonts(language: str | None = None) -> list[str]:
+    """Put the fonts of `language` (the language in use by default) first in matplotlib's sans-serif list.
+
+    A Chinese label drawn in DejaVu Sans is a row of boxes and a "Glyph missing" warning (an error in the book's -W
+    build), so a Chinese figure must use a CJK font; the Latin letters and digits of that font are fine too. Called
+    by every figure function of this module, so a change of language between figures takes effect. Returns the
+    families now listed first.
+    """
+    from matplotlib import font_manager
+
+    wanted = LANGUAGE_FONTS.get(language or get_language(), [])
+    first = [family for family in wanted if family in _installed_families()]
+    if wanted and not first and _add_system_fonts(font_manager):  # matplotlib's font list predates the CJK font
+        first = [family for family in wanted if family in _installed_families()]
+    families = first + [family for family in _DEFAULT_FONTS if family not in first]
+    if list(plt.rcParams["font.sans-serif"]) != families:
+        plt.rcParams["font.sans-serif"] = families
+    if plt.rcParams["font.family"] != ["sans-serif"]:
+        plt.rcParams["font.family"] = ["sans-serif"]
+    return first
+
 
 FIGURE_DPI = 150
 MAX_FIGURE_WIDTH = 8.0                 # inches: the book's text column at 96 CSS px per inch
@@ -49,6 +176,7 @@ BOOK_STYLE = {
     "legend.fontsize": 9.5,
 }
 plt.rcParams.update(BOOK_STYLE)
+use_language_fonts()
 
 
 def panels_figsize(n_panels: int, height: float = PANEL_HEIGHT) -> tuple[float, float]:
@@ -57,8 +185,9 @@ def panels_figsize(n_panels: int, height: float = PANEL_HEIGHT) -> tuple[float, 
 
 
 def _ax(ax):
+    use_language_fonts()  # the language may have changed since the last figure
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        _fig, ax = plt.subplots(figsize=(6.4, 3.8))
     return ax
 
 
@@ -66,8 +195,8 @@ def plot_customers(df, ax=None, label=None):
     """Active customers month by month."""
     ax = _ax(ax)
     ax.plot(df["month"], df["active"], label=label)
-    ax.set_xlabel("month")
-    ax.set_ylabel("active customers")
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("active customers"))
     ax.set_ylim(bottom=0)
     return ax
 
@@ -80,7 +209,7 @@ def _stack_over_time(df, names, prefix, colours, labels, ylabel, ax):
     ax = _ax(ax)
     ax.stackplot(df["month"], [df[f"{prefix}_{n}"] for n in names], labels=labels,
                  colors=[colours[n] for n in names], alpha=0.85)
-    ax.set_xlabel("month")
+    ax.set_xlabel(_("month"))
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return ax
@@ -88,8 +217,8 @@ def _stack_over_time(df, names, prefix, colours, labels, ylabel, ax):
 
 def plot_churn_by_cause(df, ax=None):
     """Customers lost so far, stacked by cause (cumulative)."""
-    return _stack_over_time(df, rules.CHURN_CAUSES, "churned", CAUSE_COLOURS, [CAUSE_LABELS[c] for c in rules.CHURN_CAUSES],
-                            "customers lost (cumulative)", ax)
+    return _stack_over_time(df, rules.CHURN_CAUSES, "churned", CAUSE_COLOURS, [cause_label(c) for c in rules.CHURN_CAUSES],
+                            _("customers lost (cumulative)"), ax)
 
 
 def plot_churn_shares(churned: dict, ax=None):
@@ -97,9 +226,9 @@ def plot_churn_shares(churned: dict, ax=None):
     ax = _ax(ax)
     total = max(sum(churned.values()), 1)
     causes = sorted(churned, key=churned.get)
-    ax.barh([CAUSE_LABELS[c] for c in causes], [100 * churned[c] / total for c in causes],
+    ax.barh([cause_label(c) for c in causes], [100 * churned[c] / total for c in causes],
             color=[CAUSE_COLOURS[c] for c in causes])
-    ax.set_xlabel("share of customers lost (%)")
+    ax.set_xlabel(_("share of customers lost (%)"))
     return ax
 
 
@@ -107,15 +236,16 @@ def plot_profit_by_tier(df, ax=None):
     """Total profit earned from each tier over the run (bars; Lead is usually below zero)."""
     ax = _ax(ax)
     totals = [df[f"profit_{t}"].sum() for t in rules.TIERS]
-    ax.bar([t.capitalize() for t in rules.TIERS], totals, color=[TIER_COLOURS[t] for t in rules.TIERS])
+    ax.bar([tier_label(t) for t in rules.TIERS], totals, color=[TIER_COLOURS[t] for t in rules.TIERS])
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("profit over the run")
+    ax.set_ylabel(_("profit over the run"))
     return ax
 
 
 def plot_tiers(df, ax=None):
     """Customers in each tier month by month (stacked)."""
-    return _stack_over_time(df, rules.TIERS, "tier", TIER_COLOURS, [t.capitalize() for t in rules.TIERS], "customers", ax)
+    return _stack_over_time(df, rules.TIERS, "tier", TIER_COLOURS, [tier_label(t) for t in rules.TIERS], _("customers"),
+                            ax)
 
 
 def plot_ladder(df, ax=None, month=-1):
@@ -123,8 +253,8 @@ def plot_ladder(df, ax=None, month=-1):
     ax = _ax(ax)
     row = df.iloc[month]
     stages = [s for s in rules.STAGES if s != "lost"]
-    ax.bar([s.replace("_", "-") for s in stages], [row[f"stage_{s}"] for s in stages], color=BAR_COLOUR)
-    ax.set_ylabel("people")
+    ax.bar([stage_label(s) for s in stages], [row[f"stage_{s}"] for s in stages], color=BAR_COLOUR)
+    ax.set_ylabel(_("people"))
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     return ax
 
@@ -133,9 +263,9 @@ def plot_satisfaction_retention(bands, ax=None, label=None, marker="o"):
     """Retention after a year against satisfaction band at the start (Jones & Sasser's picture)."""
     ax = _ax(ax)
     shown = bands_to_show(bands)
-    ax.plot(shown["band"], shown["retention"], marker=marker, label=label)
-    ax.set_xlabel("satisfaction at the start")
-    ax.set_ylabel("still a customer a year later")
+    ax.plot([band_label(band) for band in shown["band"]], shown["retention"], marker=marker, label=label)
+    ax.set_xlabel(_("satisfaction at the start"))
+    ax.set_ylabel(_("still a customer a year later"))
     ax.set_ylim(0, 1.02)
     ax.tick_params(axis="x", rotation=20)
     return ax
@@ -147,14 +277,15 @@ def plot_whale_curve(monthly_profit, ax=None, label=None):
     curve = whale_curve(monthly_profit)
     ax.plot(100 * curve["share_of_customers"], 100 * curve["share_of_profit"], label=label)
     ax.axhline(100, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("customers, most profitable first (%)")
-    ax.set_ylabel("cumulative share of profit (%)")
+    ax.set_xlabel(_("customers, most profitable first (%)"))
+    ax.set_ylabel(_("cumulative share of profit (%)"))
     return ax
 
 
 def plot_quadrants(df, ax=None):
     """Jones & Sasser quadrants over time: apostles, mercenaries, hostages, defectors (stacked)."""
-    return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS, list(rules.QUADRANTS), "customers", ax)
+    return _stack_over_time(df, rules.QUADRANTS, "quadrant", QUADRANT_COLOURS,
+                            [quadrant_label(q) for q in rules.QUADRANTS], _("customers"), ax)
 
 
 def plot_profit(df, ax=None, label=None, cumulative=True):
@@ -162,8 +293,8 @@ def plot_profit(df, ax=None, label=None, cumulative=True):
     ax = _ax(ax)
     ax.plot(df["month"], df["profit"].cumsum() if cumulative else df["profit"], label=label)
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("month")
-    ax.set_ylabel("cumulative profit" if cumulative else "monthly profit")
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("cumulative profit") if cumulative else _("monthly profit"))
     return ax
 
 
@@ -172,6 +303,7 @@ def dashboard_figure(df, bands=None, fig=None):
 
     Two panels a row keep the labels readable at the width of the book's column (a row of three needed 13 inches).
     """
+    use_language_fonts()
     if fig is None:
         fig = plt.figure(figsize=DASHBOARD_SIZE)
     fig.set_layout_engine("constrained")  # makes room for the outside legends and the rotated labels
@@ -184,34 +316,34 @@ def dashboard_figure(df, bands=None, fig=None):
         plot_satisfaction_retention(bands, axes[2, 0])
     else:
         axes[2, 0].plot(df["month"], df["mean_satisfaction"])
-        axes[2, 0].set_xlabel("month")
-        axes[2, 0].set_ylabel("mean satisfaction")
+        axes[2, 0].set_xlabel(_("month"))
+        axes[2, 0].set_ylabel(_("mean satisfaction"))
     plot_quadrants(df, axes[2, 1])
     for ax in (axes[1, 0], axes[2, 0]):  # category names ("Platinum", "very dissatisfied") overlap at half width
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
     return fig
 
 
-def _counts_in_month(df, names, prefix, ax, month, label, offset, width):
+def _counts_in_month(df, names, prefix, ax, month, label, offset, width, name_label):
     """Bars of the columns `prefix_name` in one month; `offset` and `width` let several runs share one axes."""
     ax = _ax(ax)
     row = df.iloc[month]
     positions = np.arange(len(names))
     ax.bar(positions + offset, [row[f"{prefix}_{n}"] for n in names], width=width, label=label)
     ax.set_xticks(positions)
-    ax.set_xticklabels([n.replace("_", "-") for n in names], rotation=30 if len(names) > 4 else 0)
-    ax.set_ylabel("customers")
+    ax.set_xticklabels([name_label(n) for n in names], rotation=30 if len(names) > 4 else 0)
+    ax.set_ylabel(_("customers"))
     return ax
 
 
 def plot_loyalty_types(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
     """Dick & Basu's four loyalty types (true, latent, spurious, none) in one month (bars)."""
-    return _counts_in_month(df, rules.DICK_BASU_TYPES, "loyalty", ax, month, label, offset, width)
+    return _counts_in_month(df, rules.DICK_BASU_TYPES, "loyalty", ax, month, label, offset, width, dick_basu_label)
 
 
 def plot_loyalty_motives(df, ax=None, month=-1, label=None, offset=0.0, width=0.8):
     """The seven loyalty types of the course notes (what holds each customer) in one month (bars)."""
-    return _counts_in_month(df, rules.LOYALTY_MOTIVES, "motive", ax, month, label, offset, width)
+    return _counts_in_month(df, rules.LOYALTY_MOTIVES, "motive", ax, month, label, offset, width, motive_label)
 
 
 def plot_satisfaction_loyalty(table, ax=None, size=6):
@@ -225,13 +357,13 @@ def plot_satisfaction_loyalty(table, ax=None, size=6):
     for quadrant in rules.QUADRANTS:
         shown = table[table["quadrant"] == quadrant]
         ax.scatter(shown["satisfaction"], shown["stay_12m"], s=size, alpha=0.5, color=QUADRANT_COLOURS[quadrant],
-                   label=quadrant, linewidths=0)
+                   label=quadrant_label(quadrant), linewidths=0)
     ax.axvline(defaults["satisfied"].default, color="grey", lw=0.8, ls="--")
     ax.axhline(defaults["loyal"].default, color="grey", lw=0.8, ls="--")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("satisfaction")
-    ax.set_ylabel("chance of staying a year")
+    ax.set_xlabel(_("satisfaction"))
+    ax.set_ylabel(_("chance of staying a year"))
     return ax
 
 
@@ -302,7 +434,7 @@ def _legend_below(ax) -> float:
 
 def _tuck_legends_below(fig, panels) -> None:
     """Put each legend moved below its panel just under that panel's tick labels and axis label, however tall."""
-    for _ in range(2):  # the layout settles after the legends move
+    for _attempt in range(2):  # the layout settles after the legends move
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         for axes in panels:
@@ -441,7 +573,7 @@ def with_phone_layout(png: bytes, phone: bytes | None) -> bytes:
         return png
     data = PHONE_LAYOUT_KEY + b"\0" + base64.b64encode(phone)
     chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
-    end = next(start for kind, _, start, _ in _chunks(png) if kind == b"IEND")
+    end = next(start for kind, _data, start, _end in _chunks(png) if kind == b"IEND")
     return png[:end] + chunk + png[end:]
 
 

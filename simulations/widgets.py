@@ -8,6 +8,9 @@
 Every slider is made from an entry of `simulations.parameters` (`LEVERS`, `SCENARIO_SETTINGS`), so its
 label, range, step, default and help text are those the model validates against. Sliders report a value
 only when it settles (`continuous_update=False`): dragging a slider re-runs the model once, not once per pixel.
+
+Every description, help text, title and message is translated with `_()` (simulations.i18n) when the widget is made,
+so a notebook that called `set_language("pl")` gets Polish controls; names passed to `set()` stay English.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from . import plots
+from .i18n import N_, _, format_number
 from .errors import InvalidParameter, LoyaltyLabError, UnknownField
 from .metrics import retention_by_satisfaction
 from .model import LoyaltyMarket
@@ -30,7 +34,7 @@ from .strategy import PRESETS, Strategy
 #: Scenario settings the full dashboard offers next to the levers (the rest stay as the scenario file says).
 DASHBOARD_SETTINGS = ("competitive_intensity",)
 #: Run size controls: name -> (label, min, max, step). Not model settings, so not in the parameter spec.
-RUN_CONTROLS = {"n_customers": ("customers", 100, 10_000, 100), "months": ("months", 12, 120, 6)}
+RUN_CONTROLS = {"n_customers": (N_("customers"), 100, 10_000, 100), "months": (N_("months"), 12, 120, 6)}
 SEED_RANGE = (0, 10_000)
 SATISFACTION_MONTHS = 12  # the satisfaction-retention panel follows customers over the last year of the run
 PNG_DPI = 72  # enough for a notebook; a higher resolution doubles the drawing time
@@ -42,7 +46,7 @@ _LAYOUT = widgets.Layout(width="430px")
 def parameter_control(parameter, value=None) -> widgets.ValueWidget:
     """A slider (or a dropdown for a parameter with choices) made from a `Parameter` of the spec."""
     value = parameter.default if value is None else value
-    common = dict(value=value, description=parameter.label, description_allow_html=False, tooltip=parameter.help,
+    common = dict(value=value, description=_(parameter.label), description_allow_html=False, tooltip=_(parameter.help),
                   style=_STYLE, layout=_LAYOUT)
     if parameter.choices:
         return widgets.Dropdown(options=list(parameter.choices), **common)
@@ -74,9 +78,9 @@ def run_controls(n_customers: int, months: int, seed: int) -> dict:
     controls = {}
     for name, value in (("n_customers", n_customers), ("months", months)):
         label, low, high, step = RUN_CONTROLS[name]
-        controls[name] = widgets.IntSlider(value=value, min=low, max=high, step=step, description=label,
+        controls[name] = widgets.IntSlider(value=value, min=low, max=high, step=step, description=_(label),
                                            continuous_update=False, style=_STYLE, layout=_LAYOUT)
-    controls["seed"] = widgets.BoundedIntText(value=seed, min=SEED_RANGE[0], max=SEED_RANGE[1], description="seed",
+    controls["seed"] = widgets.BoundedIntText(value=seed, min=SEED_RANGE[0], max=SEED_RANGE[1], description=_("seed"),
                                               style=_STYLE, layout=_LAYOUT)
     return controls
 
@@ -106,6 +110,7 @@ def panel_drawer(*plot_functions, figsize=None):
     """A drawer for a focused widget: one panel per `simulations.plots` function, side by side."""
 
     def draw(df, bands):
+        plots.use_language_fonts()
         fig = Figure(figsize=figsize or plots.panels_figsize(len(plot_functions)))
         for ax, plot in zip(fig.subplots(1, len(plot_functions), squeeze=False)[0], plot_functions):
             plot(df, ax=ax)
@@ -138,10 +143,10 @@ class MarketExplorer(widgets.VBox):
     def __init__(self, lever_names=None, setting_names=(), draw=draw_dashboard, scenario="telecom", strategy=None,
                  n_customers=2000, months=36, seed=1, pickers=True, title=""):
         strategy = Strategy.coerce(strategy)
-        self.scenario_picker = widgets.Dropdown(options=list_scenarios(), value=scenario, description="scenario",
+        self.scenario_picker = widgets.Dropdown(options=list_scenarios(), value=scenario, description=_("scenario"),
                                                 style=_STYLE, layout=_LAYOUT)
         self.preset_picker = widgets.Dropdown(options=["(custom)", *PRESETS], value=_preset_name(strategy),
-                                              description="strategy preset", style=_STYLE, layout=_LAYOUT)
+                                              description=_("strategy preset"), style=_STYLE, layout=_LAYOUT)
         self.controls = {**lever_controls(lever_names, strategy), **setting_controls(setting_names, scenario),
                          **run_controls(n_customers, months, seed)}
         self.fixed_strategy, self.setting_names, self._draw = strategy, tuple(setting_names), draw
@@ -154,7 +159,7 @@ class MarketExplorer(widgets.VBox):
         self.rerun()
 
     def _layout(self, title, pickers):
-        header = [widgets.HTML(f"<b>{title}</b>")] if title else []
+        header = [widgets.HTML(f"<b>{_(title)}</b>")] if title else []
         chosen = [self.scenario_picker, self.preset_picker] if pickers else []
         controls = chosen + list(self.controls.values())
         half = (len(controls) + 1) // 2
@@ -245,7 +250,8 @@ class MarketExplorer(widgets.VBox):
             self.frame, self.bands = run_market(self.scenario_picker.value, self.strategy(), self.controls["n_customers"].value,
                                                 self.controls["months"].value, self.controls["seed"].value, **settings)
         except LoyaltyLabError as err:
-            self.message.value = f"<span style='color:#b00'>Not run: {_escape(err)}</span>"
+            message = _("Not run: {error}").format(error=_escape(err))
+            self.message.value = f"<span style='color:#b00'>{message}</span>"
             return
         self.runs += 1
         ran = time.perf_counter()
@@ -254,9 +260,10 @@ class MarketExplorer(widgets.VBox):
         self._show()
         drawn = time.perf_counter()
         self.message.value = ""
-        self.timing.value = (f"run {self.runs}: {ran - started:.2f} s simulating "
-                             f"{self.controls['n_customers'].value:,} customers x {self.controls['months'].value} months, "
-                             f"{drawn - ran:.2f} s drawing")
+        self.timing.value = _("run {run}: {simulating} s simulating {customers} customers x {months} months, "
+                              "{drawing} s drawing").format(
+            run=self.runs, simulating=format_number(ran - started, 2), customers=format_number(self.controls["n_customers"].value),
+            months=self.controls["months"].value, drawing=format_number(drawn - ran, 2))
 
     def static_image(self, dpi: int = plots.FIGURE_DPI):
         """The current panels as an image at print resolution (what a static page shows instead of the widget)."""
@@ -308,40 +315,41 @@ def dashboard(scenario="telecom", strategy=None, n_customers=2000, months=36, se
         n_customers, months, seed: the size of the run and its seed.
     """
     return MarketExplorer(None, DASHBOARD_SETTINGS, draw_dashboard, scenario, strategy, n_customers, months, seed,
-                          title="Loyalty Lab dashboard")
+                          title=N_("Loyalty Lab dashboard"))
 
 
 def tier_service_widget(scenario="telecom", strategy="tiered", n_customers=2000, months=36, seed=1) -> MarketExplorer:
     """Chapter 3: the four tier service levels alone, with profit by tier and customers in each tier."""
     return MarketExplorer(TIER_SERVICE_LEVERS, (), panel_drawer(plots.plot_profit_by_tier, plots.plot_tiers), scenario,
-                          strategy, n_customers, months, seed, pickers=False, title="Service by tier")
+                          strategy, n_customers, months, seed, pickers=False, title=N_("Service by tier"))
 
 
 def bonds_widget(scenario="retail_bank", strategy=None, n_customers=2000, months=36, seed=1) -> MarketExplorer:
     """Chapter 5: cross-selling, the loyalty programme and the three bonds, with quadrants and churn by cause."""
     return MarketExplorer(BOND_LEVERS, (), panel_drawer(plots.plot_quadrants, plots.plot_churn_by_cause), scenario,
-                          strategy, n_customers, months, seed, pickers=False, title="Bonds and rewards")
+                          strategy, n_customers, months, seed, pickers=False, title=N_("Bonds and rewards"))
 
 
 def care_widget(scenario="telecom", strategy="neglect", n_customers=2000, months=36, seed=1) -> MarketExplorer:
     """Chapter 6: frontline care, the feedback channel and staying in touch, with churn by cause and customers."""
     return MarketExplorer(CARE_LEVERS, (), panel_drawer(plots.plot_churn_by_cause, plots.plot_customers), scenario,
-                          strategy, n_customers, months, seed, pickers=False, title="Customer care")
+                          strategy, n_customers, months, seed, pickers=False, title=N_("Customer care"))
 
 
 def satisfaction_widget(scenario="telecom", strategy=None, n_customers=2000, months=36, seed=1) -> MarketExplorer:
     """Chapter 4: quality, care, price and competitive intensity, with the satisfaction-retention picture and quadrants."""
     return MarketExplorer(SATISFACTION_LEVERS, ("competitive_intensity",), _draw_satisfaction, scenario, strategy,
-                          n_customers, months, seed, pickers=False, title="Satisfaction and loyalty")
+                          n_customers, months, seed, pickers=False, title=N_("Satisfaction and loyalty"))
 
 
 def ladder_widget(scenario="telecom", strategy=None, n_customers=2000, months=36, seed=1) -> MarketExplorer:
     """Chapter 2: acquisition, targeting, contact and cross-selling, with the ladder and customers over time."""
     return MarketExplorer(LADDER_LEVERS, (), panel_drawer(plots.plot_ladder, plots.plot_customers), scenario, strategy,
-                          n_customers, months, seed, pickers=False, title="The loyalty ladder")
+                          n_customers, months, seed, pickers=False, title=N_("The loyalty ladder"))
 
 
 def _draw_satisfaction(df, bands):
+    plots.use_language_fonts()
     fig = Figure(figsize=plots.panels_figsize(2))
     left, right = fig.subplots(1, 2)
     if bands is not None:
