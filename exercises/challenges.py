@@ -95,6 +95,20 @@ def challenge_path(challenge_id) -> Path:
     raise LoyaltyLabError(f"challenge: {challenge_id!r} is not a challenge; allowed: {', '.join(list_challenges())}")
 
 
+CHALLENGE_PARTS = {"title": ("title",), "teaches": ("teaches",), "goal": ("goal", "description")}
+
+
+def challenge_text(challenge: dict, part: str, language: str | None = None) -> str:
+    """A challenge's title, what it teaches or its goal description in the reader's language (catalog `exercises`,
+    the challenge's id as the message context); the YAML's English where the catalog has no translation."""
+    from simulations.i18n import gettext
+
+    text = challenge
+    for key in CHALLENGE_PARTS[part]:
+        text = text[key]
+    return gettext(text, "exercises", context=challenge["id"], language=language)
+
+
 def load_challenge(challenge_id) -> dict:
     """Read and validate a challenge (an id from `list_challenges()` or a path); raises LoyaltyLabError naming the problem."""
     path = challenge_path(challenge_id)
