@@ -223,11 +223,29 @@ def debrief_line(line: str) -> str:
     return translate_like(line)
 
 
+# why a team played its last strategy (simulations.game.Game._resolve)
+NOTES = [N_("handed in nothing, so played balanced (the default)"),
+         N_("handed in nothing, so played its strategy of last round")]
+_KEPT = {"balanced (the default)": N_("%(reason)s; played balanced (the default)"),
+         "its strategy of last round": N_("%(reason)s; played its strategy of last round")}
+
+
+def game_note(note: str) -> str:
+    """The game engine's note on a team's round in the request's language (its reason translated where known)."""
+    whole = translate_like(note)
+    if whole != note:
+        return whole
+    for kept, template in _KEPT.items():
+        if note.endswith("; played " + kept):
+            return _(template) % {"reason": translate_like(note[:-len("; played " + kept)])}
+    return note
+
+
 def _debrief_value(name: str, text: str) -> str:
     if name == "market":
         return market_name(text)
     if name == "note":
-        return translate_like(text)
+        return game_note(text)
     if name in _NAMES:
         return text
     plain = text.replace(",", "")
