@@ -5,7 +5,8 @@ widgets, challenge texts, grader feedback, quiz banks, the classroom's pages) is
 in `_()`; its translations live in `.po` catalogs kept in the repository:
 
     simulations/locales/<language>/LC_MESSAGES/loyalty_lab.po   figures, tables, explorables, widgets
-    exercises/locales/<language>/LC_MESSAGES/exercises.po       challenges, grader feedback, quiz banks
+    exercises/locales/<language>/LC_MESSAGES/exercises.po       challenges, grader feedback
+    exercises/locales/<language>/LC_MESSAGES/quizzes.po         the quiz banks, by question id (msgctxt)
     classroom/locales/<language>/LC_MESSAGES/classroom.po       the classroom's templates and messages
 
 The catalogs are read as `.po` files at run time (Babel's reader), so there is no compile step to forget. A message
@@ -32,7 +33,9 @@ _PACKAGES = Path(__file__).resolve().parent.parent
 DOMAINS = {
     "loyalty_lab": _PACKAGES / "simulations" / "locales",
     "exercises": _PACKAGES / "exercises" / "locales",
+    "quizzes": _PACKAGES / "exercises" / "locales",   # the quiz banks' texts, each in its question id's context
     "classroom": _PACKAGES / "classroom" / "locales",
+    "site": _PACKAGES / "book" / "locales",   # the book site's own words: switcher, search box, footer (not shipped)
 }
 
 _chosen: str | None = None

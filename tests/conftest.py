@@ -178,6 +178,43 @@ def built_book() -> BuiltBook:
     return reuse_last_build() or build_book_from_clean_state()
 
 
+def build_translation_from_clean_state(language: str) -> BuiltBook:
+    """One translated book, executed from a clean cache, then copied into the site (_build/html/<language>/),
+    as `make book` does it (tools/book_site.py); its log, code and seconds beside it in _build/lang/<language>."""
+    folder = BUILD / "lang" / language
+    shutil.rmtree(folder, ignore_errors=True)
+    command = [sys.executable, str(ROOT / "tools" / "book_site.py"), "build", "--languages", language]
+    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
+    seconds = time.perf_counter() - start
+    log = done.stdout + "\n" + done.stderr
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "build.log").write_text(log, encoding="utf-8")
+    return BuiltBook(HTML / language, done.returncode, log, seconds)
+
+
+def reuse_last_translation(language: str) -> BuiltBook | None:
+    folder = BUILD / "lang" / language
+    if os.environ.get("LOYALTY_LAB_REUSE_BUILD") != "1" or not (HTML / language / "index.html").exists():
+        return None
+    log = folder / "build.log"
+    return BuiltBook(HTML / language, 0, log.read_text(encoding="utf-8") if log.exists() else "", 0.0)
+
+
+@pytest.fixture(scope="session")
+def built_site(built_book) -> dict[str, BuiltBook]:
+    """The whole site: the English book (built_book) with every translation in its folder, as `make book` builds it.
+
+    In the book's xdist group, after the English build, so that the site is assembled on one worker."""
+    from simulations.i18n import TRANSLATIONS
+
+    site = {"en": built_book}
+    for language in TRANSLATIONS:
+        site[language] = reuse_last_translation(language) or build_translation_from_clean_state(language)
+    return site
+
+
 def toc_pages() -> list[str]:
     """Every page in _toc.yml, as paths without suffix relative to the root (e.g. 'book/ch01_why_loyalty_pays')."""
     import yaml

@@ -3,13 +3,14 @@
     python tools/book_site.py build [--languages en,it,pl,zh_CN]   the site in _build/html (English at its root,
                                                                   each translation in _build/html/<language>/)
     python tools/book_site.py extract                              English messages -> book/locales/*/LC_MESSAGES
+                                                                  and the quiz banks' -> exercises/locales
                                                                   (new ones untranslated, changed ones fuzzy)
     python tools/book_site.py stats                                translated / fuzzy / untranslated per language
 
 English is built by `jupyter-book build` exactly as before. A translation is built by `sphinx-build` itself, because
 `jupyter-book build` cannot pass `-D language=...` (jupyter-book#1791): the Sphinx configuration is generated from
 _config.yml (`jupyter-book config sphinx`), never written by hand, into _build/conf. Each language is built in its own
-folder (_build/lang/<language>, with its own execution cache .jupyter_cache_<language>, because myst-nb writes executed
+folder (_build/lang/<language>, with its own execution cache _build/lang/<language>/jupyter_cache, because myst-nb writes executed
 notebooks and glue data beside the build and jupyter-cache keys on the code alone) and then copied into the site.
 """
 from __future__ import annotations
@@ -47,6 +48,7 @@ def write_sphinx_conf() -> Path:
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
         f"locale_dirs = [{str(LOCALES)!r}]\n"
+        f"bibtex_bibfiles = [{str(ROOT / 'book' / 'references.bib')!r}]  # read relative to this folder otherwise\n"
         "project = 'Loyalty Lab'\n"
         "gettext_compact = False          # one catalog per page, named like the page\n"
         "gettext_uuid = False\n"
@@ -75,6 +77,54 @@ def extract() -> None:
     for language in TRANSLATIONS:
         arguments += ["-l", language]
     subprocess.run(arguments, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    extract_quizzes()
+
+
+QUIZZES = ROOT / "exercises" / "quizzes"
+QUIZ_LOCALES = ROOT / "exercises" / "locales"
+
+
+def quiz_template():
+    """The quiz banks' texts as one catalog, each message in the context of its question's id (the chapter's id for
+    the bank's title): structure (ids, right answers, types) is never translated, and a text that recurs in two
+    questions can be translated differently in each."""
+    import yaml
+    from babel.messages.catalog import Catalog
+
+    template = Catalog(project="Loyalty Lab quizzes")
+    for path in sorted(QUIZZES.glob("ch*.yaml")):
+        bank = yaml.safe_load(path.read_text(encoding="utf-8"))
+        where = [(path.relative_to(ROOT).as_posix(), 0)]
+        template.add(bank["title"], context=bank["chapter"], locations=where)
+        for question in bank["questions"]:
+            template.add(question["question"].strip(), context=question["id"], locations=where)
+            for answer in question["answers"]:
+                template.add(str(answer["text"]).strip(), context=question["id"], locations=where)
+                if answer.get("feedback"):
+                    template.add(answer["feedback"].strip(), context=question["id"], locations=where)
+    return template
+
+
+def extract_quizzes() -> None:
+    """exercises/locales/<language>/LC_MESSAGES/quizzes.po in step with the banks (new texts untranslated, changed
+    ones fuzzy, as for the pages)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    template = quiz_template()
+    for language in TRANSLATIONS:
+        path = QUIZ_LOCALES / language / "LC_MESSAGES" / "quizzes.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+        else:
+            catalog = Catalog(locale=language, project="Loyalty Lab quizzes")
+        catalog.update(template, no_fuzzy_matching=False)
+        temporary = path.with_suffix(".po.tmp")
+        with temporary.open("wb") as out:
+            write_po(out, catalog, width=0, omit_header=False, ignore_obsolete=True)
+        os.replace(temporary, path)
 
 
 def build_translation(language: str, strict: bool = True) -> int:
@@ -82,7 +132,7 @@ def build_translation(language: str, strict: bool = True) -> int:
     write_sphinx_conf()
     folder = BUILD / "lang" / language
     env = dict(os.environ, LOYALTY_LAB_LANGUAGE=language)
-    options = ["-D", f"language={language}", "-D", f"nb_execution_cache_path={ROOT / f'.jupyter_cache_{language}'}",
+    options = ["-D", f"language={language}", "-D", f"nb_execution_cache_path={folder / 'jupyter_cache'}",
                "-n", "--keep-going", "-q"]
     if strict:
         options.insert(0, "-W")

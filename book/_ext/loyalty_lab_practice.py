@@ -39,16 +39,20 @@ def starting_strategy(challenge_id: str) -> dict:
     return load_challenge(challenge_id)["starting_strategy"].as_dict()
 
 
-def practice_nodes(base_url: str, challenge_id: str) -> list[nodes.Node]:
-    """A link to the practice page when a server is configured, else the plain how-to note."""
+def practice_nodes(base_url: str, challenge_id: str, language: str | None = None) -> list[nodes.Node]:
+    """A link to the practice page when a server is configured, else the plain how-to note (in the book's language,
+    from the `site` catalog of book/locales)."""
+    from simulations.i18n import LANGUAGES, gettext
+
+    language = language if language in LANGUAGES else "en"
     box = nodes.container(classes=["loyalty-lab-practice"])
     if base_url:
-        link = nodes.reference("", "Grade this strategy in your browser",
+        link = nodes.reference("", gettext("Grade this strategy in your browser", "site", language=language),
                                refuri=practice_address(base_url, challenge_id, starting_strategy(challenge_id)),
                                classes=["practice-link"])
         box += nodes.paragraph("", "", link)
     else:
-        box += nodes.paragraph("", HOW_TO_RUN.format(challenge=challenge_id))
+        box += nodes.paragraph("", gettext(HOW_TO_RUN, "site", language=language).format(challenge=challenge_id))
     return [box]
 
 
@@ -65,7 +69,7 @@ class PracticeLink(SphinxDirective):
         except Exception as err:  # a misspelt id is an author's error: a build warning, fatal under -W
             return [self.state.document.reporter.warning(f"practice-link: unknown challenge {challenge_id!r}: {err}",
                                                          line=self.lineno)]
-        return practice_nodes(self.config.loyalty_lab_practice_url, challenge_id)
+        return practice_nodes(self.config.loyalty_lab_practice_url, challenge_id, self.config.language)
 
 
 def setup(app):

@@ -1,0 +1,167 @@
+"""The book in every language: a language switcher on every page, and glue numbers inside translated paragraphs.
+
+- The switcher: a line at the top of every page naming each language in its own name, linking to the SAME page in
+  that language. The site keeps English at its root and each translation in a folder named after its code
+  (`it/`, `pl/`, `zh_CN/`, with the same page names), so a relative link reaches it on a server and on file:// alike.
+- Glue: Sphinx parses a translated paragraph as a small document of its own, which has none of the notebook's glue
+  data, so `{glue:text}` numbers would vanish from every translated page ("No key ... found in glue data"). Those
+  small documents read the page's glue data from the file myst-nb saves beside the build. Glued numbers take the
+  language's decimal sign and grouping (1.234,5 in Italian, 1 234,5 in Polish).
+- The site's own words: the switcher, the search box and the footer come from book/locales/<language>/LC_MESSAGES/site.po.
+  The themes' words come translated with the themes, but for the pydata theme in Polish, which ships no catalog:
+  book/locales/pl/LC_MESSAGES/sphinx.po supplies it (Sphinx reads the `sphinx` domain from the book's locale_dirs too).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+from myst_nb.ext.glue.utils import RetrievalError, VariableOutput
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulations.i18n import LANGUAGES, gettext  # noqa: E402
+
+_SAVED_GLUE: dict[tuple, dict] = {}
+
+
+def site_language(config) -> str:
+    return config.language if config.language in LANGUAGES else "en"
+
+
+def language_link(pagename: str, here: str, there: str) -> str:
+    """The relative address of `pagename` in language `there`, from the same page in language `here`."""
+    up = "../" * (pagename.count("/") + (here != "en"))
+    folder = "" if there == "en" else f"{there}/"
+    return f"{up}{folder}{pagename}.html"
+
+
+def switcher_html(pagename: str, here: str, languages) -> str:
+    links = []
+    for code in languages:
+        name = html.escape(LANGUAGES[code])
+        if code == here:
+            links.append(f'<strong lang="{code.replace("_", "-")}" aria-current="true">{name}</strong>')
+        else:
+            href = html.escape(language_link(pagename, here, code))
+            links.append(f'<a lang="{code.replace("_", "-")}" hreflang="{code.replace("_", "-")}" '
+                         f'href="{href}">{name}</a>')
+    label = html.escape(gettext("Language", "site", language=here))
+    return (f'<nav class="loyalty-lab-languages" aria-label="{label}">{label}: '
+            + " · ".join(links) + "</nav>\n")
+
+
+def add_switcher(app, pagename, templatename, context, doctree) -> None:
+    if doctree is None or "body" not in context:
+        return
+    context["body"] = switcher_html(pagename, site_language(app.config), app.config.loyalty_lab_languages) \
+        + context["body"]
+
+
+def saved_glue(env) -> dict:
+    """The page's glue data, as myst-nb saved it beside the build when it executed the page (key -> output)."""
+    path = Path(env.app.outdir).parent / "jupyter_execute" / f"{env.docname}.glue.json"
+    key = (str(path), path.stat().st_mtime if path.exists() else None)
+    if key not in _SAVED_GLUE:
+        _SAVED_GLUE.clear()
+        _SAVED_GLUE[key] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return _SAVED_GLUE[key]
+
+
+def _with_saved_glue(retrieve):
+    def retrieve_glue_data(document, key):
+        try:
+            return retrieve(document, key)
+        except RetrievalError:
+            # a translated paragraph is parsed as a small document of its own, without the notebook's glue data
+            env = getattr(document.settings, "env", None)
+            glue = saved_glue(env) if env is not None else {}
+            if key not in glue:
+                raise
+            return VariableOutput(data=glue[key]["data"], metadata=glue[key].get("metadata", {}),
+                                  nb_renderer=None, vtype="glue")
+
+    return retrieve_glue_data
+
+
+NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?%?$|^-?\d+(\.\d+)?%?$")
+SEPARATORS = {"it": {",": ".", ".": ","}, "pl": {",": "\u00a0", ".": ","}}  # zh_CN writes numbers as English does
+_language = {"code": "en"}
+
+
+def localised_number(text: str, language: str) -> str:
+    """A number as Python formatted it (1,234.5) in the language's notation (1.234,5 / 1 234,5); other text unchanged."""
+    swap = SEPARATORS.get(language)
+    if not swap or not NUMBER.match(text.strip()):
+        return text
+    return "".join(swap.get(character, character) for character in text)
+
+
+def _localised(format_plain_text):
+    def format_in_language(text, fmt_spec):
+        return localised_number(format_plain_text(text, fmt_spec), _language["code"])
+
+    return format_in_language
+
+
+def patch_glue() -> None:
+    from myst_nb.ext.glue import directives, roles, utils
+
+    if getattr(roles.format_plain_text, "loyalty_lab", False):
+        return  # patched already (a second Sphinx application in this process)
+    patched = _with_saved_glue(utils.retrieve_glue_data)
+    for module in (directives, roles):
+        module.retrieve_glue_data = patched
+    roles.format_plain_text = _localised(roles.format_plain_text)
+    roles.format_plain_text.loyalty_lab = True
+
+
+def translate_site_words(app, config) -> None:
+    """The search box's and the footer's words, from the book's `site` catalog, in a translated build."""
+    language = site_language(config)
+    _language["code"] = language
+    if language == "en":
+        return
+    options = dict(config.html_theme_options or {})
+    options["search_bar_text"] = gettext("Search this book...", "site", language=language)
+    options["extra_footer"] = gettext(options.get("extra_footer", ""), "site", language=language)
+    config.html_theme_options = options
+
+
+def page_translations(language: str, docname: str) -> dict[str, str]:
+    """The finished messages of one page's catalog (English -> translation)."""
+    from babel.messages.pofile import read_po
+
+    path = ROOT / "book" / "locales" / language / "LC_MESSAGES" / f"{docname}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy}
+
+
+def translate_toctree_captions(app, doctree) -> None:
+    """The parts' captions of the table of contents ("Chapters and their labs"): sphinx-external-toc inserts the
+    toctrees after Sphinx has translated the page, so their captions are translated here, from the same catalog."""
+    from sphinx import addnodes
+
+    language = site_language(app.config)
+    toctrees = [node for node in doctree.findall(addnodes.toctree) if node.get("caption")]
+    if language == "en" or not toctrees:
+        return
+    translations = page_translations(language, app.env.docname)
+    for node in toctrees:
+        node["caption"] = translations.get(node["caption"], node["caption"])
+
+
+def setup(app):
+    app.add_config_value("loyalty_lab_languages", list(LANGUAGES), "html")
+    patch_glue()
+    app.connect("config-inited", translate_site_words)
+    app.connect("html-page-context", add_switcher)
+    app.connect("doctree-read", translate_toctree_captions)
+    return {"parallel_read_safe": False, "parallel_write_safe": True}

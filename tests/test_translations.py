@@ -1,0 +1,291 @@
+"""The course in Italian, Polish and Simplified Chinese: catalogs complete and in step, terms held, the site built.
+
+One English source, gettext catalogs beside it (book/locales for the pages; simulations, exercises and classroom
+each keep their own): a new English message arrives untranslated and a changed one fuzzy, and these tests fail on
+either, so a translation can never silently drift from the English.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import yaml
+from babel.messages.pofile import read_po
+
+from simulations.i18n import DOMAINS, LANGUAGES, TRANSLATIONS
+from tests.conftest import BOOK_GROUP, HTML, ROOT, toc_pages
+
+sys.path.insert(0, str(ROOT / "tools"))
+import translate  # noqa: E402  (tools/translate.py: the markup rules a translation must keep)
+
+LOCALES = ROOT / "book" / "locales"
+TERMS = yaml.safe_load((LOCALES / "terms.yaml").read_text(encoding="utf-8"))["terms"]
+GLOSSARY = ROOT / "book" / "appendix" / "glossary.md"
+SEVEN_TYPES_IN_THE_CHINESE_NOTES = ["不自主忠诚型", "假性忠诚", "潜在忠诚", "利益忠诚", "激励忠诚", "品牌忠诚", "超值忠诚"]
+
+
+def catalogs(language: str) -> list[Path]:
+    """Every catalog of a language: the book's pages and site words, and the packages' domains."""
+    folders = {LOCALES / language / "LC_MESSAGES"} | {folder / language / "LC_MESSAGES" for folder in DOMAINS.values()}
+    return sorted(path for folder in folders if folder.exists() for path in folder.rglob("*.po"))
+
+
+def messages(path: Path):
+    with path.open("rb") as handle:
+        return [message for message in read_po(handle) if message.id]
+
+
+def page_catalog(language: str, page: str) -> Path:
+    return LOCALES / language / "LC_MESSAGES" / f"{page}.po"
+
+
+# ------------------------------------------------------------------------------------------------ the catalogs
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_every_message_is_translated_and_none_is_fuzzy(language):
+    unfinished = [f"{path.relative_to(ROOT)}: {'fuzzy' if m.fuzzy else 'untranslated'}: {str(m.id)[:70]!r}"
+                  for path in catalogs(language) for m in messages(path) if m.fuzzy or not m.string]
+    assert not unfinished, f"{len(unfinished)} messages unfinished in {language}:\n" + "\n".join(unfinished[:15])
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_every_page_of_the_book_has_its_catalog(language):
+    missing = [page for page in toc_pages() if not page_catalog(language, page).exists()]
+    assert not missing
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_translations_keep_the_english_markup(language):
+    """Glue numbers, cross-reference targets, code, links and maths as in English; {term} links to the term base."""
+    known = translate.terms(language)
+    trouble = [f"{path.relative_to(LOCALES)}: {str(m.id)[:50]!r}: {problem}"
+               for path in sorted((LOCALES / language / "LC_MESSAGES" / "book").rglob("*.po"))
+               for m in messages(path) if m.string
+               for problem in translate.problems(m.id, m.string, language, known)]
+    assert not trouble, "\n".join(trouble[:15])
+
+
+def test_the_markup_check_refuses_a_translation_that_drops_a_glued_number():
+    english = "The firm keeps {glue:text}`ch01_kept:.0%` of its customers ({numref}`fig-ch01-customers`)."
+    assert translate.problems(english, "L'impresa tiene i suoi clienti ({numref}`fig-ch01-customers`).", "it", set())
+    assert translate.problems(english, "L'impresa tiene {glue:text}`ch01_kept:.0%` dei clienti.", "it", set())
+    assert not translate.problems(
+        english, "L'impresa tiene il {glue:text}`ch01_kept:.0%` dei clienti ({numref}`fig-ch01-customers`).", "it", set())
+
+
+@pytest.mark.xdist_group(BOOK_GROUP)  # it writes _build/conf, as the site's build does
+def test_the_catalogs_hold_exactly_the_messages_of_the_english_pages(tmp_path):
+    """Extract the English pages afresh: every message is in every language's catalog, and no catalog keeps a
+    message the English no longer has (a page edited without `tools/book_site.py extract` fails here)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import book_site
+
+    book_site.write_sphinx_conf()
+    code = book_site.sphinx("gettext", tmp_path / "pot", tmp_path / "doctrees", "-q", "-D", "nb_execution_mode=off")
+    assert code == 0
+    for template in (tmp_path / "pot").rglob("*.pot"):
+        page = template.relative_to(tmp_path / "pot").with_suffix("").as_posix()
+        english = {(m.context, m.id) for m in messages(template)}
+        for language in TRANSLATIONS:
+            kept = {(m.context, m.id) for m in messages(page_catalog(language, page)) if not m.fuzzy}
+            assert english <= kept, f"{page} ({language}): {len(english - kept)} English messages not in the catalog"
+
+
+# ------------------------------------------------------------------------------------------------ the term base
+def glossary_headwords() -> list[str]:
+    text = GLOSSARY.read_text(encoding="utf-8")
+    block = text[text.index("```{glossary}"):]
+    block = block[:block.index("\n```", 5)]
+    return [line.strip() for line in block.splitlines()[1:] if line.strip() and not line.startswith((" ", ":"))]
+
+
+def test_every_glossary_term_is_in_the_term_base_in_every_language():
+    english = {entry["en"] for entry in TERMS}
+    assert set(glossary_headwords()) <= english
+    for entry in TERMS:
+        assert all(entry.get(language) for language in TRANSLATIONS), entry["en"]
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_each_term_has_its_own_word(language):
+    words = [str(entry[language]).lower() for entry in TERMS if entry["en"] not in ("CLV", "NPS")]
+    assert len(words) == len(set(words))
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_the_translated_glossary_uses_the_term_base_words(language):
+    """Each headword of the glossary is translated as the term base says, so every {term} link finds it."""
+    base = {entry["en"]: str(entry[language]) for entry in TERMS}
+    glossary = {m.id: m.string for m in messages(page_catalog(language, "book/appendix/glossary"))}
+    wrong = {term: glossary.get(term) for term in glossary_headwords()
+             if glossary.get(term) and glossary[term] != base[term]}
+    assert not wrong
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_the_chinese_notes_names_of_the_seven_loyalty_types_are_kept(language):
+    """The course notes' own terms stay beside the translation in every language (ch04's table of the seven types)."""
+    translated = {m.id: m.string for m in messages(page_catalog(language, "book/ch04_satisfaction_and_loyalty"))}
+    for original in SEVEN_TYPES_IN_THE_CHINESE_NOTES:
+        assert translated.get(original) in ("", original), f"{original} became {translated.get(original)!r}"
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_the_terms_appear_in_the_pages_that_use_them(language):
+    """A key term's translation is the word the pages use: where an English message names a glossary term in a
+    {term} link, its translation links to that term's word in the term base."""
+    base = {entry["en"].lower(): str(entry[language]).lower() for entry in TERMS}
+    wrong = []
+    for path in sorted((LOCALES / language / "LC_MESSAGES" / "book").rglob("*.po")):
+        for m in messages(path):
+            if not m.string:
+                continue
+            english = sorted(translate.target(c).lower() for r, c in translate.ROLE.findall(m.id) if r == "term")
+            linked = sorted(translate.target(c).lower() for r, c in translate.ROLE.findall(m.string) if r == "term")
+            expected = sorted(base.get(term, term) for term in english)
+            if linked != expected:
+                wrong.append(f"{path.name}: {english} -> {linked}, expected {expected}")
+    assert not wrong, "\n".join(wrong[:10])
+
+
+# ------------------------------------------------------------------------------------------------ the built site
+class _Text(HTMLParser):
+    """The visible prose of a page's article: no code, no scripts, no styles, no maths."""
+
+    SKIPPED = {"script", "style", "pre", "code", "math", "svg"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.skip, self.inside, self.parts = 0, 0, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "article":
+            self.inside += 1
+        if tag in self.SKIPPED:
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self.inside -= 1
+        if tag in self.SKIPPED and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if self.inside and not self.skip:
+            self.parts.append(data)
+
+
+def article_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return " ".join(parser.parts)
+
+
+ENGLISH_FUNCTION_WORDS = {"the", "and", "of", "to", "is", "that", "with", "for", "are", "this", "which", "it",
+                          "they", "their", "from", "more", "than", "who", "what", "when", "how"}
+
+
+def english_share(text: str) -> float:
+    words = re.findall(r"[A-Za-z]+", text)
+    return sum(word.lower() in ENGLISH_FUNCTION_WORDS for word in words) / max(1, len(re.findall(r"\w+", text)))
+
+
+def chinese_share(text: str) -> float:
+    letters = re.findall(r"[A-Za-z\u4e00-\u9fff]", text)
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) / max(1, len(letters))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_each_language_builds_without_a_single_warning(built_site, language, record_property):
+    built = built_site[language]
+    record_property(f"book_build_seconds_{language}", round(built.seconds, 1))
+    assert built.returncode == 0 and not built.warnings(), "\n".join(built.warnings()[:20]) or built.log[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_every_page_reads_in_its_language(built_site, language):
+    """Measured on the prose a reader sees: English function words are rare in Italian and Polish pages (an
+    English page has about one word in five), and Chinese pages are mostly Chinese characters."""
+    english_page = article_text(HTML / "book" / "ch01_why_loyalty_pays.html")
+    assert english_share(english_page) > 0.15 and chinese_share(english_page) < 0.05  # the measure tells English
+    wrong = {}
+    for page in set(toc_pages()) - {"book/appendix/bibliography"}:  # a list of English titles, in every language
+        text = article_text(HTML / language / f"{page}.html")
+        if language == "zh_CN" and chinese_share(text) < 0.5:
+            wrong[page] = f"{chinese_share(text):.0%} Chinese characters"
+        if language != "zh_CN" and english_share(text) > 0.04:
+            wrong[page] = f"{english_share(text):.1%} English function words"
+    assert not wrong
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inside, self.links = False, {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "nav" and "loyalty-lab-languages" in (attributes.get("class") or ""):
+            self.inside = True
+        elif tag == "a" and self.inside:
+            self.links[attributes["hreflang"]] = attributes["href"]
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self.inside = False
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+def test_the_language_switcher_opens_the_same_page_in_every_language(built_site):
+    for language in LANGUAGES:
+        folder = HTML if language == "en" else HTML / language
+        for page in toc_pages():
+            parser = _Links()
+            parser.feed((folder / f"{page}.html").read_text(encoding="utf-8"))
+            others = {code.replace("-", "_") for code in parser.links}
+            assert others == set(LANGUAGES) - {language}, page
+            for code, href in parser.links.items():
+                target = Path(urljoin((folder / f"{page}.html").as_uri(), href).removeprefix("file://"))
+                expected = (HTML if code == "en" else HTML / code.replace("-", "_")) / f"{page}.html"
+                assert target == expected and target.exists(), (language, page, href)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_glued_numbers_survive_translation_in_the_languages_notation(built_site, language):
+    """A translated paragraph keeps its computed numbers (myst-nb's glue), written as the language writes them."""
+    english = (HTML / "book" / "ch01_why_loyalty_pays.html").read_text(encoding="utf-8")
+    translated = (HTML / language / "book" / "ch01_why_loyalty_pays.html").read_text(encoding="utf-8")
+    pasted = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import localised_number
+
+    in_english = [localised_number(text, language) for text in pasted.findall(english)]
+    assert len(in_english) > 5
+    assert Counter(pasted.findall(translated)) == Counter(in_english)
+
+
+def test_the_switcher_link_is_relative_so_it_works_on_file_urls():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import language_link
+
+    assert language_link("book/ch01_why_loyalty_pays", "en", "it") == "../it/book/ch01_why_loyalty_pays.html"
+    assert language_link("book/ch01_why_loyalty_pays", "it", "en") == "../../book/ch01_why_loyalty_pays.html"
+    assert language_link("book/appendix/glossary", "pl", "zh_CN") == "../../../zh_CN/book/appendix/glossary.html"
+
+
+def test_make_book_rejects_an_unknown_language_with_exit_2():
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "book_site.py"), "build", "--languages", "en,fr"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "'fr'" in done.stderr and "zh_CN" in done.stderr
