@@ -726,7 +726,7 @@ async def practice_grade(request: Request):
         return practice_page(request, challenge, shown, 400, errors, error=i18n._("Not graded: correct the fields marked below."))
     try:
         async with GRADING:
-            result = await run_in_threadpool(grade, challenge["id"], levers)
+            result = await run_in_threadpool(functools.partial(grade, challenge["id"], levers, language=i18n.current()))
     except LoyaltyLabError as err:
         return practice_page(request, challenge, shown, 400, lever_form.errors_by_field(err),
                              error=i18n._("Not graded:") + " " + _error_text(err))

@@ -87,22 +87,26 @@ def extract() -> Catalog:
     return catalog
 
 
-def update(template: Catalog, language: str) -> Catalog:
-    """`language`'s catalog with every message of `template`: translations kept, new ones empty, gone ones dropped."""
-    path = catalog_path(language, "classroom")
+def update_catalog(template: Catalog, language: str, domain: str = "classroom") -> tuple[Catalog, list[str]]:
+    """`language`'s catalog of `domain` with every message of `template`: translations kept, new ones empty, gone
+    ones dropped; and the messages still untranslated or fuzzy."""
+    path = catalog_path(language, domain)
     old = {}
     if path.exists():
         with path.open("rb") as handle:
             old = {(m.context, m.id): m for m in read_po(handle) if m.id}
-    catalog = Catalog(locale=language, project="Loyalty Lab classroom", charset="utf-8")
+    catalog = Catalog(locale=language, project=template.project, charset="utf-8")
+    missing = []
     for message in template:
         if not message.id:
             continue
         before = old.get((message.context, message.id))
+        if before is None or not before.string or before.fuzzy:
+            missing.append(message.id)
         catalog.add(message.id, string=before.string if before else "", locations=message.locations,
                     auto_comments=message.auto_comments, context=message.context,
                     flags=before.flags if before else ())
-    return catalog
+    return catalog, missing
 
 
 def write(catalog: Catalog, path: Path) -> None:
@@ -117,27 +121,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report missing, empty or fuzzy messages; write nothing")
     args = parser.parse_args(argv)
-    template = extract()
-    problems = 0
+    template, problems = extract(), 0
     for language in TRANSLATIONS:
-        catalog = update(template, language)
-        if args.check:
-            path = catalog_path(language, "classroom")
-            with path.open("rb") as handle:
-                on_disk = {(m.context, m.id): m for m in read_po(handle) if m.id}
-            for message in catalog:
-                if not message.id:
-                    continue
-                kept = on_disk.get((message.context, message.id))
-                if kept is None or not kept.string or kept.fuzzy:
-                    problems += 1
-                    print(f"{language}: untranslated: {message.id!r}")
-        else:
+        catalog, missing = update_catalog(template, language)
+        problems += len(missing)
+        for message in missing if args.check else ():
+            print(f"{language}: untranslated: {message!r}")
+        if not args.check:
             write(catalog, catalog_path(language, "classroom"))
     if not args.check:
         write(template, POT)
         print(f"{len([m for m in template if m.id])} messages -> {POT.relative_to(ROOT)} and {', '.join(TRANSLATIONS)}")
-    return 1 if problems else 0
+    return 1 if args.check and problems else 0
 
 
 if __name__ == "__main__":
