@@ -127,6 +127,9 @@ def checks_svg(checks) -> str:
     from html import escape
 
     row_height, label_width, bar_width = 46, 150, 300
+    starting, yours, goal = _("starting strategy:"), _("your strategy:"), _("goal")
+    legend_text = _("grey: starting strategy; colour: yours (green met, red not yet); dashed line: the goal")
+    label = _("Your strategy against the starting strategy, goal by goal")
     rows = []
     for index, check in enumerate(checks):
         target = check.target * abs(check.baseline) + check.baseline if "relative" in check.kind else check.target
@@ -135,17 +138,17 @@ def checks_svg(checks) -> str:
         rows.append(
             f'<text x="0" y="{top + 18}" font-size="12">{escape(metric_name(check.metric))}</text>'
             f'<rect x="{label_width}" y="{top + 6}" width="{bar_width * max(check.baseline, 0) / scale:.1f}" height="14" '
-            f'fill="#9e9e9e"><title>{escape(_("starting strategy:"))} {_three_digits(check.baseline)}</title></rect>'
+            f'fill="#9e9e9e"><title>{escape(starting)} {_three_digits(check.baseline)}</title></rect>'
             f'<rect x="{label_width}" y="{top + 22}" width="{bar_width * max(check.value, 0) / scale:.1f}" height="14" '
-            f'fill="{"#2e7d32" if check.met else "#c62828"}"><title>{escape(_("your strategy:"))} '
+            f'fill="{"#2e7d32" if check.met else "#c62828"}"><title>{escape(yours)} '
             f'{_three_digits(check.value)}</title></rect>'
             f'<line x1="{label_width + bar_width * max(target, 0) / scale:.1f}" x2="{label_width + bar_width * max(target, 0) / scale:.1f}" '
-            f'y1="{top + 2}" y2="{top + 40}" stroke="#000" stroke-dasharray="3 2"><title>{escape(_("goal"))}</title></line>')
+            f'y1="{top + 2}" y2="{top + 40}" stroke="#000" stroke-dasharray="3 2"><title>{escape(goal)}</title></line>')
     height = row_height * len(checks) + 20
     legend = (f'<text x="{label_width}" y="{height - 4}" font-size="11">'
-              f'{escape(_("grey: starting strategy; colour: yours (green met, red not yet); dashed line: the goal"))}</text>')
+              f'{escape(legend_text)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" id="checks-figure" role="img" width="{label_width + bar_width + 20}" '
-            f'height="{height}" aria-label="{escape(_("Your strategy against the starting strategy, goal by goal"))}">'
+            f'height="{height}" aria-label="{escape(label)}">'
             + "".join(rows) + legend + "</svg>")
 
 

@@ -514,8 +514,9 @@ class GradeResult:
             items = "".join(f"<li>{html.escape(s)}</li>" for s in self.feedback)
             explained = f"<p><small>{html.escape(self.score_explanation())}</small></p>" if self.checks else ""
             score_text = html.escape(_t("score %(score)s") % {"score": _local(f"{self.score:.1f}")})
+            goal_word = html.escape(_t("Goal:"))
             return (f"<div><p><b>{html.escape(self.title)}</b>: <span style='color:{colour}'><b>{verdict}</b></span>, "
-                    f"{score_text}</p><p><i>{html.escape(_t('Goal:'))}</i> {html.escape(self.goal)}</p>{explained}"
+                    f"{score_text}</p><p><i>{goal_word}</i> {html.escape(self.goal)}</p>{explained}"
                     f"<ul>{items}</ul></div>")
 
 
@@ -875,10 +876,12 @@ def _challenge_html(challenge) -> str:
 
     hints = "".join(f"<li>{html.escape(gettext(h, 'exercises', context=challenge['id']))}</li>"
                     for h in challenge["hints"])
-    return (f"<h4>{text('title')}</h4><p><b>{html.escape(_t('Goal:'))}</b> {text('goal')}</p>"
-            f"<p><b>{html.escape(_t('What it teaches:'))}</b> {text('teaches')}</p>"
-            f"<details><summary>{html.escape(_t('Hints'))}</summary><ul>{hints}</ul></details>")
+    goal, teaches, hint_word = (html.escape(_t(word)) for word in (N_("Goal:"), N_("What it teaches:"), N_("Hints")))
+    return (f"<h4>{text('title')}</h4><p><b>{goal}</b> {text('goal')}</p>"
+            f"<p><b>{teaches}</b> {text('teaches')}</p>"
+            f"<details><summary>{hint_word}</summary><ul>{hints}</ul></details>")
 
 
 def _error_html(err) -> str:
-    return f"<span style='color:#b00'><b>{html.escape(_t('Not graded:'))}</b> {html.escape(str(err))}</span>"
+    not_graded = html.escape(_t("Not graded:"))
+    return f"<span style='color:#b00'><b>{not_graded}</b> {html.escape(str(err))}</span>"

@@ -247,3 +247,15 @@ def test_the_catalog_is_complete_and_keeps_every_placeholder(language):
         assert done is not None and done.string and not done.fuzzy, f"{language}: untranslated {message.id!r}"
         assert sorted(PLACEHOLDERS.findall(done.string)) == sorted(PLACEHOLDERS.findall(message.id)), \
             f"{language}: placeholders differ in {message.id!r} -> {done.string!r}"
+
+
+def test_the_graded_practice_page_speaks_the_language(app):
+    client = browser(app, "pl")
+    page = client.post("/practice", data={"csrf_token": csrf(client), "challenge": "ch01_first_look",
+                                          "product_quality": "0.8"})
+    assert page.status_code == 200, page.text[:300]
+    text = visible(page.text)
+    assert not english_left(text), english_left(text)
+    assert "strategii startowej" in text and "Wynik" in text and 'id="checks-figure"' in page.text
+    figure = re.search(r'<svg .*?</svg>', page.text, re.S).group(0)
+    assert "strategia startowa" in figure and "starting strategy" not in figure
