@@ -43,6 +43,10 @@ def extract() -> Catalog:
             catalog.add(message, locations=[("exercises/challenges.py", lineno)], context=context)
     for label in list(METRIC_LABELS.values()) + list(CAUSE_LABELS.values()):
         catalog.add(label, locations=[("exercises/challenges.py", 0)])
+    from exercises.quizzes import WIDGET_WORDS
+
+    for word in WIDGET_WORDS:  # jupyterquiz's own words, replaced in its script
+        catalog.add(word, locations=[("exercises/quizzes.py", 0)])
     for challenge_id in list_challenges():
         challenge = load_challenge(challenge_id)
         where = [(f"exercises/challenges/{challenge_id}.yaml", 0)]
