@@ -256,7 +256,7 @@ def quiz_display_parts(chapter, shuffle_answers: bool = True) -> tuple[str, str]
     from jupyterquiz.dynamic.loader import load_questions_script
     from jupyterquiz.dynamic.renderer import build_script, build_styles, render_div
 
-    bank = load_quiz(chapter)
+    bank = load_quiz(chapter)  # in the language in use
     div_id = "LoyaltyLabQuiz" + bank["chapter"]  # stable, so a page's output does not change from build to build
     prefix, static, url = load_questions_script(to_jupyterquiz(bank), div_id)
     html_part = render_div(div_id, False, shuffle_answers, False, 1_000_000, 600, 10, "left") + "</div>"
