@@ -55,3 +55,23 @@ def test_jupyterquiz_s_own_words_are_translated_in_its_script():
         i18n.set_language(None)
     assert '"Correct!"' not in script and '"Corretto!"' in script
     assert '"Incorrect -- try again."' not in script
+
+
+#: The chapters whose quiz bank is translated into every language (the others still show English).
+TRANSLATED_CHAPTERS = ("ch01",)
+
+
+def test_the_translated_chapters_are_complete_in_every_language():
+    import pytest  # noqa: F401  (parametrizing over languages inline keeps the chapter list in one place)
+
+    for language in i18n.TRANSLATIONS:
+        for chapter in TRANSLATED_CHAPTERS:
+            english = quizzes.load_quiz(chapter, language="en")
+            shown = quizzes.load_quiz(chapter, language=language)
+            assert shown["title"] != english["title"]
+            for mine, theirs in zip(shown["questions"], english["questions"]):
+                assert mine["question"] != theirs["question"], (language, mine["id"])
+                for answer, original in zip(mine["answers"], theirs["answers"]):
+                    assert answer["text"] != str(original["text"]).strip(), (language, mine["id"], original["text"])
+                    assert answer["feedback"] != original["feedback"].strip(), (language, mine["id"])
+                    assert answer["correct"] == original["correct"]
