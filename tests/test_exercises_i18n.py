@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -13,7 +14,7 @@ from exercises import grade
 from exercises.challenges import challenge_text, load_challenge
 from simulations.i18n import TRANSLATIONS, catalog_path, set_language
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/exercises_catalog.py
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%")
 ENGLISH = ["against", "starting strategy", "the goal asks", "Revenue changed", "Churn by cause", "Apostles",
            "Score ", "Hint:", "customers", "profit", "retention", " met"]

@@ -62,8 +62,6 @@ TRANSLATED_CHAPTERS = ("ch01",)
 
 
 def test_the_translated_chapters_are_complete_in_every_language():
-    import pytest  # noqa: F401  (parametrizing over languages inline keeps the chapter list in one place)
-
     for language in i18n.TRANSLATIONS:
         for chapter in TRANSLATED_CHAPTERS:
             english = quizzes.load_quiz(chapter, language="en")
