@@ -45,6 +45,7 @@ from starlette.routing import Route
 from simulations.errors import LoyaltyLabError, UnknownField
 from simulations.parameters import LEVERS
 
+from . import i18n
 from .auth import AuthError, is_instructor, require_instructor, require_team
 from .storage import StoreError, WrongCode
 
@@ -53,24 +54,29 @@ JOIN_FIELDS = ("join_code", "name", "pin")
 
 
 def error_response(status: int, field: str, value, allowed: str, message: str | None = None) -> JSONResponse:
+    """The API's error body; its `message` in the request's language (classroom.i18n), the other fields as they are."""
+    if i18n.current() != "en":
+        message = i18n.error_message(field, value, allowed)
     return JSONResponse({"error": {"field": field, "value": value, "allowed": allowed,
                                    "message": message or f"{field}: {value!r} is not allowed; allowed: {allowed}"}},
                         status_code=status)
 
 
 def _answer_error(err: Exception) -> JSONResponse:
-    """StoreError and AuthError carry their status; a LoyaltyLabError (bad levers or settings) is a 400."""
-    return JSONResponse({"error": err.as_dict()}, status_code=getattr(err, "status", 400))
+    """StoreError and AuthError carry their status; a LoyaltyLabError (bad levers or settings) is a 400.
+    Field names stay as they are; the `message` is in the request's language."""
+    return JSONResponse({"error": i18n.translated_error(err)}, status_code=getattr(err, "status", 400))
 
 
 def endpoint(handler):
     """Wrap a route: the refusals the store, the checks and the model raise become the API's JSON errors."""
 
     async def wrapped(request: Request):
-        try:
-            return await handler(request)
-        except (StoreError, AuthError, LoyaltyLabError) as err:
-            return _answer_error(err)
+        with i18n.use_language(i18n.request_language(request)):
+            try:
+                return await handler(request)
+            except (StoreError, AuthError, LoyaltyLabError) as err:
+                return _answer_error(err)
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__

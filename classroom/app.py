@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Mount
 
-from . import api
+from . import api, i18n
 from .rounds import RoundWorker
 from .settings import Settings
 from .storage import Store
@@ -59,13 +59,15 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
     async def _refuse(self, scope, receive, send, declared):
-        answer = api.error_response(413, "body", f"{declared} bytes", f"a request body of at most {self.max_body} bytes")
+        with i18n.use_language(i18n.request_language(Request(scope))):
+            answer = api.error_response(413, "body", f"{declared} bytes", f"a request body of at most {self.max_body} bytes")
         await answer(scope, receive, send)
 
 
 async def _too_large(request: Request, exc: HTTPException):
-    return api.error_response(413, "body", "too large",
-                              f"a request body of at most {request.app.state.settings.max_body} bytes")
+    with i18n.use_language(i18n.request_language(request)):
+        return api.error_response(413, "body", "too large",
+                                  f"a request body of at most {request.app.state.settings.max_body} bytes")
 
 
 def create_app(settings: Settings) -> Starlette:

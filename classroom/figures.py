@@ -16,6 +16,8 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .i18n import N_, _, number
+
 DRAWING = threading.Lock()  # matplotlib is not thread-safe; requests draw in worker threads, one figure at a time
 MAX_LEGEND = 12  # beyond this many teams the legend names the highlighted team and the leaders only
 
@@ -56,10 +58,10 @@ def market_png(history: list[dict], teams: list[str], highlight: str | None = No
         share_axes, profit_axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2)
         _draw(share_axes, history, teams, "market_share", highlight, scale=100)
         _draw(profit_axes, history, teams, "cumulative_profit", highlight)
-        share_axes.set_ylabel("market share (%)")
-        profit_axes.set_ylabel("cumulative profit")
+        share_axes.set_ylabel(_("market share (%%)") % {})
+        profit_axes.set_ylabel(_("cumulative profit"))
         for axes in (profit_axes,) if stacked else (share_axes, profit_axes):
-            axes.set_xlabel("month")
+            axes.set_xlabel(_("month"))
         for axes in (share_axes, profit_axes):
             _round_boundaries(axes, history)
         _legend(figure, share_axes, history, teams, highlight, stacked)
@@ -93,7 +95,7 @@ def _round_boundaries(axes, history):
         axes.axvline(month, color="0.4", linestyle="--", linewidth=1)
     for number in sorted(ends):
         start = ends.get(number - 1, 0)
-        axes.annotate(f"round {number}", xy=((start + ends[number]) / 2, 1.0), xycoords=("data", "axes fraction"),
+        axes.annotate(_("round {round}").replace("{round}", str(number)), xy=((start + ends[number]) / 2, 1.0), xycoords=("data", "axes fraction"),
                       ha="center", va="bottom", fontsize=9, color="0.3")
 
 
@@ -125,22 +127,45 @@ def checks_svg(checks) -> str:
     from html import escape
 
     row_height, label_width, bar_width = 46, 150, 300
+    starting, yours, goal = _("starting strategy:"), _("your strategy:"), _("goal")
+    legend_text = _("grey: starting strategy; colour: yours (green met, red not yet); dashed line: the goal")
+    label = _("Your strategy against the starting strategy, goal by goal")
     rows = []
     for index, check in enumerate(checks):
         target = check.target * abs(check.baseline) + check.baseline if "relative" in check.kind else check.target
         scale = max(abs(check.value), abs(check.baseline), abs(target), 1e-9)
         top = index * row_height
         rows.append(
-            f'<text x="0" y="{top + 18}" font-size="12">{escape(check.metric.replace("_", " "))}</text>'
+            f'<text x="0" y="{top + 18}" font-size="12">{escape(metric_name(check.metric))}</text>'
             f'<rect x="{label_width}" y="{top + 6}" width="{bar_width * max(check.baseline, 0) / scale:.1f}" height="14" '
-            f'fill="#9e9e9e"><title>starting strategy: {check.baseline:,.3g}</title></rect>'
+            f'fill="#9e9e9e"><title>{escape(starting)} {_three_digits(check.baseline)}</title></rect>'
             f'<rect x="{label_width}" y="{top + 22}" width="{bar_width * max(check.value, 0) / scale:.1f}" height="14" '
-            f'fill="{"#2e7d32" if check.met else "#c62828"}"><title>your strategy: {check.value:,.3g}</title></rect>'
+            f'fill="{"#2e7d32" if check.met else "#c62828"}"><title>{escape(yours)} '
+            f'{_three_digits(check.value)}</title></rect>'
             f'<line x1="{label_width + bar_width * max(target, 0) / scale:.1f}" x2="{label_width + bar_width * max(target, 0) / scale:.1f}" '
-            f'y1="{top + 2}" y2="{top + 40}" stroke="#000" stroke-dasharray="3 2"><title>goal</title></line>')
+            f'y1="{top + 2}" y2="{top + 40}" stroke="#000" stroke-dasharray="3 2"><title>{escape(goal)}</title></line>')
     height = row_height * len(checks) + 20
-    legend = (f'<text x="{label_width}" y="{height - 4}" font-size="11">grey: starting strategy; colour: yours '
-              f'(green met, red not yet); dashed line: the goal</text>')
+    legend = (f'<text x="{label_width}" y="{height - 4}" font-size="11">'
+              f'{escape(legend_text)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" id="checks-figure" role="img" width="{label_width + bar_width + 20}" '
-            f'height="{height}" aria-label="Your strategy against the starting strategy, goal by goal">'
+            f'height="{height}" aria-label="{escape(label)}">'
             + "".join(rows) + legend + "</svg>")
+
+
+# the outcomes a challenge's goal can name (exercises/challenges/*.yaml), as the checks figure labels them
+METRICS = [N_("profit"), N_("retention 12m"), N_("market share"), N_("nps"), N_("advocates"),
+           N_("churned competitor"), N_("churned indifference"), N_("lost to rivals"), N_("share apostle"),
+           N_("share hostage"), N_("upper rungs"), N_("mean satisfaction")]
+
+
+def metric_name(metric: str) -> str:
+    return _(metric.replace("_", " "))
+
+
+def _three_digits(value: float) -> str:
+    """A value to three significant digits ('{:,.3g}'), with the language's decimal sign and grouping."""
+    text = f"{value:,.3g}"
+    if "e" in text or not any(ch.isdigit() for ch in text):
+        return text
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return number(float(text.replace(",", "")), digits)

@@ -34,7 +34,7 @@ from simulations.parameters import LEVERS
 from simulations.scoring import SCORE_WEIGHTS
 from simulations.scenarios import list_scenarios, load_scenario
 
-from . import lever_form
+from . import i18n, lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
 from .figures import chart_data, checks_svg, market_png
@@ -49,7 +49,12 @@ GAME_DEFAULTS = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_c
 GRADING = anyio.CapacityLimiter(1)  # practice runs are a few seconds of CPU each: one at a time per server
 
 templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               extensions=["jinja2.ext.i18n"])
+# `_()` and {% trans %} read the language of the request being rendered (classroom.i18n.use_language)
+templates.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)
+templates.filters.update(plain_number=i18n.plain_number, number=i18n.number, percent=i18n.percent, signed=i18n.signed, market=i18n.market_name,
+                         choice=i18n.choice_name, debrief=i18n.debrief_line, localized=i18n.translate_like)
 
 
 # ------------------------------------------------------------------------------------------------ plumbing
@@ -77,9 +82,62 @@ def _with_security(request: Request, response: Response) -> Response:
     return response
 
 
+def words_for_script() -> dict:
+    """The words classroom.js writes itself (progress, costs, the chart's legend), in the page's language."""
+    _ = i18n._
+    return {"cost": _("Cost: {cost} {per} at this level; {unit} at 1 (the cost grows with the square of the level)"),
+            "progress": _("round {round}: {phase}"), "month": _(" · month {done} of {months}"),
+            "phases": {"queued": _("queued"), "starting": _("starting"),
+                       "replaying earlier rounds": _("replaying earlier rounds"), "playing": _("playing"),
+                       "saving": _("saving")},
+            "running": _("Round {round} is being played."), "you": _("{name} (you)"),
+            "locale": i18n.current().replace("_", "-")}
+
+
+def challenge_text(challenge: dict, part: str) -> str:
+    """A challenge's title, what it teaches or its goal, in the page's language (the exercises catalog)."""
+    from exercises.challenges import challenge_text as text
+
+    return text(challenge, part, language=i18n.current())
+
+
+templates.globals.update(words_for_script=words_for_script, challenge_text=challenge_text)
+
+
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    body = templates.get_template(template).render(csrf_token=_csrf(request), **context)
-    return _with_security(request, HTMLResponse(body, status_code=status))
+    language = i18n.request_language(request)
+    with i18n.use_language(language):
+        body = templates.get_template(template).render(
+            csrf_token=_csrf(request), language=language, html_lang=language.replace("_", "-"),
+            languages=i18n.LANGUAGES, here=_here(request), **context)
+    response = _with_security(request, HTMLResponse(body, status_code=status))
+    response.headers["Content-Language"] = language.replace("_", "-")
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+def _here(request: Request) -> str:
+    """This page's path and query, for the language switch to come back to."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _safe_back(path: str) -> str:
+    """A path on this site only (no scheme, no host, no '//'): where the language switch returns."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+async def choose_language(request: Request):
+    """The language switch: remember the language in this browser's `lang` cookie, then back to the page."""
+    chosen = i18n.supported(request.query_params.get("lang", ""))
+    back = _safe_back(request.query_params.get("next", "/"))
+    if chosen is None:
+        with i18n.use_language(i18n.request_language(request)):
+            return error_page(request, 400, i18n.error_message("lang", request.query_params.get("lang", ""),
+                                                                ", ".join(i18n.LANGUAGES)))
+    response = redirect(request, back)
+    response.set_cookie(i18n.COOKIE, chosen, httponly=False, samesite="lax", secure=_secure(request),
+                        max_age=365 * 24 * 3600)
+    return response
 
 
 def redirect(request: Request, path: str) -> Response:
@@ -95,16 +153,27 @@ def page(handler):
 
     @functools.wraps(handler)
     async def wrapped(request: Request):
-        try:
-            return await handler(request)
-        except (StoreError, AuthError, LoyaltyLabError) as err:
-            return error_page(request, getattr(err, "status", 400), _sentence(err))
+        with i18n.use_language(i18n.request_language(request)):  # the page's words and its refusals alike
+            try:
+                return await handler(request)
+            except (StoreError, AuthError, LoyaltyLabError) as err:
+                return error_page(request, getattr(err, "status", 400), _sentence(err))
     return wrapped
 
 
 def _sentence(err) -> str:
+    """A refusal in words, in the language of the request being answered."""
+    if i18n.current() != "en":
+        return i18n.error_message(err.field, err.value, err.allowed)
     value = "" if err.value is None else f" {err.value!r} is not allowed;"
     return f"{err.field}:{value} allowed: {err.allowed}"
+
+
+def _error_text(err: LoyaltyLabError) -> str:
+    """A model's refusal in words: its English message, or each single error translated."""
+    if i18n.current() == "en":
+        return str(err)
+    return "; ".join(i18n.error_message(e.field, e.value, e.allowed) for e in err.errors)
 
 
 async def read_form(request: Request) -> dict:
@@ -202,7 +271,7 @@ async def play(request: Request):
         return redirect(request, "/?joined=no")
     saved = request.query_params.get("saved") == "1"
     pin = store.team_pin(shown["view"]["team"]) if "welcome" in request.query_params else None
-    return await play_page(request, game_id, None, notice="Handed in." if saved else "", pin=pin, shown=shown)
+    return await play_page(request, game_id, None, notice=i18n._("Handed in.") if saved else "", pin=pin, shown=shown)
 
 
 def explain(results: list[dict], scenario: dict) -> dict:
@@ -221,7 +290,7 @@ def explain(results: list[dict], scenario: dict) -> dict:
         values = [r["strategy"].get(lever.name) for r in results]
         unit, per, _ = lever_form.cost_hint(lever.name, values[-1], scenario)
         cost = None if unit is None or not isinstance(values[-1], (int, float)) else unit * values[-1] ** 2
-        decisions.append({"label": lever.label, "by_round": values, "changed": len(set(map(str, values))) > 1,
+        decisions.append({"label": lever_form.lever_label(lever), "by_round": values, "changed": len(set(map(str, values))) > 1,
                           "cost": cost, "per": per})
     history = [{"round": r["round"], "rank": r["standing"]["rank"], "score": r["standing"]["score"],
                 "share": r["standing"]["market_share"], "profit": r["standing"]["profit"]} for r in results]
@@ -233,7 +302,7 @@ def explain(results: list[dict], scenario: dict) -> dict:
 def stale_differences(mine: dict, current: dict) -> list[dict]:
     """The levers where this device's refused hand-in differs from what a teammate handed in: label, mine, theirs."""
     theirs = current["levers"]
-    return [{"label": lever.label, "mine": mine[lever.name], "theirs": theirs.get(lever.name)}
+    return [{"label": lever_form.lever_label(lever), "mine": mine[lever.name], "theirs": theirs.get(lever.name)}
             for lever in LEVERS if lever.name in mine and mine[lever.name] != theirs.get(lever.name)]
 
 
@@ -286,7 +355,7 @@ async def hand_in(request: Request):
             return await play_page(request, game_id, team, status=err.status, values=form,
                                    error="" if closed else _sentence(err), closed=closed)
     return await play_page(request, game_id, team, status=400, values={**form, **levers}, errors=errors,
-                           error="Not handed in: correct the fields marked below.")
+                           error=i18n._("Not handed in: correct the fields marked below."))
 
 
 @page
@@ -311,7 +380,7 @@ def cached_figure(store, game_id: str, upto: int, highlight: str | None) -> byte
 
     With a `highlight` (a team's own page, read on phones) the panels are stacked; without, side by side.
     """
-    key = (id(store), game_id, upto, store.round_stamp(game_id, upto), highlight)
+    key = (id(store), game_id, upto, store.round_stamp(game_id, upto), highlight, i18n.current())  # labels' language
     with _figures_lock:
         if key in _figures:
             _figures.move_to_end(key)
@@ -392,8 +461,8 @@ async def host_login(request: Request):
     token = form.get("token", "").strip()
     if not hmac.compare_digest(token.encode(), _state(request).settings.instructor_token.encode()):
         return render(request, "host_login.html", status=403, next=next_path,
-                      error="That is not the instructor's token (the server printed it at start, or it is "
-                            "LOYALTY_LAB_INSTRUCTOR_TOKEN).")
+                      error=i18n._("That is not the instructor's token (the server printed it at start, or it is "
+                                   "LOYALTY_LAB_INSTRUCTOR_TOKEN)."))
     response = redirect(request, next_path)
     response.set_cookie(INSTRUCTOR_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
                         max_age=24 * 3600)
@@ -627,7 +696,7 @@ async def practice(request: Request):
         errors = lever_form.check(levers) | errors
     if errors:
         return practice_page(request, challenge, {**start, **levers}, 400, errors,
-                             error="The link's strategy has fields to correct: see the fields marked below.")
+                             error=i18n._("The link's strategy has fields to correct: see the fields marked below."))
     return practice_page(request, challenge, {**start, **levers})
 
 
@@ -654,18 +723,19 @@ async def practice_grade(request: Request):
     shown = {**start, **levers}
     if errors:
         errors = lever_form.check(levers) | errors
-        return practice_page(request, challenge, shown, 400, errors, error="Not graded: correct the fields marked below.")
+        return practice_page(request, challenge, shown, 400, errors, error=i18n._("Not graded: correct the fields marked below."))
     try:
         async with GRADING:
-            result = await run_in_threadpool(grade, challenge["id"], levers)
+            result = await run_in_threadpool(functools.partial(grade, challenge["id"], levers, language=i18n.current()))
     except LoyaltyLabError as err:
         return practice_page(request, challenge, shown, 400, lever_form.errors_by_field(err),
-                             error="Not graded: " + str(err))
+                             error=i18n._("Not graded:") + " " + _error_text(err))
     return practice_page(request, challenge, shown, result=result)
 
 
 routes = [
     Route("/", home, methods=["GET"]),
+    Route("/language", choose_language, methods=["GET"]),
     Route("/join", join, methods=["POST"]),
     Route("/play/{game}", play, methods=["GET"]),
     Route("/play/{game}", hand_in, methods=["POST"]),

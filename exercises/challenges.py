@@ -24,12 +24,15 @@ outcomes are averaged over the seeds before they are compared.
 from __future__ import annotations
 
 import html
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ipywidgets as w
 
 from simulations import LoyaltyMarket, Strategy, list_scenarios, load_scenario, rules
+from simulations.i18n import format_number, gettext
 from simulations.errors import BadFile, InvalidParameter, LoyaltyLabError, UnknownField
 from simulations.firms import check_firm_names
 from simulations.files import read_yaml
@@ -78,6 +81,59 @@ LIMITS = {"months": (12, 120), "n_customers": (100, 20_000), "seeds": (1, 10)}
 CHALLENGE_ALIASES = {"ch07_capstone": "ch08_capstone", "ch08_compete": "ch07_compete"}
 
 
+# ------------------------------------------------------------------ the reader's language (catalog `exercises`)
+# The feedback is written in the language of the grading: `grade(..., language=)`, else simulations.i18n's
+# (set_language or LOYALTY_LAB_LANGUAGE). A web server grading for several readers passes `language`; the context
+# variable keeps one grading's language from leaking into another's.
+_LANGUAGE: ContextVar[str | None] = ContextVar("grading_language", default=None)
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog; it is translated where it is shown."""
+    return message
+
+
+def _t(message: str) -> str:
+    """`message` in the grading's language (English where the catalog has no translation)."""
+    return gettext(message, "exercises", language=_LANGUAGE.get())
+
+
+def _english() -> bool:
+    from simulations.i18n import check_language, get_language
+
+    chosen = _LANGUAGE.get()
+    return (check_language(chosen) if chosen else get_language()) == "en"
+
+
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _local(text: str) -> str:
+    """Numbers written by Python's English formats ('1,234.5', '+12.3%') in the language's notation."""
+    if _english():
+        return text
+
+    def one(match):
+        plain = match.group(0).replace(",", "")
+        digits = len(plain.split(".")[1]) if "." in plain else 0
+        return format_number(float(plain), digits, language=_LANGUAGE.get())
+
+    return _NUMBER.sub(one, text)
+
+
+def _label(metric: str) -> str:
+    return _t(METRIC_LABELS[metric])
+
+
+def _capital(text: str) -> str:
+    """The first letter in capitals ('capitalize' in English, as before; other languages keep their own case)."""
+    return text.capitalize() if _english() else text[:1].upper() + text[1:]
+
+
+def _both(first: str, second: str | None = None) -> str:
+    return first if second is None else _t("%(first)s and %(second)s") % {"first": first, "second": second}
+
+
 # ------------------------------------------------------------------ loading and validating challenge files
 def list_challenges() -> list[str]:
     """Ids of the challenges shipped with the course, sorted (one per chapter)."""
@@ -93,6 +149,20 @@ def challenge_path(challenge_id) -> Path:
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
         return candidate
     raise LoyaltyLabError(f"challenge: {challenge_id!r} is not a challenge; allowed: {', '.join(list_challenges())}")
+
+
+CHALLENGE_PARTS = {"title": ("title",), "teaches": ("teaches",), "goal": ("goal", "description")}
+
+
+def challenge_text(challenge: dict, part: str, language: str | None = None) -> str:
+    """A challenge's title, what it teaches or its goal description in the reader's language (catalog `exercises`,
+    the challenge's id as the message context); the YAML's English where the catalog has no translation."""
+    from simulations.i18n import gettext
+
+    text = challenge
+    for key in CHALLENGE_PARTS[part]:
+        text = text[key]
+    return gettext(text, "exercises", context=challenge["id"], language=language)
 
 
 def load_challenge(challenge_id) -> dict:
@@ -311,8 +381,8 @@ class SeedNoise:
     def describe(self, metric, show) -> str:
         """'within seed-to-seed noise: the difference ran from -0.030 to +0.020 over the 3 seeds'."""
         found = self.differences[metric]
-        return (f"within seed-to-seed noise: the difference ran from {show(min(found))} to {show(max(found))} "
-                f"over the {len(found)} seeds")
+        return _t("within seed-to-seed noise: the difference ran from %(low)s to %(high)s over the %(count)s seeds") % {
+            "low": show(min(found)), "high": show(max(found)), "count": len(found)}
 
 
 NO_NOISE = SeedNoise()
@@ -338,16 +408,18 @@ class Check:
         The number compared with the goal and the goal itself are printed at the first precision that tells them
         apart, so 74.97% is never shown as "75.0%" beside a goal of "at least 75.0%".
         """
-        label = METRIC_LABELS[self.metric]
-        status = "met" if self.met else "not met"
+        label = _label(self.metric)
+        status = _t("met") if self.met else _t("not met")
         digits = self._deciding_digits()
         asked = _asked(self.kind, self.target, self.metric, digits)
         on_values = self.kind in ("at_least", "at_most")  # the goal compares the value itself, else its change
         value, base = (_fmt(v, self.metric, digits if on_values else 0) for v in (self.value, self.baseline))
         change = _change(self.value, self.baseline, self.metric, 0 if on_values else digits)
         noise = f"; {self.noise}" if self.noise else ""
-        return (f"{label.capitalize()}: {value} against {base} for the starting strategy ({change}{noise}); "
-                f"the goal asks {asked} - {status}.")
+        return _t("%(label)s: %(value)s against %(base)s for the starting strategy (%(change)s%(noise)s); "
+                  "the goal asks %(asked)s - %(status)s.") % {"label": _capital(label), "value": value, "base": base,
+                                                               "change": change, "noise": noise, "asked": asked,
+                                                               "status": status}
 
     def _deciding_digits(self) -> int:
         """Extra decimals (0-6) at which the compared number and the goal no longer print alike (unless equal)."""
@@ -418,27 +490,52 @@ class GradeResult:
     checks: list = field(default_factory=list)
     strategy: Strategy | None = None
     noise: SeedNoise = field(default_factory=SeedNoise)
+    language: str | None = None  # the language it was graded in (None: the process's, when it was graded)
 
     def score_explanation(self) -> str:
-        """How the score is made, with this result's own numbers."""
-        return explain_score(self.checks, self.score)
+        """How the score is made, with this result's own numbers (in the language it was graded in)."""
+        with _speaking(self.language):
+            return explain_score(self.checks, self.score)
 
     def to_text(self) -> str:
-        verdict = "PASSED" if self.passed else "NOT YET"
-        lines = [f"{self.title} ({self.challenge_id}): {verdict}, score {self.score:.1f}", f"Goal: {self.goal}"]
-        if self.checks:
-            lines.append(self.score_explanation())
-        return "\n".join(lines + [f"- {sentence}" for sentence in self.feedback])
+        with _speaking(self.language):
+            verdict = _t("PASSED") if self.passed else _t("NOT YET")
+            lines = [_t("%(title)s (%(id)s): %(verdict)s, score %(score)s") % {
+                         "title": self.title, "id": self.challenge_id, "verdict": verdict,
+                         "score": _local(f"{self.score:.1f}")},
+                     _t("Goal: %(goal)s") % {"goal": self.goal}]
+            if self.checks:
+                lines.append(self.score_explanation())
+            return "\n".join(lines + [f"- {sentence}" for sentence in self.feedback])
 
     def _repr_html_(self) -> str:
-        colour, verdict = ("#1a7f37", "Passed") if self.passed else ("#b35900", "Not yet")
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.feedback)
-        explained = f"<p><small>{html.escape(self.score_explanation())}</small></p>" if self.checks else ""
-        return (f"<div><p><b>{html.escape(self.title)}</b>: <span style='color:{colour}'><b>{verdict}</b></span>, "
-                f"score {self.score:.1f}</p><p><i>Goal:</i> {html.escape(self.goal)}</p>{explained}<ul>{items}</ul></div>")
+        with _speaking(self.language):
+            colour, verdict = ("#1a7f37", _t("Passed")) if self.passed else ("#b35900", _t("Not yet"))
+            items = "".join(f"<li>{html.escape(s)}</li>" for s in self.feedback)
+            explained = f"<p><small>{html.escape(self.score_explanation())}</small></p>" if self.checks else ""
+            score_text = html.escape(_t("score %(score)s") % {"score": _local(f"{self.score:.1f}")})
+            goal_word = html.escape(_t("Goal:"))
+            return (f"<div><p><b>{html.escape(self.title)}</b>: <span style='color:{colour}'><b>{verdict}</b></span>, "
+                    f"{score_text}</p><p><i>{goal_word}</i> {html.escape(self.goal)}</p>{explained}"
+                    f"<ul>{items}</ul></div>")
 
 
-def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResult:
+class _speaking:
+    """Within the block, translate for `language` (None: leave the language as it is)."""
+
+    def __init__(self, language):
+        self.language, self.token = language, None
+
+    def __enter__(self):
+        if self.language is not None:
+            self.token = _LANGUAGE.set(self.language)
+
+    def __exit__(self, *exc):
+        if self.token is not None:
+            _LANGUAGE.reset(self.token)
+
+
+def grade(challenge_id, strategy, n_customers=None, progress=False, language=None) -> GradeResult:
     """Run `strategy` and the challenge's starting strategy on the same seeds and judge the goal.
 
     Args:
@@ -446,10 +543,24 @@ def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResu
         strategy: a Strategy, a preset name, a dict of levers, or a path to a YAML strategy file.
         n_customers: run with this many customers instead of the challenge's (quicker, noisier).
         progress: show a progress bar over the seeds.
+        language: the feedback's language (en, it, pl, zh_CN); by default simulations.i18n's language in use.
 
     Raises:
         LoyaltyLabError: a bad strategy or challenge, with a message naming the field, value and what is allowed.
     """
+    if language is not None:
+        from simulations.i18n import check_language
+
+        language = check_language(language)
+    else:
+        from simulations.i18n import get_language
+
+        language = get_language()  # fixed now: the result speaks the language it was graded in
+    with _speaking(language):
+        return _grade(challenge_id, strategy, n_customers, progress, language)
+
+
+def _grade(challenge_id, strategy, n_customers, progress, language) -> GradeResult:
     challenge = load_challenge(challenge_id)
     learner = coerce_strategy(strategy, challenge["starting_strategy"])
     check_locked_levers(challenge, learner)
@@ -463,9 +574,10 @@ def grade(challenge_id, strategy, n_customers=None, progress=False) -> GradeResu
     size = (n_customers or challenge["n_customers"]) / challenge["n_customers"]
     checks = [judge(scaled(c, size), outcome, baseline, noise) for c in challenge["goal"]["conditions"]]
     passed = all(c.met for c in checks)
-    return GradeResult(challenge["id"], challenge["title"], challenge["goal"]["description"], passed, score(checks),
+    return GradeResult(challenge["id"], challenge_text(challenge, "title", language),
+                       challenge_text(challenge, "goal", language), passed, score(checks),
                        baseline, outcome, feedback(checks, outcome, baseline, passed, challenge, noise), checks, learner,
-                       noise)
+                       noise, language)
 
 
 def check_locked_levers(challenge, strategy):
@@ -500,15 +612,17 @@ def score(checks) -> float:
 
 def explain_score(checks, value) -> str:
     """'Score 50.0 of 100: the mean of how much of each goal condition was reached (...)': how `score` made it."""
+    shown = _local(f"{value:.1f}")
     if not checks:
-        return f"Score {value:.1f} of 100."
-    parts = ", ".join(f"{METRIC_LABELS[c.metric]} {100 * c.attainment:.0f}%" for c in checks)
-    rule = ("100 when every condition is met; otherwise at most 99, and a condition counts by the share of the change it "
-            "asks for that your strategy made (0% when it moved the wrong way)")
+        return _t("Score %(score)s of 100.") % {"score": shown}
+    parts = ", ".join(f"{_label(c.metric)} {_local(f'{100 * c.attainment:.0f}')}%" for c in checks)
+    rule = _t("100 when every condition is met; otherwise at most 99, and a condition counts by the share of the "
+              "change it asks for that your strategy made (0%% when it moved the wrong way)") % {}
     if len(checks) == 1:
-        return f"Score {value:.1f} of 100: how much of the goal's condition was reached ({parts}); {rule}."
-    return (f"Score {value:.1f} of 100: the mean, over the goal's {len(checks)} conditions, of how much of each was "
-            f"reached ({parts}); {rule}.")
+        return _t("Score %(score)s of 100: how much of the goal's condition was reached (%(parts)s); %(rule)s.") % {
+            "score": shown, "parts": parts, "rule": rule}
+    return _t("Score %(score)s of 100: the mean, over the goal's %(count)s conditions, of how much of each was "
+              "reached (%(parts)s); %(rule)s.") % {"score": shown, "count": len(checks), "parts": parts, "rule": rule}
 
 
 # ------------------------------------------------------------------ feedback in the course's terms
@@ -523,27 +637,47 @@ def feedback(checks, outcome, baseline, passed, challenge, noise: SeedNoise = NO
         if sentence:
             sentences.append(sentence)
     if not passed:
-        sentences.append("Hint: " + challenge["hints"][0])
+        hint = gettext(challenge["hints"][0], "exercises", context=challenge["id"], language=_LANGUAGE.get())
+        sentences.append(_t("Hint: %(hint)s") % {"hint": hint})
     return sentences
 
 
 def _money_story(outcome, baseline, noise=NO_NOISE):
     revenue = _change(outcome["revenue"], baseline["revenue"], "revenue")
     cost = _change(outcome["cost"], baseline["cost"], "cost")
-    text = f"Revenue changed by {revenue} and costs by {cost} against the starting strategy: profit is the gap between them."
+    text = _t("Revenue changed by %(revenue)s and costs by %(cost)s against the starting strategy: profit is the gap "
+              "between them.") % {"revenue": revenue, "cost": cost}
     if noise.within_noise("profit"):
-        text += f" The difference in profit is {noise.describe('profit', lambda d: f'{d:+,.0f}')}."
+        text += " " + _t("The difference in profit is %(noise)s.") % {
+            "noise": noise.describe('profit', lambda d: _local(f'{d:+,.0f}'))}
     return text
 
 
 def _rival_story(outcome, baseline, noise=NO_NOISE):
     if "won_from_rivals" not in outcome:
         return ""
-    return (f"Against the rivals: market share {outcome['market_share']:.1%} at the end against "
-            f"{baseline['market_share']:.1%}; {outcome['won_from_rivals']:,.0f} customers won from rivals and "
-            f"{outcome['lost_to_rivals']:,.0f} lost to them, against {baseline['won_from_rivals']:,.0f} and "
-            f"{baseline['lost_to_rivals']:,.0f} (a customer switches when a rival's offer would satisfy them more "
-            "than yours does, and their ties to you do not hold them).")
+    return _t("Against the rivals: market share %(share)s at the end against %(base_share)s; %(won)s customers won "
+              "from rivals and %(lost)s lost to them, against %(base_won)s and %(base_lost)s (a customer switches "
+              "when a rival's offer would satisfy them more than yours does, and their ties to you do not hold "
+              "them).") % {"share": _local(f"{outcome['market_share']:.1%}"),
+                           "base_share": _local(f"{baseline['market_share']:.1%}"),
+                           "won": _local(f"{outcome['won_from_rivals']:,.0f}"),
+                           "lost": _local(f"{outcome['lost_to_rivals']:,.0f}"),
+                           "base_won": _local(f"{baseline['won_from_rivals']:,.0f}"),
+                           "base_lost": _local(f"{baseline['lost_to_rivals']:,.0f}")}
+
+
+# what a tier's customers earned against the start, by tier and direction (one sentence each: tier names decline)
+TIER_EARNED = {
+    ("platinum", True): N_("Platinum customers earned %(money)s more"),
+    ("platinum", False): N_("Platinum customers earned %(money)s less"),
+    ("gold", True): N_("Gold customers earned %(money)s more"),
+    ("gold", False): N_("Gold customers earned %(money)s less"),
+    ("iron", True): N_("Iron customers earned %(money)s more"),
+    ("iron", False): N_("Iron customers earned %(money)s less"),
+    ("lead", True): N_("Lead customers earned %(money)s more"),
+    ("lead", False): N_("Lead customers earned %(money)s less"),
+}
 
 
 def _tier_story(outcome, baseline, noise=NO_NOISE):
@@ -553,14 +687,16 @@ def _tier_story(outcome, baseline, noise=NO_NOISE):
     moved = sorted((t for t in rules.TIERS if abs(changes[t]) >= 0.02 * abs(baseline["profit"]) + 1
                     and not noise.within_noise(f"profit_{t}")), key=lambda t: -abs(changes[t]))
     if not moved:
-        return "Profit by tier barely moved (no tier's change stood out from seed-to-seed noise)."
-    parts = [f"{t.capitalize()} customers earned {_money(abs(changes[t]))} {'more' if changes[t] > 0 else 'less'}"
-             for t in moved[:2]]
+        return _t("Profit by tier barely moved (no tier's change stood out from seed-to-seed noise).")
+    parts = [_t(TIER_EARNED[t, changes[t] > 0]) % {"money": _money(abs(changes[t]))} for t in moved[:2]]
     before, after = baseline["profit_lead"], outcome["profit_lead"]
-    lead = (f"the Lead tier's loss went from {_money(-before)} to {_money(-after)}" if before < 0 and after < 0
-            else f"the Lead tier made {_money(before)} before and {_money(after)} now")
-    return (f"Profit by tier: {' and '.join(parts)} than under the starting strategy; {lead} over the run "
-            "(the customer pyramid: serve each tier at what it is worth).")
+    lead = (_t("the Lead tier's loss went from %(before)s to %(after)s") % {"before": _money(-before),
+                                                                          "after": _money(-after)}
+            if before < 0 and after < 0 else
+            _t("the Lead tier made %(before)s before and %(after)s now") % {"before": _money(before),
+                                                                           "after": _money(after)})
+    return _t("Profit by tier: %(parts)s than under the starting strategy; %(lead)s over the run (the customer "
+              "pyramid: serve each tier at what it is worth).") % {"parts": _both(*parts), "lead": lead}
 
 
 def _churn_story(outcome, baseline, noise=NO_NOISE):
@@ -570,67 +706,82 @@ def _churn_story(outcome, baseline, noise=NO_NOISE):
     def real(cause):
         return abs(changes[cause]) >= noticeable and not noise.within_noise(f"churned_{cause}")
 
+    def causes(chosen):
+        return _both(*(f"{_t(CAUSE_LABELS[c])} ({_local(f'{changes[c]:+.0f}')})" for c in chosen))
+
     shrank = [c for c in sorted(changes, key=changes.get) if changes[c] < 0 and real(c)][:2]
     grew = [c for c in sorted(changes, key=changes.get, reverse=True) if changes[c] > 0 and real(c)][:2]
     parts = []
     if shrank:
-        parts.append("fewer customers left through " + " and ".join(f"{CAUSE_LABELS[c]} ({changes[c]:+.0f})" for c in shrank))
+        parts.append(_t("fewer customers left through %(causes)s") % {"causes": causes(shrank)})
     if grew:
-        parts.append("more left through " + " and ".join(f"{CAUSE_LABELS[c]} ({changes[c]:+.0f})" for c in grew))
+        parts.append(_t("more left through %(causes)s") % {"causes": causes(grew)})
     largest = max(rules.CHURN_CAUSES, key=lambda c: outcome[f"churned_{c}"])
-    tail = f"the largest cause of loss is {CAUSE_LABELS[largest]} ({outcome[f'churned_{largest}']:.0f} customers over the run)"
+    tail = _t("the largest cause of loss is %(cause)s (%(count)s customers over the run)") % {
+        "cause": _t(CAUSE_LABELS[largest]), "count": _local(f"{outcome[f'churned_{largest}']:.0f}")}
     if not parts:
-        return f"Churn by cause barely moved: {tail}."
-    return f"Churn by cause: {'; '.join(parts)}; {tail}."
+        return _t("Churn by cause barely moved: %(tail)s.") % {"tail": tail}
+    return _t("Churn by cause: %(parts)s; %(tail)s.") % {"parts": "; ".join(parts), "tail": tail}
 
 
 def _bond_story(outcome, baseline, noise=NO_NOISE):
     before, after = baseline["mean_switching_cost"], outcome["mean_switching_cost"]
     if abs(after - before) < 0.01:
         return ""
+    shown = {"before": _local(f"{before:.2f}"), "after": _local(f"{after:.2f}")}
     if noise.within_noise("mean_switching_cost"):
-        return (f"Switching costs went from {before:.2f} to {after:.2f} on average, "
-                f"{noise.describe('mean_switching_cost', lambda d: f'{d:+.3f}')}: no sign that your bonds changed.")
-    direction = "rose" if after > before else "fell"
-    meaning = ("bonds (products held, points, social, customization and structural ties) make leaving costlier"
-               if after > before else "with weaker bonds, rivals find it easier to lure customers away")
-    return (f"Switching costs {direction} from {before:.2f} to {after:.2f} on average "
-            f"(products per customer {baseline['mean_products']:.2f} -> {outcome['mean_products']:.2f}): {meaning}.")
+        return _t("Switching costs went from %(before)s to %(after)s on average, %(noise)s: no sign that your bonds "
+                  "changed.") % {**shown, "noise": noise.describe('mean_switching_cost',
+                                                                  lambda d: _local(f'{d:+.3f}'))}
+    products = {"products_before": _local(f"{baseline['mean_products']:.2f}"),
+                "products_after": _local(f"{outcome['mean_products']:.2f}")}
+    if after > before:
+        return _t("Switching costs rose from %(before)s to %(after)s on average (products per customer "
+                  "%(products_before)s -> %(products_after)s): bonds (products held, points, social, customization "
+                  "and structural ties) make leaving costlier.") % {**shown, **products}
+    return _t("Switching costs fell from %(before)s to %(after)s on average (products per customer "
+              "%(products_before)s -> %(products_after)s): with weaker bonds, rivals find it easier to lure customers "
+              "away.") % {**shown, **products}
 
 
 def _quadrant_story(outcome, baseline, noise=NO_NOISE):
     apostles = (baseline["share_apostle"], outcome["share_apostle"])
     hostages = (baseline["share_hostage"], outcome["share_hostage"])
-    text = (f"Apostles (satisfied and staying) are {apostles[1]:.0%} of customers against {apostles[0]:.0%}; "
-            f"hostages (dissatisfied but stuck) {hostages[1]:.0%} against {hostages[0]:.0%}.")
+    text = _t("Apostles (satisfied and staying) are %(apostles)s of customers against %(apostles_before)s; hostages "
+              "(dissatisfied but stuck) %(hostages)s against %(hostages_before)s.") % {
+        "apostles": _local(f"{apostles[1]:.0%}"), "apostles_before": _local(f"{apostles[0]:.0%}"),
+        "hostages": _local(f"{hostages[1]:.0%}"), "hostages_before": _local(f"{hostages[0]:.0%}")}
     if apostles[1] > apostles[0] + 0.03 and not noise.within_noise("share_apostle"):
-        text += " More apostles means more customers in the zone of affection, who refer others and resist rivals."
+        text += " " + _t("More apostles means more customers in the zone of affection, who refer others and resist "
+                         "rivals.")
     if hostages[1] > hostages[0] + 0.03 and not noise.within_noise("share_hostage"):
-        text += (" More hostages means more spurious loyalty: switching costs hold customers who are not satisfied;"
-                 " they stay while they must, and warn their neighbours off.")
+        text += " " + _t("More hostages means more spurious loyalty: switching costs hold customers who are not "
+                         "satisfied; they stay while they must, and warn their neighbours off.")
     return text
 
 
 def _ladder_story(outcome, baseline, noise=NO_NOISE):
     if abs(outcome["upper_rungs"] - baseline["upper_rungs"]) < 1 and abs(outcome["advocates"] - baseline["advocates"]) < 1:
         return ""
-    return (f"On the loyalty ladder, {outcome['upper_rungs']:.0f} clients and advocates at the end against "
-            f"{baseline['upper_rungs']:.0f} ({outcome['advocates']:.0f} advocates against {baseline['advocates']:.0f}).")
+    return _t("On the loyalty ladder, %(upper)s clients and advocates at the end against %(upper_before)s "
+              "(%(advocates)s advocates against %(advocates_before)s).") % {
+        "upper": _local(f"{outcome['upper_rungs']:.0f}"), "upper_before": _local(f"{baseline['upper_rungs']:.0f}"),
+        "advocates": _local(f"{outcome['advocates']:.0f}"), "advocates_before": _local(f"{baseline['advocates']:.0f}")}
 
 
 # ------------------------------------------------------------------ number formats
 def _fmt(value, metric, extra=0) -> str:
     """A metric's value as the feedback prints it; `extra` decimals more when a verdict needs them."""
     if metric in SHARE_METRICS:
-        return f"{value:.{2 + extra}f}" if metric == "mean_switching_cost" else f"{value:.{1 + extra}%}"
+        return _local(f"{value:.{2 + extra}f}" if metric == "mean_switching_cost" else f"{value:.{1 + extra}%}")
     if metric == "nps":
-        return f"{value:+.{1 + extra}f}"
+        return _local(f"{value:+.{1 + extra}f}")
     return _money(value, extra) if metric in ("profit", "revenue", "cost") or metric.startswith("profit_") \
-        else f"{value:,.{extra}f}"
+        else _local(f"{value:,.{extra}f}")
 
 
 def _money(value, extra=0) -> str:
-    return f"{value:,.{extra}f}"
+    return _local(f"{value:,.{extra}f}")
 
 
 def _change(value, base, metric, extra=0, relative=True) -> str:
@@ -640,25 +791,26 @@ def _change(value, base, metric, extra=0, relative=True) -> str:
     """
     if metric in SHARE_METRICS or metric == "nps":
         percent = metric in ("retention_12m", "market_share") or metric.startswith("share_")
-        unit = " points" if percent or metric == "nps" else ""
         scale = 100 if percent else 1
-        return f"{scale * (value - base):+.{(1 if scale == 100 or metric == 'nps' else 2) + extra}f}{unit}"
+        number = _local(f"{scale * (value - base):+.{(1 if scale == 100 or metric == 'nps' else 2) + extra}f}")
+        return _t("%(number)s points") % {"number": number} if percent or metric == "nps" else number
     if not base or not relative:
-        return f"{value - base:+,.{extra}f}"
-    return f"{100 * (value - base) / abs(base):+.{1 + extra}f}%"
+        return _local(f"{value - base:+,.{extra}f}")
+    return _local(f"{100 * (value - base) / abs(base):+.{1 + extra}f}%")
 
 
 def _asked(kind, target, metric, extra=0) -> str:
     if kind == "at_least":
-        return f"at least {_fmt(target, metric, extra)}"
+        return _t("at least %(value)s") % {"value": _fmt(target, metric, extra)}
     if kind == "at_most":
-        return f"at most {_fmt(target, metric, extra)}"
+        return _t("at most %(value)s") % {"value": _fmt(target, metric, extra)}
     if kind == "gain_at_least":
-        return f"a rise of at least {_change(target, 0, metric, extra, relative=False).lstrip('+')}"
-    shown = f"{target:.0%}" if not extra else f"{target:.{1 + extra}%}"  # "15%", or as many digits as the verdict needs
+        return _t("a rise of at least %(value)s") % {
+            "value": _change(target, 0, metric, extra, relative=False).lstrip('+')}
+    shown = _local(f"{target:.0%}" if not extra else f"{target:.{1 + extra}%}")  # "15%", or the digits the verdict needs
     if kind == "relative_gain_at_least":
-        return f"a rise of at least {shown}"
-    return f"a cut of at least {shown}"
+        return _t("a rise of at least %(value)s") % {"value": shown}
+    return _t("a cut of at least %(value)s") % {"value": shown}
 
 
 # ------------------------------------------------------------------ the notebook form
@@ -719,11 +871,17 @@ class ChallengeForm(w.VBox):
 
 
 def _challenge_html(challenge) -> str:
-    hints = "".join(f"<li>{html.escape(h)}</li>" for h in challenge["hints"])
-    return (f"<h4>{html.escape(challenge['title'])}</h4><p><b>Goal:</b> {html.escape(challenge['goal']['description'])}</p>"
-            f"<p><b>What it teaches:</b> {html.escape(challenge['teaches'])}</p>"
-            f"<details><summary>Hints</summary><ul>{hints}</ul></details>")
+    def text(part):
+        return html.escape(challenge_text(challenge, part))
+
+    hints = "".join(f"<li>{html.escape(gettext(h, 'exercises', context=challenge['id']))}</li>"
+                    for h in challenge["hints"])
+    goal, teaches, hint_word = (html.escape(_t(word)) for word in (N_("Goal:"), N_("What it teaches:"), N_("Hints")))
+    return (f"<h4>{text('title')}</h4><p><b>{goal}</b> {text('goal')}</p>"
+            f"<p><b>{teaches}</b> {text('teaches')}</p>"
+            f"<details><summary>{hint_word}</summary><ul>{hints}</ul></details>")
 
 
 def _error_html(err) -> str:
-    return f"<span style='color:#b00'><b>Not graded:</b> {html.escape(str(err))}</span>"
+    not_graded = html.escape(_t("Not graded:"))
+    return f"<span style='color:#b00'><b>{not_graded}</b> {html.escape(str(err))}</span>"

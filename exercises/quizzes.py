@@ -84,8 +84,39 @@ def quiz_path(chapter) -> Path:
     return path
 
 
-def load_quiz(chapter) -> dict:
-    """Read and validate a chapter's bank; returns the bank as a dict (chapter, title, questions)."""
+def load_quiz(chapter, language: str | None = None) -> dict:
+    """Read and validate a chapter's bank; returns the bank as a dict (chapter, title, questions).
+
+    The texts (title, questions, answers, feedback) come in `language`, by default simulations.i18n's language in
+    use: each is looked up in the `quizzes` catalog in the context of its question's id (the chapter's id for the
+    title), English where it has no translation. Ids, types and which answers are right are never translated.
+    """
+    bank = _load_english(chapter)
+    return translate_quiz(bank, language)
+
+
+def translate_quiz(bank: dict, language: str | None = None) -> dict:
+    """A copy of a validated bank with its texts in `language` (catalog `quizzes`, by question id)."""
+    from simulations.i18n import check_language, gettext, get_language
+
+    chosen = check_language(language) if language else get_language()
+    if chosen == "en":
+        return bank
+
+    def text(value, context):
+        return gettext(str(value).strip(), "quizzes", context=context, language=chosen)
+
+    questions = []
+    for question in bank["questions"]:
+        qid = question["id"]
+        answers = [{**answer, "text": text(answer["text"], qid),
+                    **({"feedback": text(answer["feedback"], qid)} if answer.get("feedback") else {})}
+                   for answer in question["answers"]]
+        questions.append({**question, "question": text(question["question"], qid), "answers": answers})
+    return {**bank, "title": text(bank["title"], bank["chapter"]), "questions": questions}
+
+
+def _load_english(chapter) -> dict:
     path = quiz_path(chapter)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -225,13 +256,30 @@ def quiz_display_parts(chapter, shuffle_answers: bool = True) -> tuple[str, str]
     from jupyterquiz.dynamic.loader import load_questions_script
     from jupyterquiz.dynamic.renderer import build_script, build_styles, render_div
 
-    bank = load_quiz(chapter)
+    bank = load_quiz(chapter)  # in the language in use
     div_id = "LoyaltyLabQuiz" + bank["chapter"]  # stable, so a page's output does not change from build to build
     prefix, static, url = load_questions_script(to_jupyterquiz(bank), div_id)
     html_part = render_div(div_id, False, shuffle_answers, False, 1_000_000, 600, 10, "left") + "</div>"
     html_part += build_styles(div_id, QUIZ_COLOURS)
     script = _REMOTE_SCRIPT.sub("/* Loyalty Lab: no remote script */", build_script(prefix, static, url, div_id, True))
-    return html_part, script
+    return html_part, _widget_words(script)
+
+
+# jupyterquiz writes these words itself (its JavaScript has no option for them): where an answer has no feedback
+# of its own. They are replaced in the embedded script by their translation (catalog `exercises`).
+WIDGET_WORDS = ("Correct!", "Incorrect -- try again.", "Incorrect. Try again.", "Correct")
+
+
+def _widget_words(script: str) -> str:
+    import json
+
+    from simulations.i18n import gettext
+
+    for word in WIDGET_WORDS:
+        translated = gettext(word, "exercises")
+        if translated != word:
+            script = script.replace(json.dumps(word), json.dumps(translated))
+    return script
 
 
 _REMOTE_SCRIPT = re.compile(r"script\.src\s*=\s*'https?://[^']*';.*?document\.head\.appendChild\(script\);", re.S)

@@ -4,6 +4,17 @@
 
 (function () {
   const body = document.body;
+  // the page's words for what this script writes, in the page's language (data-words, set by the server)
+  const words = JSON.parse(body.dataset.words || "{}");
+  function say(key, fallback, values) {
+    let text = words[key] || fallback;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
+  const locale = words.locale || "en";
+  const decimals = function (value, digits) {
+    return Number(value).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  };
 
   // ---- sliders: show the value and the cost at this level (cost = unit cost x level squared, as rules.lever_cost)
   function showSlider(input) {
@@ -12,8 +23,8 @@
     const cost = document.getElementById("cost-" + input.name);
     if (cost && input.dataset.costUnit) {
       const unit = Number(input.dataset.costUnit), level = Number(input.value);
-      cost.textContent = "Cost: " + (unit * level * level).toFixed(2) + " " + input.dataset.costPer +
-        " at this level; " + unit.toFixed(2) + " at 1 (the cost grows with the square of the level)";
+      cost.textContent = say("cost", "Cost: {cost} {per} at this level; {unit} at 1 (the cost grows with the square of the level)",
+        { cost: decimals(unit * level * level, 2), per: input.dataset.costPer, unit: decimals(unit, 2) });
     }
   }
   document.querySelectorAll("input[type=range]").forEach(function (input) {
@@ -43,8 +54,9 @@
     const p = status.progress || {};
     const share = p.months ? (p.months_done || 0) / p.months : 0;
     document.getElementById("progress-bar").style.width = Math.round(share * 100) + "%";
-    document.getElementById("progress-text").textContent = "round " + status.round + ": " +
-      (p.phase || "starting") + (p.months ? " · month " + (p.months_done || 0) + " of " + p.months : "");
+    document.getElementById("progress-text").textContent =
+      say("progress", "round {round}: {phase}", { round: status.round, phase: (words.phases || {})[p.phase || "starting"] || p.phase || "starting" }) +
+      (p.months ? say("month", " · month {done} of {months}", { done: p.months_done || 0, months: p.months }) : "");
   }
 
   // ---- the deadline: seconds left come from the server (a count, so the clocks need not agree); at zero the
@@ -127,7 +139,7 @@
       document.getElementById("handed-count").textContent = data.teams.filter(function (t) { return t.handed_in; }).length;
       if (changed(data.rounds) && data.rounds.status !== "running") window.location.reload();
       else if (data.rounds.status === "running") {
-        document.getElementById("round-status").textContent = "Round " + data.rounds.round + " is being played.";
+        document.getElementById("round-status").textContent = say("running", "Round {round} is being played.", { round: data.rounds.round });
       }
     });
   }
@@ -214,7 +226,7 @@
     const width = Math.max(280, Math.floor(holder.clientWidth || 600));
     const height = Number(holder.dataset.panelHeight) || Math.round(Math.min(300, Math.max(190, width * 0.42)));
     const percent = function (v) { return v + "%"; };
-    const money = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+    const money = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
     const legend = document.createElement("ul");
     legend.className = "legend";
     data.teams.forEach(function (team) {
@@ -223,7 +235,7 @@
       const item = document.createElement("li"), mark = svg("svg", { width: 34, height: 12, "aria-hidden": "true" });
       mark.append(svg("line", { x1: 1, x2: 33, y1: 6, y2: 6, stroke: s.colour, "stroke-width": Math.min(s.width, 4), "stroke-dasharray": s.dash }));
       const name = document.createElement("span");
-      name.textContent = (team.rank ? team.rank + ". " : "") + team.name + (s.you ? " (you)" : "");
+      name.textContent = (team.rank ? team.rank + ". " : "") + (s.you ? say("you", "{name} (you)", { name: team.name }) : team.name);
       item.append(mark, name);
       legend.append(item);
     });
@@ -260,7 +272,7 @@
   }
 
   // ---- the projector: standings and the figure, redrawn in place
-  const money = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
+  const money = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
 
   function screenPage() {
@@ -295,9 +307,11 @@
         rows = data.standings.map(function (r) {
           const tr = document.createElement("tr"), name = cell(r.team);
           name.className = "name"; name.title = r.team;
-          tr.append(cell(r.rank), name, cell(r.score === undefined ? "–" : r.score.toFixed(1)),
-                    cell((r.market_share * 100).toFixed(1) + "%"), cell(money.format(r.profit)),
-                    cell(Math.round(r.retention_12m * 100) + "%"));
+          const share = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+          const whole = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+          tr.append(cell(r.rank), name, cell(r.score === undefined ? "–" : decimals(r.score, 1)),
+                    cell(share.format(r.market_share)), cell(money.format(r.profit)),
+                    cell(whole.format(r.retention_12m)));
           return tr;
         });
         showPage();
