@@ -58,7 +58,7 @@ def test_jupyterquiz_s_own_words_are_translated_in_its_script():
 
 
 #: The chapters whose quiz bank is translated into every language (the others still show English).
-TRANSLATED_CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06")
+TRANSLATED_CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 
 
 def test_the_translated_chapters_are_complete_in_every_language():
