@@ -155,28 +155,33 @@ def test_the_terms_appear_in_the_pages_that_use_them(language):
 
 # ------------------------------------------------------------------------------------------------ the built site
 class _Text(HTMLParser):
-    """The visible prose of a page's article: no code, no scripts, no styles, no maths."""
+    """The visible prose of a page's article: no code, no code cells' outputs (tables and figures the package draws,
+    checked by tests/test_i18n_figures.py), no scripts, no styles, no maths."""
 
     SKIPPED = {"script", "style", "pre", "code", "math", "svg"}
 
     def __init__(self):
         super().__init__()
-        self.depth, self.skip, self.inside, self.parts = 0, 0, 0, []
+        self.skip, self.inside, self.output_divs, self.parts = 0, 0, 0, []
 
     def handle_starttag(self, tag, attrs):
         if tag == "article":
             self.inside += 1
         if tag in self.SKIPPED:
             self.skip += 1
+        if tag == "div" and (self.output_divs or "cell_output" in (dict(attrs).get("class") or "")):
+            self.output_divs += 1
 
     def handle_endtag(self, tag):
         if tag == "article":
             self.inside -= 1
         if tag in self.SKIPPED and self.skip:
             self.skip -= 1
+        if tag == "div" and self.output_divs:
+            self.output_divs -= 1
 
     def handle_data(self, data):
-        if self.inside and not self.skip:
+        if self.inside and not self.skip and not self.output_divs:
             self.parts.append(data)
 
 
