@@ -15,6 +15,7 @@ from classroom import i18n
 from classroom.app import create_app
 from classroom.settings import Settings
 from simulations.i18n import TRANSLATIONS, catalog_path
+from tests.catalog_checks import assert_catalog_complete
 
 TOKEN = "i18n-test-instructor"
 # What each language's pages must say (from its catalog), and English that must be gone from them.
@@ -238,15 +239,7 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%|\{\w+\}|</?\w+[^>]*>")
 def test_the_catalog_is_complete_and_keeps_every_placeholder(language):
     from tools.classroom_catalog import extract
 
-    with catalog_path(language, "classroom").open("rb") as handle:
-        catalog = {(m.context, m.id): m for m in read_po(handle) if m.id}
-    for message in extract():
-        if not message.id:
-            continue
-        done = catalog.get((message.context, message.id))
-        assert done is not None and done.string and not done.fuzzy, f"{language}: untranslated {message.id!r}"
-        assert sorted(PLACEHOLDERS.findall(done.string)) == sorted(PLACEHOLDERS.findall(message.id)), \
-            f"{language}: placeholders differ in {message.id!r} -> {done.string!r}"
+    assert_catalog_complete(catalog_path(language, "classroom"), extract(), PLACEHOLDERS, language)
 
 
 def test_the_graded_practice_page_speaks_the_language(app):

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from exercises import grade
 from exercises.challenges import challenge_text, load_challenge
 from simulations.i18n import TRANSLATIONS, catalog_path, set_language
+from tests.catalog_checks import assert_catalog_complete
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/exercises_catalog.py
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%")
@@ -68,11 +69,4 @@ def test_every_challenge_text_is_translated(language):
 def test_the_exercises_catalog_is_complete_and_keeps_placeholders(language):
     from exercises_catalog import extract
 
-    with catalog_path(language, "exercises").open("rb") as handle:
-        done = {(m.context, m.id): m for m in read_po(handle) if m.id}
-    for message in extract():
-        if not message.id:
-            continue
-        found = done.get((message.context, message.id))
-        assert found is not None and found.string and not found.fuzzy, f"{language}: untranslated {message.id!r}"
-        assert sorted(PLACEHOLDERS.findall(found.string)) == sorted(PLACEHOLDERS.findall(message.id)), message.id
+    assert_catalog_complete(catalog_path(language, "exercises"), extract(), PLACEHOLDERS, language)
