@@ -8,7 +8,6 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 
 from classroom import i18n

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from exercises import grade
 from exercises.challenges import challenge_text, load_challenge
