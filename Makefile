@@ -61,7 +61,7 @@ postgresql:
 	  else echo "PostgreSQL is missing: install Debian's 'postgresql' package to run the PostgreSQL test"; fi; }
 
 test: $(STAMP) browser postgresql fonts
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
 
 clean:
 	rm -rf _build .jupyter_cache

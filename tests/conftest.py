@@ -145,8 +145,9 @@ def build_book_from_clean_state() -> BuiltBook:
 
     A clean cache means every page really executes: a cached success cannot hide a page that fails today.
     """
-    for stale in (HTML, BUILD / ".doctrees", BUILD / "jupyter_execute", ROOT / ".jupyter_cache"):
+    for stale in (BUILD / ".doctrees", BUILD / "jupyter_execute", ROOT / ".jupyter_cache"):
         shutil.rmtree(stale, ignore_errors=True)
+    remove_english_site()
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -159,6 +160,22 @@ def build_book_from_clean_state() -> BuiltBook:
     (BUILD / "build.rc").write_text(str(done.returncode), encoding="utf-8")
     (BUILD / "build.seconds").write_text(f"{seconds:.1f}", encoding="utf-8")
     return BuiltBook(HTML, done.returncode, log, seconds)
+
+
+def remove_english_site() -> None:
+    """Everything in _build/html but the translations' folders: those are built on other workers at the same time
+    (each in its own xdist group), and copied into the site by their own build."""
+    from simulations.i18n import TRANSLATIONS
+
+    if not HTML.exists():
+        return
+    for entry in HTML.iterdir():
+        if entry.name in TRANSLATIONS:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink()
 
 
 def reuse_last_build() -> BuiltBook | None:
@@ -202,17 +219,32 @@ def reuse_last_translation(language: str) -> BuiltBook | None:
     return BuiltBook(HTML / language, 0, log.read_text(encoding="utf-8") if log.exists() else "", 0.0)
 
 
-@pytest.fixture(scope="session")
-def built_site(built_book) -> dict[str, BuiltBook]:
-    """The whole site: the English book (built_book) with every translation in its folder, as `make book` builds it.
+def translation_group(language: str) -> str:
+    """The xdist group of one translation's build and of the tests that read it: each language builds on whichever
+    worker is free, beside the English book (group "book"), instead of after it on the same worker."""
+    return f"{BOOK_GROUP}_{language}"
 
-    In the book's xdist group, after the English build, so that the site is assembled on one worker."""
+
+def each_translation():
+    """`@pytest.mark.parametrize("language", each_translation())`: one test per translation, in its build's group."""
     from simulations.i18n import TRANSLATIONS
 
-    site = {"en": built_book}
-    for language in TRANSLATIONS:
-        site[language] = reuse_last_translation(language) or build_translation_from_clean_state(language)
-    return site
+    return [pytest.param(language, id=language, marks=pytest.mark.xdist_group(translation_group(language)))
+            for language in TRANSLATIONS]
+
+
+@pytest.fixture(scope="session")
+def translated_book():
+    """`translated_book("it")`: that language's book, built once per worker on first use and copied into the site
+    (_build/html/it/). Use it from tests parametrized with each_translation(), so a language builds on one worker."""
+    built: dict[str, BuiltBook] = {}
+
+    def build(language: str) -> BuiltBook:
+        if language not in built:
+            built[language] = reuse_last_translation(language) or build_translation_from_clean_state(language)
+        return built[language]
+
+    return build
 
 
 def toc_pages() -> list[str]:

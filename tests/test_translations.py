@@ -6,6 +6,7 @@ either, so a translation can never silently drift from the English.
 """
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections import Counter
@@ -19,7 +20,7 @@ import yaml
 from babel.messages.pofile import read_po
 
 from simulations.i18n import DOMAINS, LANGUAGES, TRANSLATIONS
-from tests.conftest import BOOK_GROUP, HTML, ROOT, toc_pages
+from tests.conftest import BOOK_GROUP, HTML, ROOT, each_translation, toc_pages
 
 sys.path.insert(0, str(ROOT / "tools"))
 import translate  # noqa: E402  (tools/translate.py: the markup rules a translation must keep)
@@ -206,22 +207,23 @@ def chinese_share(text: str) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
-def test_each_language_builds_without_a_single_warning(built_site, language, record_property):
-    built = built_site[language]
+@pytest.mark.parametrize("language", each_translation())
+def test_each_language_builds_every_page_without_a_single_warning(translated_book, language, record_property):
+    built = translated_book(language)
     record_property(f"book_build_seconds_{language}", round(built.seconds, 1))
     assert built.returncode == 0 and not built.warnings(), "\n".join(built.warnings()[:20]) or built.log[-3000:]
+    missing = [page for page in toc_pages() if not (HTML / language / f"{page}.html").exists()]
+    assert not missing  # the switcher's links into this language rely on every page being there
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
-def test_every_page_reads_in_its_language(built_site, language):
+@pytest.mark.parametrize("language", each_translation())
+def test_every_page_reads_in_its_language(translated_book, language):
     """Measured on the prose a reader sees: English function words are rare in Italian and Polish pages (an
     English page has about one word in five), and Chinese pages are mostly Chinese characters."""
-    english_page = article_text(HTML / "book" / "ch01_why_loyalty_pays.html")
-    assert english_share(english_page) > 0.15 and chinese_share(english_page) < 0.05  # the measure tells English
+    translated_book(language)
+    english_prose = " ".join(str(m.id) for m in messages(page_catalog(language, "book/ch01_why_loyalty_pays")))
+    assert english_share(english_prose) > 0.15 and chinese_share(english_prose) < 0.05  # the measure tells English
     wrong = {}
     for page in set(toc_pages()) - {"book/appendix/bibliography"}:  # a list of English titles, in every language
         text = article_text(HTML / language / f"{page}.html")
@@ -249,36 +251,62 @@ class _Links(HTMLParser):
             self.inside = False
 
 
-@pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-def test_the_language_switcher_opens_the_same_page_in_every_language(built_site):
-    for language in LANGUAGES:
-        folder = HTML if language == "en" else HTML / language
-        for page in toc_pages():
-            parser = _Links()
-            parser.feed((folder / f"{page}.html").read_text(encoding="utf-8"))
-            others = {code.replace("-", "_") for code in parser.links}
-            assert others == set(LANGUAGES) - {language}, page
-            for code, href in parser.links.items():
-                target = Path(urljoin((folder / f"{page}.html").as_uri(), href).removeprefix("file://"))
-                expected = (HTML if code == "en" else HTML / code.replace("-", "_")) / f"{page}.html"
-                assert target == expected and target.exists(), (language, page, href)
+def broken_switcher_links(language: str) -> list:
+    """Every page of one language's build: its switcher names every other language, and each link opens the same
+    page in that language's folder (whose build test checks that every page is there)."""
+    folder = HTML if language == "en" else HTML / language
+    broken = []
+    for page in toc_pages():
+        parser = _Links()
+        parser.feed((folder / f"{page}.html").read_text(encoding="utf-8"))
+        others = {code.replace("-", "_") for code in parser.links}
+        if others != set(LANGUAGES) - {language}:
+            broken.append((page, sorted(others)))
+        for code, href in parser.links.items():
+            target = Path(urljoin((folder / f"{page}.html").as_uri(), href).removeprefix("file://"))
+            expected = (HTML if code == "en" else HTML / code.replace("-", "_")) / f"{page}.html"
+            if target != expected:
+                broken.append((page, href))
+    return broken
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
-def test_glued_numbers_survive_translation_in_the_languages_notation(built_site, language):
-    """A translated paragraph keeps its computed numbers (myst-nb's glue), written as the language writes them."""
-    english = (HTML / "book" / "ch01_why_loyalty_pays.html").read_text(encoding="utf-8")
-    translated = (HTML / language / "book" / "ch01_why_loyalty_pays.html").read_text(encoding="utf-8")
-    pasted = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+def test_the_english_switcher_opens_the_same_page_in_every_language(built_book):
+    assert not broken_switcher_links("en")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", each_translation())
+def test_the_language_switcher_opens_the_same_page_in_every_language(translated_book, language):
+    translated_book(language)
+    assert not broken_switcher_links(language)
+
+
+GLUED_TEXT = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", each_translation())
+def test_glued_numbers_survive_translation_in_the_languages_notation(translated_book, language):
+    """A translated paragraph keeps its computed numbers (myst-nb's glue), written as the language writes them:
+    each glued value of the page's prose, formatted as myst-nb formats it for English, then in the language's
+    notation, is on the translated page as often as the English source glues it."""
+    from myst_nb.core.variables import format_plain_text
+
+    translated_book(language)
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     from loyalty_lab_i18n import localised_number
 
-    in_english = [localised_number(text, language) for text in pasted.findall(english)]
-    assert len(in_english) > 5
-    assert Counter(pasted.findall(translated)) == Counter(in_english)
+    page = "book/ch01_why_loyalty_pays"
+    glue = json.loads((ROOT / "_build" / "lang" / language / "jupyter_execute" / f"{page}.glue.json").read_text())
+    source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+    expected = [localised_number(format_plain_text(glue[key]["data"]["text/plain"], fmt or ""), language)
+                for key, fmt in GLUED_TEXT.findall(source)]
+    translated = (HTML / language / f"{page}.html").read_text(encoding="utf-8")
+    pasted = re.findall(r'<span class="pasted-text">([^<]*)</span>', translated)
+    assert len(expected) > 5
+    assert Counter(pasted) == Counter(expected)
 
 
 def test_the_switcher_link_is_relative_so_it_works_on_file_urls():

@@ -16,6 +16,7 @@ notebooks and glue data beside the build and jupyter-cache keys on the code alon
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
@@ -38,11 +39,15 @@ BIN = Path(sys.executable).parent
 def write_sphinx_conf() -> Path:
     """_build/conf/conf.py: jupyter-book's translation of _config.yml, plus what a translated build needs."""
     CONF.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(BIN / "jupyter-book"), "config", "sphinx", str(ROOT)], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
-    generated = ROOT / "conf.py"
-    text = generated.read_text(encoding="utf-8")
-    generated.unlink()
+    # jupyter-book writes conf.py into the book's root: one build at a time may do it (the tests build languages
+    # on several workers at once)
+    with (CONF / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([str(BIN / "jupyter-book"), "config", "sphinx", str(ROOT)], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        generated = ROOT / "conf.py"
+        text = generated.read_text(encoding="utf-8")
+        generated.unlink()
     text += (
         "\n# Added by tools/book_site.py for the translated builds\n"
         "import sys\n"
@@ -55,7 +60,9 @@ def write_sphinx_conf() -> Path:
         "gettext_location = False         # catalogs do not churn when a paragraph moves\n"
         "gettext_additional_targets = ['index']\n"
     )
-    (CONF / "conf.py").write_text(text, encoding="utf-8")
+    partial = CONF / f"conf.py.{os.getpid()}"
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, CONF / "conf.py")  # a build reading it meanwhile sees the old file or the new, never half
     return CONF
 
 
