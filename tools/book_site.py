@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulations.i18n import LANGUAGES, TRANSLATIONS, check_language  # noqa: E402
+import translate  # noqa: E402  (tools/translate.py, beside this file)
+from translate import drop_false_format_flags  # noqa: E402
 
 BUILD = ROOT / "_build"
 SITE = BUILD / "html"
@@ -84,7 +86,17 @@ def extract() -> None:
     for language in TRANSLATIONS:
         arguments += ["-l", language]
     subprocess.run(arguments, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    for language in TRANSLATIONS:
+        for path in (LOCALES / language / "LC_MESSAGES").rglob("*.po"):
+            rewrite_without_false_format_flags(path)
     extract_quizzes()
+
+
+def rewrite_without_false_format_flags(path: Path) -> None:
+    """sphinx-intl keeps Babel's python-format flags on paragraphs with "%" (see drop_false_format_flags)."""
+    if "-format" not in path.read_text(encoding="utf-8"):
+        return
+    translate.write(translate.read(path), path)
 
 
 QUIZZES = ROOT / "exercises" / "quizzes"
@@ -128,6 +140,7 @@ def extract_quizzes() -> None:
         else:
             catalog = Catalog(locale=language, project="Loyalty Lab quizzes")
         catalog.update(template, no_fuzzy_matching=False)
+        drop_false_format_flags(catalog)
         temporary = path.with_suffix(".po.tmp")
         with temporary.open("wb") as out:
             write_po(out, catalog, width=0, omit_header=False, ignore_obsolete=True)

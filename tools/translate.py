@@ -55,9 +55,24 @@ def read(path: Path):
         return read_po(handle, ignore_obsolete=False)
 
 
+PERCENT_PLACEHOLDER = re.compile(r"%(\(\w+\))?[sd]")
+
+
+def drop_false_format_flags(catalog) -> None:
+    """Babel flags a text with "%" as python-format ("2% of" reads as the directive "% o") and one with a MyST role
+    as python-brace-format, and `msgfmt -c` then refuses a right translation ("2% dei"). A real %s or %(name)s, or a
+    {}-placeholder without a role, keeps its flag."""
+    for message in catalog:
+        if not PERCENT_PLACEHOLDER.search(str(message.id)):
+            message.flags.discard("python-format")
+        if ROLE.search(str(message.id)):  # {glue:text}`key` is MyST, not a {}-placeholder
+            message.flags.discard("python-brace-format")
+
+
 def write(catalog, path: Path) -> None:
     from babel.messages.pofile import write_po
 
+    drop_false_format_flags(catalog)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".po")
     with os.fdopen(handle, "wb") as out:
         write_po(out, catalog, width=0, include_previous=True)
