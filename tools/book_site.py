@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,10 +143,17 @@ def extract_quizzes() -> None:
             catalog = Catalog(locale=language, project="Loyalty Lab quizzes")
         catalog.update(template, no_fuzzy_matching=False)
         drop_false_format_flags(catalog)
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, width=0, omit_header=False, ignore_obsolete=True)
+        if path.exists() and without_dates(path.read_bytes()) == without_dates(buffer.getvalue()):
+            continue  # nothing changed but the time of extraction: leave the file (and git) alone
         temporary = path.with_suffix(".po.tmp")
-        with temporary.open("wb") as out:
-            write_po(out, catalog, width=0, omit_header=False, ignore_obsolete=True)
+        temporary.write_bytes(buffer.getvalue())
         os.replace(temporary, path)
+
+
+def without_dates(po: bytes) -> bytes:
+    return re.sub(rb'"(POT-Creation-Date|PO-Revision-Date): [^"]*"', b"", po)
 
 
 def build_translation(language: str, strict: bool = True) -> int:
