@@ -43,6 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simulations.errors import LoyaltyLabError, UnknownField
+from simulations.game import DEFAULT_CUSTOMERS
 from simulations.parameters import LEVERS
 
 from . import i18n
@@ -195,7 +196,7 @@ async def create_game(request: Request):
     state = _state(request)
     require_instructor(request, state.settings)
     body = await json_object(request, GAME_FIELDS, empty_is_object=True)
-    defaults = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": 2000, "seed": 1}
+    defaults = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": DEFAULT_CUSTOMERS, "seed": 1}
     values = defaults | body
     game_id, code = await run_in_threadpool(state.store.create_game, *(values[f] for f in GAME_FIELDS))
     game = await run_in_threadpool(state.store.get_game, game_id)

@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from simulations.errors import LoyaltyLabError
+from simulations.game import DEFAULT_CUSTOMERS
 from simulations.parameters import LEVERS
 from simulations.scoring import SCORE_WEIGHTS
 from simulations.scenarios import list_scenarios, load_scenario
@@ -45,7 +46,7 @@ STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-GAME_DEFAULTS = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": 2000, "seed": 1}
+GAME_DEFAULTS = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": DEFAULT_CUSTOMERS, "seed": 1}
 GRADING = anyio.CapacityLimiter(1)  # practice runs are a few seconds of CPU each: one at a time per server
 
 templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,

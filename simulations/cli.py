@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import BadInput, InvalidParameter, LoyaltyLabError, did_you_mean, match_name
 from .files import atomic_folder, atomic_write_text
-from .game import LIMITS, Game, GameSettings, Rejected, load_game, save_game
+from .game import DEFAULT_CUSTOMERS, LIMITS, Game, GameSettings, Rejected, load_game, save_game
 from .markets import resolve_market
 from .parameters import LEVERS_BY_NAME, SETTINGS_BY_NAME
 from .scenarios import list_scenarios, load_scenario
@@ -543,8 +543,8 @@ def add_game(subparsers):
     new.add_argument("--rounds", type=_whole_number(*LIMITS["rounds"]), default=4, metavar="N", help="rounds (default: 4)")
     new.add_argument("--months-per-round", type=_whole_number(*LIMITS["months_per_round"]), default=6, metavar="M",
                      help="months each round runs (default: 6)")
-    new.add_argument("--customers", type=_whole_number(*LIMITS["n_customers"]), default=2000, metavar="N",
-                     help="customers at the start, shared equally among the teams (default: 2000)")
+    new.add_argument("--customers", type=_whole_number(*LIMITS["n_customers"]), default=DEFAULT_CUSTOMERS, metavar="N",
+                     help=f"customers at the start, shared equally among the teams (default: {DEFAULT_CUSTOMERS})")
     new.add_argument("--seed", type=_whole_number(*LIMITS["seed"]), default=1, metavar="S", help="the market's seed (default: 1)")
     new.add_argument("--force", action="store_true", help="replace an earlier game folder")
     new.set_defaults(handler=cmd_game_new)
