@@ -23,6 +23,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln
 
 from .errors import InvalidParameter
+from .i18n import _, format_number
 from .model import LoyaltyMarket
 
 
@@ -627,27 +628,28 @@ def plot_calibration(fit: RetentionFit, horizon: int, ax=None, held_out=()):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.2, 4.2))
+        figure, ax = plt.subplots(figsize=(7.2, 4.2))
     periods = len(fit.observed) - 1
     horizon = max(horizon, periods + len(held_out))
     predicted, (low, high), sbg = (100 * np.asarray(curve) for curve in
                                    (fit.predict(horizon), fit.band(horizon), fit.sbg_curve(horizon)))
-    unit = "year" if fit.period_months == 12 else f"period of {fit.period_months} months"
     fitted, ahead = np.arange(periods + 1), np.arange(periods, horizon + 1)
     ax.fill_between(np.arange(horizon + 1), low, high, color="tab:blue", alpha=0.18, linewidth=0,
-                    label="model band (seeds and fit)")
-    ax.plot(fitted, 100 * np.asarray(fit.observed), "o", color="black", label="observed, fitted")
+                    label=_("model band (seeds and fit)"))
+    ax.plot(fitted, 100 * np.asarray(fit.observed), "o", color="black", label=_("observed, fitted"))
     if len(held_out):
         ax.plot(np.arange(periods + 1, periods + 1 + len(held_out)), 100 * np.asarray(held_out), "o", color="black",
-                markerfacecolor="white", label="observed, held out")
-    ax.plot(fitted, predicted[:periods + 1], "-", color="tab:blue", label=f"model fitted (RMSE {fit.rmse:.1f} points)")
-    ax.plot(fitted, sbg[:periods + 1], "-", color="tab:orange", linewidth=1.2, label="sBG fitted")
+                markerfacecolor="white", label=_("observed, held out"))
+    ax.plot(fitted, predicted[:periods + 1], "-", color="tab:blue",
+            label=_("model fitted (RMSE {rmse} points)").format(rmse=format_number(fit.rmse, 1)))
+    ax.plot(fitted, sbg[:periods + 1], "-", color="tab:orange", linewidth=1.2, label=_("sBG fitted"))
     if horizon > periods:
-        ax.plot(ahead, predicted[periods:], "--", color="tab:blue", label="model forecast")
-        ax.plot(ahead, sbg[periods:], "--", color="tab:orange", linewidth=1.2, label="sBG forecast")
+        ax.plot(ahead, predicted[periods:], "--", color="tab:blue", label=_("model forecast"))
+        ax.plot(ahead, sbg[periods:], "--", color="tab:orange", linewidth=1.2, label=_("sBG forecast"))
         ax.axvline(periods + 0.5, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel(f"{unit}s since acquisition" if fit.period_months == 12 else unit)
-    ax.set_ylabel("customers still with the firm (%)")
+    ax.set_xlabel(_("years since acquisition") if fit.period_months == 12
+                  else _("periods of {months} months since acquisition").format(months=fit.period_months))
+    ax.set_ylabel(_("customers still with the firm (%)"))
     ax.set_ylim(0, 102)
     ax.legend(frameon=False, fontsize="small")
     return ax
