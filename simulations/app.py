@@ -6,7 +6,8 @@ Start it from the project folder with
 
 and open the address it prints (http://localhost:8765 by default). Set the levers in the sidebar, press
 Reset to build a new market with them, then Step or play to watch the months go by. The sliders are made
-from the same parameter specification (`simulations.parameters`) as the notebook dashboard.
+from the same parameter specification (`simulations.parameters`) as the notebook dashboard. The sidebar speaks the
+language of LOYALTY_LAB_LANGUAGE (simulations.i18n); the charts' legends name the model's measures, as in its data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mesa.visualization import SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
 from simulations import plots, rules
+from simulations.i18n import _
 from simulations.model import LoyaltyMarket
 from simulations.parameters import LEVERS, LEVERS_BY_NAME
 from simulations.scenarios import list_scenarios
@@ -45,18 +47,18 @@ class LoyaltyMarketPage(LoyaltyMarket):
 def lever_param(lever) -> dict:
     """The SolaraViz `model_params` entry of a lever: a float slider, or a select for a choice."""
     if lever.choices:
-        return {"type": "Select", "value": lever.default, "values": list(lever.choices), "label": lever.label}
+        return {"type": "Select", "value": lever.default, "values": list(lever.choices), "label": _(lever.label)}
     kind = "SliderInt" if lever.integer else "SliderFloat"
     return {"type": kind, "value": lever.default, "min": lever.min, "max": lever.max, "step": lever.step,
-            "label": lever.label}
+            "label": _(lever.label)}
 
 
 def model_params() -> dict:
     """Every sidebar control of the page: the scenario, the run size and every lever of the specification."""
     return {
-        "scenario": {"type": "Select", "value": "telecom", "values": list_scenarios(), "label": "scenario"},
-        "n_customers": {"type": "SliderInt", "label": "customers at the start", **PAGE_CUSTOMERS},
-        "seed": {"type": "SliderInt", "label": "seed", **PAGE_SEED},
+        "scenario": {"type": "Select", "value": "telecom", "values": list_scenarios(), "label": _("scenario")},
+        "n_customers": {"type": "SliderInt", "label": _("customers at the start"), **PAGE_CUSTOMERS},
+        "seed": {"type": "SliderInt", "label": _("seed"), **PAGE_SEED},
         **{lever.name: lever_param(lever) for lever in LEVERS},
     }
 
@@ -99,9 +101,9 @@ def Page():
     Mesa 3.3.1 lays charts out in Vuetify 2 tabs (`TabsItems`), which the installed ipyvuetify 3 no longer
     has; so SolaraViz gets no components and the charts are drawn here, from the same reactive model.
     """
-    SolaraViz(market, components=[], model_params=model_params(), name="Loyalty Lab: the simulated market")
+    SolaraViz(market, components=[], model_params=model_params(), name=_("Loyalty Lab: the simulated market"))
     with solara.ColumnsResponsive(6, large=4):
-        for make_chart, _ in CHARTS:
+        for make_chart, _position in CHARTS:
             with solara.Card():
                 make_chart(market.value)
 
