@@ -3,6 +3,8 @@
     python tools/translate.py todo LANGUAGE PAGE [--all]    the page's untranslated (or fuzzy) messages, numbered
     python tools/translate.py fill LANGUAGE PAGE FILE       write the translations in FILE into the page's catalog
     python tools/translate.py check LANGUAGE [PAGE ...]     check every translated message's MyST markup
+    python tools/translate.py fix-bold LANGUAGE [PAGE ...]  repair ** that would show on the page (。** before a
+                                                            Chinese character does not close bold in CommonMark)
 
 PAGE is a page's path without suffix, as in _toc.yml (book/ch01_why_loyalty_pays). `todo` prints blocks
 
@@ -122,7 +124,54 @@ def problems(english: str, translated: str, language: str, known_terms: set[str]
         found.append("link targets differ")
     if english.count("**") != translated.count("**"):
         found.append("bold markers (**) differ in number")
+    elif unclosed_bold(translated) and not unclosed_bold(english):
+        found.append("a ** does not open or close bold here (CommonMark: put punctuation such as 。 or “ outside "
+                     "the markers, or a space beside them): the page would show the asterisks")
     return found
+
+
+_MYST = {}
+
+
+def rendered(text: str) -> str:
+    """A message as MyST renders it (HTML, inline), with code spans removed."""
+    if not _MYST:
+        from markdown_it.renderer import RendererHTML
+        from myst_parser.config.main import MdParserConfig
+        from myst_parser.parsers.mdit import create_md_parser
+
+        _MYST["parser"] = create_md_parser(MdParserConfig(), RendererHTML)
+    return re.sub(r"<code>.*?</code>", "", _MYST["parser"].renderInline(text), flags=re.S)
+
+
+def unclosed_bold(text: str) -> bool:
+    """True when MyST would show a literal ** (a delimiter that CommonMark's flanking rules leave unmatched, as a
+    closing ** between 。 and a Chinese character is)."""
+    return "**" in text and "**" in rendered(text)
+
+
+PUNCTUATION_OUTSIDE = "。，、；：！？“”‘’（）《》「」.,;:!?\"'()"
+
+
+def with_bold_that_closes(text: str) -> str:
+    """Each **...** whose markers CommonMark cannot match, repaired: punctuation at the inside edges moved outside
+    the markers; then, where that is not enough (a role or code right inside), a space beside the marker."""
+    def repair(match):
+        before, inner, after = "", match.group(1), ""
+        while inner and inner[0] in PUNCTUATION_OUTSIDE:
+            before, inner = before + inner[0], inner[1:]
+        while inner and inner[-1] in PUNCTUATION_OUTSIDE:
+            inner, after = inner[:-1], inner[-1] + after
+        return f"{before}**{inner}**{after}"
+
+    if not unclosed_bold(text):
+        return text
+    fixed = re.sub(r"\*\*(.+?)\*\*", repair, text)
+    if unclosed_bold(fixed):
+        spaced = re.sub(r"(?<=\S)\*\*(?=\S)(.+?)(?<=\S)\*\*(?=[^\s])",
+                        lambda m: f" **{m.group(1)}** ", fixed)
+        fixed = spaced if not unclosed_bold(spaced) else fixed
+    return fixed
 
 
 def todo(language: str, page: str, everything: bool) -> None:
@@ -179,6 +228,28 @@ def check(language: str, pages: list[str]) -> int:
     return 1 if bad else 0
 
 
+def fix_bold(language: str, pages: list[str]) -> int:
+    """Repair every translated message of a language whose ** would show on the page (see with_bold_that_closes)."""
+    folder = LOCALES / language / "LC_MESSAGES"
+    paths = [catalog_path(language, page) for page in pages] or sorted(folder.rglob("*.po"))
+    repaired = left = 0
+    for path in paths:
+        catalog, changed = read(path), False
+        for message in catalog:
+            if message.id and message.string and unclosed_bold(message.string) and not unclosed_bold(message.id):
+                fixed = with_bold_that_closes(message.string)
+                if fixed != message.string and not unclosed_bold(fixed):
+                    message.string, changed = fixed, True
+                    repaired += 1
+                else:
+                    left += 1
+                    print(f"{path}: not repaired: {message.string[:80]!r}")
+        if changed:
+            write(catalog, path)
+    print(f"{language}: {repaired} messages repaired, {left} left")
+    return 1 if left else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -193,7 +264,12 @@ def main(argv=None) -> int:
     check_parser = commands.add_parser("check")
     check_parser.add_argument("language")
     check_parser.add_argument("pages", nargs="*")
+    bold_parser = commands.add_parser("fix-bold", help="repair ** that the page would show (CJK punctuation)")
+    bold_parser.add_argument("language")
+    bold_parser.add_argument("pages", nargs="*")
     arguments = parser.parse_args(argv)
+    if arguments.command == "fix-bold":
+        return fix_bold(arguments.language, arguments.pages)
     if arguments.command != "check" and not catalog_path(arguments.language, arguments.page).exists():
         parser.exit(2, f"translate.py: page: no catalog {catalog_path(arguments.language, arguments.page)}\n")
     if arguments.command == "todo":
