@@ -304,9 +304,16 @@
       if (now !== signature) {  // new standings: rebuild the rows, back to the first page
         signature = now;
         page = 0;
+        const most = Math.max.apply(null, data.standings.map(function (r) { return r.rounds_played || 0; }).concat([0]));
         rows = data.standings.map(function (r) {
           const tr = document.createElement("tr"), name = cell(r.team);
           name.className = "name"; name.title = r.team;
+          if (r.rounds_played !== undefined && r.rounds_played < most) {  // joined late: from which round it plays
+            const tag = document.createElement("span");
+            tag.className = "joined";
+            tag.textContent = table.dataset.joinedText.replace("{round}", data.revealed - r.rounds_played + 1);
+            name.append(tag);
+          }
           const share = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
           const whole = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
           tr.append(cell(r.rank), name, cell(r.score === undefined ? "–" : decimals(r.score, 1)),
@@ -316,6 +323,8 @@
         });
         showPage();
       }
+      // the rule for late teams, shown only when teams played different numbers of rounds
+      document.getElementById("late-rule").hidden = new Set(data.standings.map(function (r) { return r.rounds_played; })).size < 2;
       document.getElementById("standings-round").textContent = data.standings.length ? data.revealed : "–";
       document.getElementById("standings-empty").hidden = data.standings.length > 0;
       if (data.chart && data.chart !== figure) {
