@@ -137,3 +137,27 @@ def test_customer_flows_add_up_to_each_rounds_won_and_lost():
     text = game.debrief("red")
     assert "Customers won this round:" in text and " from green" in text
     assert "Customers won" not in game.debrief("red", flows=False)
+
+
+def test_the_command_line_lets_a_team_join_late_only_when_asked(tmp_path, monkeypatch, capsys):
+    from simulations import Strategy
+    from simulations.cli import main
+    from simulations.game import load_game
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["game", "new", "telecom", "--out", "g", "--rounds", "3", "--months-per-round", "2",
+                 "--customers", "300"]) == 0
+    for team in ("red", "blue", "green"):
+        Strategy().to_file(tmp_path / f"{team}.yaml")
+    assert main(["game", "play", "g", "red.yaml", "blue.yaml"]) == 0
+    capsys.readouterr()
+    assert main(["game", "play", "g", "green.yaml"]) == 2
+    assert "--late-joins" in capsys.readouterr().err
+    assert main(["game", "play", "g", "green.yaml", "--late-joins"]) == 0
+    out = capsys.readouterr().out
+    assert "rounds_played" in out
+    game = load_game(tmp_path / "g")
+    assert game.joined == {"green": 2} and game.teams == ("blue", "red", "green")
+    debrief = (tmp_path / "g" / "round-1" / "debrief_green.md").read_text(encoding="utf-8")
+    assert "did not play round 1" in debrief
+    assert "Customers won this round:" in (tmp_path / "g" / "round-2" / "debrief_red.md").read_text(encoding="utf-8")
