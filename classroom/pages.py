@@ -671,7 +671,7 @@ async def screen_data(request: Request):
     answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["rounds_played"],
               "revealed": shown, "status": await call(store.round_status, game_id),
               "teams": len(teams), "handed_in": sum(team["handed_in"] for team in teams),
-              "standings": board["standings"],
+              "standings": board["standings"], "switches": await call(store.biggest_switches, game_id, shown),
               "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None,
               "chart": f"/screen/{quote(game_id)}/market.json?round={shown}" if shown else None}
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})

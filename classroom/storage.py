@@ -740,6 +740,19 @@ class Store:
         return {"game": game_id, "round": shown, "rounds_played": game["rounds_played"],
                 "rounds": game["settings"]["rounds"], "market": game["settings"]["market"], "standings": standings}
 
+    def biggest_switches(self, game_id: str, number: int, count: int = 3) -> list[dict]:
+        """The `count` largest flows of customers from one team to a rival in round `number` ({from, to, customers},
+        largest first): what the projector says about who took whose customers. Empty before the round or for a
+        round saved before flows were recorded."""
+        if not number:
+            return []
+        with self.engine.connect() as db:
+            results = self._results(db, game_id, number)
+        flows = results[-1].get("flows") if results and results[-1]["round"] == number else None
+        moves = [{"from": rival, "to": team, "customers": n} for team, flow in (flows or {}).items()
+                 for rival, n in flow["won_from"].items() if rival != POOL and n > 0]
+        return sorted(moves, key=lambda m: (-m["customers"], m["from"], m["to"]))[:count]
+
     def history(self, game_id: str, upto: int | None = None) -> list[dict]:
         """One row per team and month (month 0 included) up to round `upto` (all played when None): round, active,
         market share, profit, cumulative profit."""

@@ -60,6 +60,8 @@ def test_a_third_team_joins_late_as_a_newcomer_and_debriefs_name_the_rivals(peop
     wait_until(screen.page, "document.getElementById('market-chart').dataset.drawnRound === '2'")
     assert screen.page.inner_text("#standings .joined") == "from round 2"
     assert screen.page.is_visible("#late-rule") and "per round played" in screen.page.inner_text("#late-rule")
+    assert screen.page.inner_text("#switches").startswith("Most customers switched in round 2:")
+    assert "→" in screen.page.inner_text("#switches")
     shoot(screen.page, "late_screen.png", full_page=False)
 
     for team, rivals in ((alpha, {"Beta", "Gamma"}), (gamma, {"Alpha", "Beta"})):

@@ -98,6 +98,17 @@ def test_the_export_shows_rounds_not_played_and_customers_won_and_lost_by_rival(
     assert int(by_team["green"]["won_from_pool"]) > 0
 
 
+def test_the_projector_names_the_round_s_largest_switches_once_revealed(client):
+    game, *_ = late_game(client)
+    shown = client.get(f"/screen/{game}/data.json").json()
+    moves = shown["switches"]
+    assert 1 <= len(moves) <= 3 and moves == sorted(moves, key=lambda m: -m["customers"])
+    board = {r["team"]: r for r in shown["standings"]}
+    assert all(m["from"] in board and m["to"] in board and m["from"] != m["to"] for m in moves)
+    play(client, game, reveal=False)  # round 3 played, not revealed: the projector still names round 2's
+    assert client.get(f"/screen/{game}/data.json").json()["switches"] == moves
+
+
 def test_undoing_the_round_a_team_joined_at_replays_it_the_same(client):
     game, *_ = late_game(client)
     before = client.get(f"/api/games/{game}/leaderboard").json()["standings"]

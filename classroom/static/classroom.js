@@ -275,6 +275,14 @@
   const money = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
 
+  function showSwitches(data) {  // who took whose customers: the round's largest moves from one team to another
+    const box = document.getElementById("switches"), words = box.dataset, moves = data.switches || [];
+    box.hidden = moves.length === 0;
+    box.textContent = words.title.replace("{round}", data.revealed) + " " + moves.map(function (m) {
+      return words.move.replace("{from}", m.from).replace("{to}", m.to).replace("{count}", money.format(m.customers));
+    }).join(" · ");
+  }
+
   function screenPage() {
     let figure = null, rows = [], page = 0, signature = "";
     const table = document.getElementById("leaderboard");
@@ -323,6 +331,7 @@
         });
         showPage();
       }
+      showSwitches(data);
       // the rule for late teams, shown only when teams played different numbers of rounds
       document.getElementById("late-rule").hidden = new Set(data.standings.map(function (r) { return r.rounds_played; })).size < 2;
       document.getElementById("standings-round").textContent = data.standings.length ? data.revealed : "–";
