@@ -196,6 +196,7 @@ class Game:
         table = self.market.firm_table().rename(columns={"firm": "team"})
         if self.joined:  # scored per round played (scoring.LATE_JOIN_RULE); a game without late teams is untouched
             table["rounds_played"] = [self.rounds_played + 1 - self.first_round(team) for team in table["team"]]
+            table = table[table["rounds_played"] > 0]  # a team waiting for its first round is not ranked yet
         score = pd.Series(0.0, index=table.index)
         for part in score_parts(table, self.settings.score).values():  # added in SCORE_WEIGHTS' order, as always
             score += part

@@ -99,6 +99,7 @@ def test_a_late_game_replays_from_its_record_and_a_pending_joiner_is_kept():
     assert silent.results[1].notes["green"] == "handed in nothing, so played balanced (the default)"
     pending = Game.from_record(json.loads(json.dumps(waiting.to_record())))
     assert pending.teams == ("blue", "red", "green") and pending.joined == {"green": 2}
+    assert "green" not in set(pending.standings()["team"]), "not ranked before it plays"
     with pytest.raises(InvalidParameter, match="joined"):
         Game.from_record(record | {"joined": {"green": 1}})
 
