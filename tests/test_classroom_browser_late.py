@@ -78,5 +78,12 @@ def test_a_third_team_joins_late_as_a_newcomer_and_debriefs_name_the_rivals(peop
     shoot(gamma.page, "late_by_round_phone.png", full_page=False)
     assert alpha.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
 
+    # the same table in the newcomer's language of choice (Polish here), numbers and words translated
+    gamma.goto(f"/language?lang=pl&next=/play/{game}")
+    gamma.page.locator("#by-rival").scroll_into_view_if_needed()
+    assert "Kto przejął waszych klientów" in gamma.page.inner_text("#results")
+    assert "nierozegrana" in gamma.page.inner_text("#by-round")
+    shoot(gamma.page, "late_rivals_phone_pl.png", full_page=False)
+
     for person in (host, screen, alpha, beta, gamma):
         person.check_clean()
