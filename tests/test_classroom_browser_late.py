@@ -48,6 +48,9 @@ def test_a_third_team_joins_late_as_a_newcomer_and_debriefs_name_the_rivals(peop
     host.page.click("#late-joins")
     host.page.wait_for_selector("text=Late joins are allowed")
     join(gamma, code, "Gamma")
+    wait_until(host.page, "document.getElementById('team-count').textContent === '3'")
+    host.page.locator("#control").scroll_into_view_if_needed()
+    shoot(host.page, "late_host_console.png", full_page=False)
     assert "enters the market in round 2 as a newcomer firm" in gamma.page.inner_text("#newcomer")
     shoot(gamma.page, "late_newcomer_phone.png", full_page=False)
 
