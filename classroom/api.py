@@ -1,8 +1,10 @@
 """The JSON API (issue 11's paths; other tools rely on them exactly).
 
     POST /api/games                                 instructor   create a game            201 {game, join_code}
+                                                                 (late_joins: true lets teams join after round 1)
     GET  /api/games/{game}                          public       settings, state, teams (join code: instructor only)
-    POST /api/games/{game}/teams                    anyone       join with the code       201 {team, token, pin}
+    POST /api/games/{game}/teams                    anyone       join with the code       201 {team, token, pin,
+                                                                 first_round} (after round 1: if late joins allowed)
                                                                  ... and a team's PIN     200 {team, token}
     PUT  /api/games/{game}/teams/{team}/strategy    that team    hand in levers           200 (If-Match: 409 if stale)
     GET  /api/games/{game}/teams/{team}             team, instr. strategy, results, debrief (ETag: its version)
@@ -15,6 +17,7 @@
     GET  /api/games/{game}/history                  public       share and profit by team and month, up to the same
     POST /api/games/{game}/deadline                 instructor   {seconds} (null: none)   hand-ins close then
     POST /api/games/{game}/announcement             instructor   {text} ('' takes it down) on team pages, projector
+    POST /api/games/{game}/late-joins               instructor   {allow: true|false}      200 {late_joins}
     POST /api/games/{game}/end                      instructor   end after the rounds played so far
     POST /api/games/{game}/undo                     instructor   take back the last round {undone}
     POST /api/games/{game}/rematch                  instructor   same settings, next seed, same teams 201
@@ -50,7 +53,7 @@ from . import i18n
 from .auth import AuthError, is_instructor, require_instructor, require_team
 from .storage import StoreError, WrongCode
 
-GAME_FIELDS = ("scenario", "rounds", "months_per_round", "n_customers", "seed")
+GAME_FIELDS = ("scenario", "rounds", "months_per_round", "n_customers", "seed", "late_joins")
 JOIN_FIELDS = ("join_code", "name", "pin")
 
 
@@ -196,7 +199,8 @@ async def create_game(request: Request):
     state = _state(request)
     require_instructor(request, state.settings)
     body = await json_object(request, GAME_FIELDS, empty_is_object=True)
-    defaults = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": DEFAULT_CUSTOMERS, "seed": 1}
+    defaults = {"scenario": "telecom", "rounds": 4, "months_per_round": 6, "n_customers": DEFAULT_CUSTOMERS, "seed": 1,
+                "late_joins": False}
     values = defaults | body
     game_id, code = await run_in_threadpool(state.store.create_game, *(values[f] for f in GAME_FIELDS))
     game = await run_in_threadpool(state.store.get_game, game_id)
@@ -370,6 +374,9 @@ set_deadline = _instructor_action("set_deadline", ("seconds",), lambda store, ga
     "deadline_in": store.set_deadline(game, _required(body, "seconds", "seconds until hand-ins close, or null"))})
 announce = _instructor_action("announce", ("text",), lambda store, game, body: {
     "announcement": store.announce(game, _required(body, "text", "one line for the room, or '' for none"))})
+late_joins = _instructor_action("late_joins", ("allow",), lambda store, game, body: {
+    "late_joins": store.allow_late_joins(game, _required(body, "allow", "true (a team may join after round 1, as a "
+                                                                        "newcomer firm) or false"))})
 end_game = _instructor_action("end_game", (), lambda store, game, body: store.end_early(game) or {"ended_early": True})
 undo_round = _instructor_action("undo_round", (), lambda store, game, body: {"undone": store.undo_round(game)})
 rematch = _instructor_action("rematch", (), lambda store, game, body: dict(
@@ -416,6 +423,7 @@ routes = [
     Route("/api/games/{game}/reveal", reveal_round, methods=["POST"]),
     Route("/api/games/{game}/deadline", set_deadline, methods=["POST"]),
     Route("/api/games/{game}/announcement", announce, methods=["POST"]),
+    Route("/api/games/{game}/late-joins", late_joins, methods=["POST"]),
     Route("/api/games/{game}/end", end_game, methods=["POST"]),
     Route("/api/games/{game}/undo", undo_round, methods=["POST"]),
     Route("/api/games/{game}/rematch", rematch, methods=["POST"]),

@@ -206,6 +206,10 @@ _DEBRIEF = [
     (re.compile(r"Satisfaction is (?P<satisfaction>-?[\d.]+) and 12-month retention (?P<retention>-?[\d.]+)%; "
                 r"NPS (?P<nps>[-+]?[\d.]+)\.$"),
      N_("Satisfaction is %(satisfaction)s and 12-month retention %(retention)s; NPS %(nps)s.")),
+    (re.compile(r"(?P<team>.+) joined in round (?P<round>\d+) as a newcomer firm with no customers; a team that "
+                r"joined late is scored .+\.$"),
+     N_("%(team)s joined in round %(round)s as a newcomer firm with no customers; its score takes every team's profit "
+        "per round played, so the rounds it missed count neither as losses nor as zero profit.")),
     (re.compile(r"Note: (?P<note>.+)\.$"), N_("Note: %(note)s.")),
 ]
 _PERCENTS = {"before", "after", "retention"}

@@ -39,7 +39,7 @@ from . import i18n, lever_form
 from .auth import (CSRF_COOKIE, INSTRUCTOR_COOKIE, SAFE_METHODS, AuthError, bearer, check_csrf, is_instructor,
                    team_cookie)
 from .figures import chart_data, checks_svg, market_png
-from .storage import StaleHandIn, StoreError
+from .storage import POOL, StaleHandIn, StoreError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -275,9 +275,10 @@ async def play(request: Request):
     return await play_page(request, game_id, None, notice=i18n._("Handed in.") if saved else "", pin=pin, shown=shown)
 
 
-def explain(results: list[dict], scenario: dict) -> dict:
-    """The debrief's 'why' for the last result: the score's parts, customers lost this round by cause, and the
-    team's decisions round by round with what each lever costs at its level (read by play.html)."""
+def explain(results: list[dict], scenario: dict, not_played: list | None = None) -> dict:
+    """The debrief's 'why' for the last result: the score's parts, customers lost this round by cause, customers
+    won from and lost to each rival, and the team's decisions round by round with what each lever costs at its
+    level (read by play.html). `not_played`: the rounds before a late team joined, listed as not played."""
     last = results[-1]
     parts = []
     for outcome, weight in SCORE_WEIGHTS.items():
@@ -293,11 +294,34 @@ def explain(results: list[dict], scenario: dict) -> dict:
         cost = None if unit is None or not isinstance(values[-1], (int, float)) else unit * values[-1] ** 2
         decisions.append({"label": lever_form.lever_label(lever), "by_round": values, "changed": len(set(map(str, values))) > 1,
                           "cost": cost, "per": per})
-    history = [{"round": r["round"], "rank": r["standing"]["rank"], "score": r["standing"]["score"],
-                "share": r["standing"]["market_share"], "profit": r["standing"]["profit"]} for r in results]
+    history = [{"round": number, "played": False} for number in not_played or ()]
+    history += [{"round": r["round"], "rank": r["standing"]["rank"], "score": r["standing"]["score"], "played": True,
+                 "share": r["standing"]["market_share"], "profit": r["standing"]["profit"]} for r in results]
     return {"parts": parts, "score": last["standing"]["score"], "lost": lost, "history": history,
+            "rivals": rival_flows(last.get("flows")), "pool": pool_flows(last.get("flows")),
+            "late": bool(not_played), "rounds_played_by_team": last["standing"].get("rounds_played"),
             "lost_total": sum(row["count"] for row in lost),
             "rounds": [r["round"] for r in results], "decisions": decisions}
+
+
+def rival_flows(flow: dict | None) -> list[dict] | None:
+    """Customers won from and lost to each rival in the round, the rivals that took most first (None: a round saved
+    before flows were recorded)."""
+    if flow is None:
+        return None
+    won, lost = flow["won_from"], flow["lost_to"]
+    rivals = [name for name in dict.fromkeys(list(won) + list(lost)) if name != POOL]
+    rows = [{"rival": name, "won": won.get(name, 0), "lost": lost.get(name, 0)} for name in rivals]
+    for row in rows:
+        row["net"] = row["won"] - row["lost"]
+    return sorted(rows, key=lambda row: (-row["lost"], -row["won"], row["rival"]))
+
+
+def pool_flows(flow: dict | None) -> dict | None:
+    """Customers won from the pool of non-customers (new to the firm) and lost to it (left the market)."""
+    if flow is None:
+        return None
+    return {"won": flow["won_from"].get(POOL, 0), "lost": flow["lost_to"].get(POOL, 0)}
 
 
 def stale_differences(mine: dict, current: dict) -> list[dict]:
@@ -323,7 +347,7 @@ async def play_page(request, game_id, team, status=200, values=None, errors=None
     scenario = scenario_settings(game["settings"]["market"])
     shown = values if values is not None else view["strategy"]["levers"]
     last = view["results"][-1] if view["results"] else None
-    why = explain(view["results"], scenario) if last else None
+    why = explain(view["results"], scenario, view.get("not_played")) if last else None
     return render(request, "play.html", why=why, status=status, game=game, view=view, rounds=rounds, last=last,
                   fields=lever_form.fields(shown, scenario, errors), errors=errors or {}, notice=notice, error=error,
                   upcoming=rounds["rounds_played"] + (2 if rounds["status"] == "running" else 1), stale=stale, pin=pin, closed=closed,
@@ -484,7 +508,8 @@ async def host_create(request: Request):
     try:
         numbers = {name: _whole(name, values[name]) for name in GAME_DEFAULTS if name != "scenario"}
         game_id, _ = await call(_state(request).store.create_game, values["scenario"], numbers["rounds"],
-                                numbers["months_per_round"], numbers["n_customers"], numbers["seed"])
+                                numbers["months_per_round"], numbers["n_customers"], numbers["seed"],
+                                form.get("late_joins") == "on")
     except (LoyaltyLabError, StoreError) as err:
         return render(request, "host_new.html", status=400, scenarios=sorted(list_scenarios()), values=values,
                       error=_sentence(err))
@@ -581,7 +606,7 @@ DEADLINE_MINUTES = (1, 2, 3, 5, 10, 15)  # the console's choices
 
 @page
 async def host_control(request: Request):
-    """The console's round control: deadline, announcement, undo, end early, rematch."""
+    """The console's round control: deadline, announcement, late joins, undo, end early, rematch."""
     game_id, action = request.path_params["game"], request.path_params["action"]
     form = await posted_form(request)
     _require_instructor(request)
@@ -596,11 +621,13 @@ async def host_control(request: Request):
             await call(store.undo_round, game_id)
         elif action == "end":
             await call(store.end_early, game_id)
+        elif action == "late-joins":
+            await call(store.allow_late_joins, game_id, form.get("allow") == "yes")
         elif action == "rematch":
             new_id, _ = await call(store.rematch, game_id)
             return redirect(request, f"/host/{quote(new_id)}")
         else:
-            raise StoreError("action", action, "deadline, announce, undo, end or rematch")
+            raise StoreError("action", action, "deadline, announce, late-joins, undo, end or rematch")
     except (StoreError, LoyaltyLabError) as err:
         return await host_page(request, game_id, status=getattr(err, "status", 400), error=_sentence(err))
     return redirect(request, f"/host/{quote(game_id)}")
@@ -645,7 +672,7 @@ async def screen_data(request: Request):
     answer = {"market": board["market"], "rounds": board["rounds"], "rounds_played": board["rounds_played"],
               "revealed": shown, "status": await call(store.round_status, game_id),
               "teams": len(teams), "handed_in": sum(team["handed_in"] for team in teams),
-              "standings": board["standings"],
+              "standings": board["standings"], "switches": await call(store.biggest_switches, game_id, shown),
               "figure": f"/screen/{quote(game_id)}/market.png?round={shown}" if shown else None,
               "chart": f"/screen/{quote(game_id)}/market.json?round={shown}" if shown else None}
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})

@@ -22,7 +22,7 @@ from simulations.game import Game, GameSettings
 from simulations.rules import CHURN_CAUSES
 from simulations.scoring import score_parts
 
-from .storage import Store
+from .storage import POOL, Store
 
 HEARTBEAT_SECONDS = 0.5
 KEPT_GAMES = 8  # games kept in memory between rounds, so a round does not replay the earlier ones
@@ -53,6 +53,9 @@ class RoundWorker:
         try:
             job["phase"] = "replaying earlier rounds"
             game = self._game(game_id, job["record"])
+            for team in job["record"]["teams"]:  # a team that joined late enters the market now, as a newcomer firm
+                if team not in game.teams:
+                    game.add_team(team)
             job.update(game=game, phase="playing", start_month=game.market.month if game.market else 0)
             game.play_round(job["submissions"], on_month=self._after_month)
             job["phase"] = "saving"
@@ -102,7 +105,9 @@ def round_results(game: Game) -> dict:
     and for the debrief's 'why': each team's score parts and its customers lost so far by cause."""
     last = game.results[-1]
     history = game.history()
-    debriefs = game.debriefs(last.round)  # the history built once for all teams (40 teams: 2.4 s -> 0.1 s)
+    # the history built once for all teams (40 teams: 2.4 s -> 0.1 s); the customers won and lost by rival are
+    # saved as numbers (flows) and shown as a table in the page's language, not as the engine's English sentence
+    debriefs = game.debriefs(last.round, flows=False)
     this_round = history[history["round"] == last.round] if last.round > 1 else history
     table = pd.DataFrame(last.standings)
     parts = score_parts(table, game.settings.score)
@@ -111,6 +116,8 @@ def round_results(game: Game) -> dict:
     churned = game.market.ledger.churned  # cumulative, one row per firm in the market's order
     churn = {team: dict(zip(CHURN_CAUSES, (int(n) for n in churned[index])))
              for index, team in enumerate(game.market.firms)}
+    flows = {team: {way: {(POOL if other is None else other): n for other, n in counts.items()}
+                    for way, counts in flow.items()} for team, flow in game.customer_flows(last.round).items()}
     return {"strategies": last.strategies, "notes": last.notes, "standings": last.standings,
             "debriefs": debriefs, "history": this_round.to_dict("records"), "score_parts": score_parts_by_team,
-            "churn": churn}
+            "churn": churn, "flows": flows, "joined": dict(game.joined)}

@@ -40,6 +40,7 @@ from .names import BadName, normalized, skeleton
 
 EXPORT_OUTCOMES = ("market_share", "active", "profit", "revenue", "retention_12m", "mean_satisfaction", "nps",
                    "won_from_rivals", "lost_to_rivals")
+POOL = ""  # in saved customer flows: the pool of non-customers (a team name is never empty)
 PARSED_ROUNDS_KEPT = 96  # rounds kept parsed in memory (a round of 40 teams is about 100 KB of JSON)
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a running round counts as interrupted
 JOIN_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a projector
@@ -62,6 +63,7 @@ games = Table(
     Column("announcement", Text),                       # one line from the instructor to the room
     Column("ended", Integer),                           # 1: the instructor ended the game early
     Column("rematch", String(16)),                      # the game this one's roster went on to
+    Column("late_joins", Integer),                      # 1: a new team may join after round 1 (as a newcomer firm)
 )
 teams = Table(
     "teams", metadata,
@@ -226,8 +228,10 @@ class Store:
         return hmac.new(self.pepper, token.encode(), hashlib.sha256).hexdigest()
 
     # ------------------------------------------------------------------ games
-    def create_game(self, scenario, rounds, months_per_round, n_customers, seed) -> tuple[str, str]:
-        """A new game on a built-in market; returns (game id, join code). Bad settings raise naming the field."""
+    def create_game(self, scenario, rounds, months_per_round, n_customers, seed, late_joins=False) -> tuple[str, str]:
+        """A new game on a built-in market; returns (game id, join code). Bad settings raise naming the field.
+        `late_joins`: a team may join after round 1, entering the market as a newcomer firm (`allow_late_joins`)."""
+        _check_late_joins(late_joins)
         known = {name.lower(): name for name in list_scenarios()}
         market = known.get(scenario.strip().lower()) if isinstance(scenario, str) else None
         if market is None:  # only built-in markets: a path would let a web user make the server read files
@@ -237,8 +241,18 @@ class Store:
         game_id, code = secrets.token_urlsafe(6), "".join(secrets.choice(JOIN_CODE_LETTERS) for _ in range(6))
         with self._write() as db:
             db.execute(insert(games).values(id=game_id, join_code=code, record=_dumps(record), rounds_played=0,
-                                            status="idle", revealed=0, created=_now()))
+                                            status="idle", revealed=0, created=_now(),
+                                            late_joins=1 if late_joins else None))
         return game_id, code
+
+    def allow_late_joins(self, game_id: str, allow) -> bool:
+        """Let new teams join after round 1 (True) or not (False). A late team enters the market at the next round
+        as a newcomer firm with no customers (`simulations.game.Game.add_team`); teams already in stay."""
+        _check_late_joins(allow)
+        with self._write() as db:
+            self._game_row(db, game_id, lock=True)
+            db.execute(update(games).where(games.c.id == game_id).values(late_joins=1 if allow else None))
+        return bool(allow)
 
     def get_game(self, game_id: str) -> dict:
         """The game's settings and state (without its join code's secrecy: callers decide who sees it)."""
@@ -267,7 +281,7 @@ class Store:
                 "rounds_played": row["rounds_played"], "revealed": row["revealed"], "status": self._status(row),
                 "finished": self._finished(row), "ended_early": bool(row["ended"]),
                 "announcement": row["announcement"] or "", "deadline_in": self._deadline_in(row),
-                "rematch": row["rematch"]}
+                "rematch": row["rematch"], "late_joins": bool(row["late_joins"])}
 
     def _finished(self, row) -> bool:
         return bool(row["ended"]) or row["rounds_played"] >= self._settings(row)["rounds"]
@@ -355,6 +369,7 @@ class Store:
                 raise Conflict("round", 0, "undoing a round that was played")
             record = json.loads(game["record"])
             record["rounds"] = [r for r in record["rounds"] if r["round"] < number]
+            _rejoin_at(record, number)
             db.execute(rounds.delete().where(rounds.c.game_id == game_id, rounds.c.round == number))
             done = db.execute(update(games).where(games.c.id == game_id, games.c.rounds_played == number)
                               .values(record=_dumps(record), rounds_played=number - 1, ended=None,
@@ -376,7 +391,8 @@ class Store:
             raise Conflict("game", game_id, f"one rematch per game (it is {game['rematch']})")
         settings = self._settings(game)
         new_id, code = self.create_game(settings["market"], settings["rounds"], settings["months_per_round"],
-                                        settings["n_customers"], (settings["seed"] + 1) % 2**31)
+                                        settings["n_customers"], (settings["seed"] + 1) % 2**31,
+                                        bool(game["late_joins"]))
         with self._write() as db:
             if self._game_row(db, game_id, lock=True)["rematch"]:  # another click got there first
                 raise Conflict("game", game_id, "one rematch per game")
@@ -404,7 +420,8 @@ class Store:
         hashed, and each device gets its own.
 
         Refusals: a bad name 400; a wrong join code or PIN 403; a PIN for a name no team has 404; a name a team
-        already has (as the skeleton compares them) without a PIN 409; a new team after the first round 409.
+        already has (as the skeleton compares them) without a PIN 409; a new team after the first round 409, unless
+        the instructor allows late joins: then it plays from the next round (`first_round`) as a newcomer firm.
         """
         shown = _team_name(name)
         if not isinstance(join_code, str) or not join_code.strip():
@@ -429,8 +446,12 @@ class Store:
             if pin is not None:
                 raise NotFound("name", shown, "the name of a team of this game, to join it with its PIN "
                                               "(no PIN to start a new team)")
-            if game["rounds_played"] > 0 or game["status"] == "running":
-                raise Conflict("game", game_id, "joining before the first round is played")
+            first_round = self._upcoming_round(game)
+            if first_round > 1 and not game["late_joins"]:
+                raise Conflict("game", game_id, "joining before the first round is played (the instructor can "
+                                                "allow late joins)")
+            if first_round > 1 and (game["ended"] or first_round > self._settings(game)["rounds"]):
+                raise Conflict("game", game_id, "joining while rounds remain to be played")
             count = db.execute(select(func.count()).select_from(teams).where(teams.c.game_id == game_id)).scalar()
             if count >= MAX_FIRMS:
                 raise Conflict("game", game_id, f"at most {MAX_FIRMS} teams in a game")
@@ -439,7 +460,8 @@ class Store:
             db.execute(insert(teams).values(id=team_id, game_id=game_id, name=shown, name_key=skeleton(shown),
                                             token_hash=self.hash_token(token), position=(-1 if last is None else last) + 1,
                                             joined=_now()))
-        return {"team": team_id, "token": token, "name": shown, "rejoined": False, "pin": self.team_pin(team_id)}
+        return {"team": team_id, "token": token, "name": shown, "rejoined": False, "pin": self.team_pin(team_id),
+                "first_round": first_round}
 
     # the roster: the instructor's changes before the first round (after it, the market's firms are fixed)
     def _roster_change(self, db, game_id: str, team_id: str):
@@ -577,7 +599,7 @@ class Store:
             return {"levers": json.loads(row.levers), "source": "handed in", "round": row.round, "version": version,
                     "submitted": row.submitted}
         played = self._results(db, game_id)
-        if played:
+        if played and team["name"] in played[-1]["strategies"]:  # (a team that joined late may not have played yet)
             return {"levers": played[-1]["strategies"][team["name"]], "source": "played", "round": None,
                     "version": version, "submitted": None}
         return {"levers": Strategy().as_dict(), "source": "default", "round": None, "version": version,
@@ -606,6 +628,11 @@ class Store:
             number = game["rounds_played"] + 1
             if number == 1:
                 record["teams"] = list(names.values())  # teams are fixed at the first round, in joining order
+                record.pop("joined", None)
+            else:  # a team that joined since (late joins allowed) enters the market now, as a newcomer firm
+                late = [name for name in names.values() if name not in record["teams"]]
+                record["teams"] += late
+                record.setdefault("joined", {}).update({name: number for name in late})
             handed = {names[r.team_id]: json.loads(r.levers) for r in db.execute(select(
                 submissions.c.team_id, submissions.c.levers).where(submissions.c.game_id == game_id,
                                                                    submissions.c.round == number))}
@@ -713,6 +740,19 @@ class Store:
         return {"game": game_id, "round": shown, "rounds_played": game["rounds_played"],
                 "rounds": game["settings"]["rounds"], "market": game["settings"]["market"], "standings": standings}
 
+    def biggest_switches(self, game_id: str, number: int, count: int = 3) -> list[dict]:
+        """The `count` largest flows of customers from one team to a rival in round `number` ({from, to, customers},
+        largest first): what the projector says about who took whose customers. Empty before the round or for a
+        round saved before flows were recorded."""
+        if not number:
+            return []
+        with self.engine.connect() as db:
+            results = self._results(db, game_id, number)
+        flows = results[-1].get("flows") if results and results[-1]["round"] == number else None
+        moves = [{"from": rival, "to": team, "customers": n} for team, flow in (flows or {}).items()
+                 for rival, n in flow["won_from"].items() if rival != POOL and n > 0]
+        return sorted(moves, key=lambda m: (-m["customers"], m["from"], m["to"]))[:count]
+
     def history(self, game_id: str, upto: int | None = None) -> list[dict]:
         """One row per team and month (month 0 included) up to round `upto` (all played when None): round, active,
         market share, profit, cumulative profit."""
@@ -729,10 +769,13 @@ class Store:
             game = self._game_row(db, game_id)
             results = self._results(db, game_id)
         settings = self._settings(game)
+        everyone = [s["team"] for s in results[-1]["standings"]] if results else []
+        first_round = {team: next(r["round"] for r in results if team in r["strategies"]) for team in everyone}
         rows = []
         for result in results:
             table = pd.DataFrame(result["standings"])
             parts = score_parts(table, settings.get("score", "rank"))
+            flows = result.get("flows") or {}
             for index, standing in enumerate(result["standings"]):
                 team = standing["team"]
                 row = {"game": game_id, "round": result["round"], "team": team, "rank": standing["rank"],
@@ -741,8 +784,17 @@ class Store:
                 row |= {column: standing[column] for column in EXPORT_OUTCOMES}
                 row |= {f"lever_{name}": value for name, value in result["strategies"][team].items()}
                 row["note"] = result["notes"].get(team) or ""
+                row |= {"played": 1, "first_round": first_round[team]}
+                row |= _flow_columns(flows.get(team), everyone, team) if flows else {}
                 rows.append(row)
-        return rows
+            for team in everyone:  # a team that joined late: its earlier rounds are not played, not zero
+                if team not in result["strategies"]:
+                    rows.append({"game": game_id, "round": result["round"], "team": team,
+                                 "note": f"not played: joined the game in round {first_round[team]}",
+                                 "played": 0, "first_round": first_round[team]})
+        # every row has every column, in the order of the rows that have most (the last round's)
+        columns = list(dict.fromkeys(key for row in sorted(rows, key=len, reverse=True) for key in row))
+        return [{column: row.get(column) for column in columns} for row in rows]
 
     def team_view(self, game_id: str, team_id: str, upto: int | None = None) -> dict:
         """What a team may see: its strategy, its results round by round up to round `upto` (all played when None)
@@ -762,6 +814,17 @@ class Store:
             return {"game": self._game_dict(game), "rounds": self._round_status(game),
                     "view": self._team_view(db, game, team, game["revealed"])}
 
+    def _first_round(self, db, game, name: str) -> int:
+        """The first round team `name` plays: the first it played, else the one the record has it join at, else 1
+        for a team of the first round, else the upcoming round (a team that joined late and has not played yet)."""
+        played = next((r["round"] for r in self._results(db, game["id"]) if name in r["strategies"]), None)
+        if played is not None:
+            return played
+        record = json.loads(game["record"])
+        if name in record.get("joined", {}):
+            return record["joined"][name]
+        return 1 if name in record["teams"] or self._upcoming_round(game) == 1 else self._upcoming_round(game)
+
     def _team_view(self, db, game, team, upto: int | None) -> dict:
         game_id, team_id, name = game["id"], team["id"], team["name"]
         strategy = self._strategy_in(db, game_id, team)
@@ -771,12 +834,46 @@ class Store:
             submissions.c.round == self._upcoming_round(game))).first() is not None
         mine = [{"round": r["round"], "strategy": r["strategies"][name], "note": r["notes"].get(name),
                  "standing": next(s for s in r["standings"] if s["team"] == name), "debrief": r["debriefs"][name],
-                 "score_parts": r.get("score_parts", {}).get(name), "churn": r.get("churn", {}).get(name)}
-                for r in results]
+                 "score_parts": r.get("score_parts", {}).get(name), "churn": r.get("churn", {}).get(name),
+                 "flows": r.get("flows", {}).get(name)}
+                for r in results if name in r["strategies"]]
+        not_played = [r["round"] for r in results if name not in r["strategies"]]  # before it joined (late joins)
+        first_round = mine[0]["round"] if mine else self._first_round(db, game, name)
         return {"game": game_id, "team": team_id, "name": name, "rounds_played": game["rounds_played"],
-                "revealed": game["revealed"],
+                "revealed": game["revealed"], "not_played": not_played, "first_round": first_round,
                 "strategy": strategy, "handed_in": handed_in, "results": mine,
                 "debrief": mine[-1]["debrief"] if mine else None}
+
+
+def _flow_columns(flow: dict | None, everyone: list, team: str) -> dict:
+    """A team's customers won from and lost to each rival and the pool in a round, as export columns (a round
+    saved before flows were recorded has none; a rival not yet in the market, 0)."""
+    if flow is None:
+        return {}
+    won, lost = flow["won_from"], flow["lost_to"]
+    row = {"won_from_pool": won.get(POOL, 0), "lost_to_pool": lost.get(POOL, 0)}
+    for rival in everyone:
+        if rival != team:
+            row[f"won_from[{rival}]"], row[f"lost_to[{rival}]"] = won.get(rival, 0), lost.get(rival, 0)
+    return row
+
+
+def _check_late_joins(allow) -> None:
+    if not isinstance(allow, bool):
+        raise StoreError("late_joins", allow, "true (a team may join after round 1, as a newcomer firm) or false")
+
+
+def _rejoin_at(record: dict, number: int) -> None:
+    """Round `number` is taken back: a team that joined late at it or after now joins at it (round 1: it is one of
+    the teams from the start)."""
+    joined = record.get("joined") or {}
+    for team, first in list(joined.items()):
+        if number == 1:
+            del joined[team]
+        else:
+            joined[team] = min(first, number)
+    if not joined:
+        record.pop("joined", None)
 
 
 def _same_claim(claim):

@@ -554,6 +554,9 @@ def add_game(subparsers):
                 "and is told why.", f"{PROG} game play game1 teams/")
     play.add_argument("folder", metavar="DIR", help="the game folder")
     play.add_argument("team_files", nargs="*", metavar="TEAM_FILES", help="teams' YAML strategy files, or folders of them")
+    play.add_argument("--late-joins", action="store_true",
+                      help="after round 1, a file naming a new team lets it join: it enters the market this round as a "
+                           "newcomer firm with no customers, and the score takes every team's profit per round played")
     play.set_defaults(handler=cmd_game_play)
     status = _sub(steps, "status", "where a game stands", "Show the settings, the rounds played and the standings.",
                   f"{PROG} game status game1")
@@ -585,9 +588,16 @@ def cmd_game_play(args) -> int:
     submissions = {}
     for path in paths:
         team = path.stem
+        if game.teams and team not in game.teams and args.late_joins and game.rounds_played:
+            try:
+                game.add_team(team)  # a newcomer firm from this round on
+            except LoyaltyLabError as err:
+                raise BadInput("TEAM_FILES", str(path), f"cannot join as a new team ({err})",
+                               "a file named after a new team, different from the game's teams") from None
         if game.teams and team not in game.teams:
             raise BadInput("TEAM_FILES", str(path), f"names team {team!r}, which is not in this game",
-                           f"files named after the game's teams: {', '.join(game.teams)}")
+                           f"files named after the game's teams: {', '.join(game.teams)} (or --late-joins, after "
+                           "round 1, to let a new team enter as a newcomer firm)")
         try:
             submissions[team] = Strategy.from_file(path)
         except LoyaltyLabError as err:
@@ -622,7 +632,8 @@ def _standings_text(game) -> str:
                          profit=board["profit"].map("{:,.0f}".format), retention_12m=board["retention_12m"].map("{:.0%}".format),
                          mean_satisfaction=board["mean_satisfaction"].map("{:.2f}".format), nps=board["nps"].map("{:+.0f}".format))
     return shown[["rank", "team", "score", "market_share", "profit", "retention_12m", "mean_satisfaction", "nps",
-                  "won_from_rivals", "lost_to_rivals"]].to_string(index=False)
+                  "won_from_rivals", "lost_to_rivals"] + (["rounds_played"] if "rounds_played" in board else [])
+                 ].to_string(index=False)
 
 
 # ---- sensitivity (issue 9)

@@ -53,6 +53,13 @@ class Firms:
             raise InvalidParameter("model", "firm", name, f"one of {', '.join(self.names)}")
         return self.names.index(name)
 
+    def add(self, name: str, strategy) -> None:
+        """A firm enters the market (between months): it is appended, so every other firm keeps its index."""
+        strategy = Strategy.coerce(strategy)
+        self.names = check_firm_names(self.names + (name,))
+        self.strategies.append(strategy)
+        self._derive()
+
     def set_strategy(self, name: str, strategy) -> None:
         """Change one firm's strategy (between months)."""
         self.strategies[self.index(name)] = Strategy.coerce(strategy)
@@ -104,6 +111,9 @@ class Ledger:
     Counts are cumulative; `month` holds the running month's flows. For every firm and every month,
     acquired = active + churned (all causes), where acquired includes customers won from rivals and
     churned includes customers lost to rivals (whose cause says why they left, `lost` where they went).
+    `switched[a, b]` counts the customers who left firm a for rival b (row sums are `lost`, column sums
+    `won`); `recruited` the customers each firm won from the pool of non-customers (its campaigns and
+    referrals). A firm that enters late (`add_firm`) starts with empty books at `entered` (a month).
     """
 
     def __init__(self, n_firms: int, starting_customers: np.ndarray):
@@ -112,16 +122,37 @@ class Ledger:
         self.won = np.zeros(n_firms, np.int64)
         self.lost = np.zeros(n_firms, np.int64)
         self.churned = np.zeros((n_firms, len(rules.CHURN_CAUSES)), np.int64)
+        self.switched = np.zeros((n_firms, n_firms), np.int64)
+        self.recruited = np.zeros(n_firms, np.int64)
+        self.entered = np.zeros(n_firms, np.int64)
         self.revenue, self.cost, self.profit = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
         self.retention_history: list[np.ndarray] = []
         self.market_retention_history: list[float] = []
         self.begin_month(np.zeros(n_firms), np.zeros(n_firms, np.int64))
+
+    def add_firm(self, month: int):
+        """Books for a firm that enters at `month` (between months): no customers, no money, no history. Its
+        retention before it entered is unknown (NaN), so its 12-month retention counts only months it was there."""
+        grow = lambda a: np.concatenate([a, np.zeros((1,) + a.shape[1:], a.dtype)])  # noqa: E731
+        self.acquired, self.won, self.lost, self.churned = map(grow, (self.acquired, self.won, self.lost, self.churned))
+        self.recruited, self.revenue, self.cost, self.profit = map(grow, (self.recruited, self.revenue, self.cost,
+                                                                          self.profit))
+        self.entered = np.append(self.entered, month)
+        self.switched = np.pad(self.switched, ((0, 1), (0, 1)))
+        self.retention_history = [np.append(rates, np.nan) for rates in self.retention_history]
+        self.n += 1
+        for key, value in self.month.items():  # the month's flows so far stay as they were; the newcomer has none
+            if key == "switched":
+                self.month[key] = np.pad(value, ((0, 1), (0, 1)))
+            elif isinstance(value, np.ndarray) and key != "profit_by_tier":
+                self.month[key] = grow(value)
 
     def begin_month(self, fixed_cost: np.ndarray, active_at_start: np.ndarray):
         n = self.n
         self.month = {"revenue": np.zeros(n), "cost": np.zeros(n), "acquisition_cost": np.zeros(n),
                       "fixed_cost": fixed_cost, "new_customers": np.zeros(n, np.int64), "won": np.zeros(n, np.int64),
                       "lost": np.zeros(n, np.int64), "churned": np.zeros((n, len(rules.CHURN_CAUSES)), np.int64),
+                      "switched": np.zeros((n, n), np.int64),
                       "active_at_start": active_at_start, "complaints": 0, "recovered": 0, "referrals": 0,
                       "profit_by_tier": np.zeros(len(rules.TIERS))}
 
@@ -141,6 +172,7 @@ class Ledger:
         np.add.at(m["churned"], (firm, causes), 1)
         m["lost"] += np.bincount(firm[to_rival], minlength=self.n)
         m["won"] += np.bincount(rival[to_rival], minlength=self.n)
+        np.add.at(m["switched"], (firm[to_rival], rival[to_rival]), 1)
 
     def close_month(self):
         m = self.month
@@ -148,6 +180,8 @@ class Ledger:
         self.acquired += m["new_customers"] + m["won"]
         self.won += m["won"]
         self.lost += m["lost"]
+        self.switched += m["switched"]
+        self.recruited += m["new_customers"]
         self.churned += m["churned"]
         self.revenue += m["revenue"]
         self.cost += m["cost"]
@@ -170,4 +204,7 @@ def _annualised(history, empty):
     history = history[-12:]
     if not history:
         return empty
+    if isinstance(empty, np.ndarray) and np.isnan(history[0]).any():  # a firm that entered late: only its months
+        months = np.sum(~np.isnan(history), axis=0)
+        return np.where(months > 0, np.nanprod(history, axis=0) ** (12 / np.maximum(months, 1)), np.nan)
     return np.prod(history, axis=0) ** (12 / len(history))

@@ -11,6 +11,12 @@ how a game is saved, reloaded (`Game.from_record`) and audited.
     game.standings()      # after the last round played
     game.history()        # per firm and month, with the round of each month
     game.debrief("red")   # what happened to red in the last round, in words
+    game.add_team("late") # after round 1: a newcomer firm enters the market at the next round, with no customers
+    game.customer_flows() # per team: customers won from and lost to each rival (and the pool) in the last round
+
+A team that joins late (`add_team`) plays from the next round on; the rounds before are not played by it
+(absent from its standings, history and flows, not zero), and the score then takes every team's profit per round
+played (`simulations.scoring.LATE_JOIN_RULE`). A game nobody joins late plays, saves and replays exactly as before.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from .errors import InvalidParameter, LoyaltyLabError
 from .firms import MAX_FIRMS, check_firm_names
 from .model import LoyaltyMarket
 from .scenarios import load_scenario
-from .scoring import check_score, score_parts
+from .scoring import LATE_JOIN_RULE, check_score, score_parts
 from .strategy import Strategy
 
 RECORD_VERSION = 1
@@ -78,14 +84,17 @@ class RoundResult:
 
 
 class Game:
-    """One market played in rounds. Teams are fixed by the first round (or given here), in a fixed order."""
+    """One market played in rounds. Teams are fixed by the first round (or given here), in a fixed order; a team
+    that joins later (`add_team`) is appended as a newcomer firm."""
 
     def __init__(self, settings: GameSettings, teams=None):
         self.settings = settings
         self.teams: tuple[str, ...] = check_firm_names(teams) if teams else ()
         self.results: list[RoundResult] = []
         self.market: LoyaltyMarket | None = None
+        self.joined: dict[str, int] = {}  # a team that joined late -> the first round it plays
         self._months_by_round: list[int] = []
+        self._flows_by_round: list[pd.DataFrame] = []  # the market's switching table after each round (cumulative)
 
     # ------------------------------------------------------------------ playing
     @property
@@ -95,6 +104,27 @@ class Game:
     @property
     def finished(self) -> bool:
         return self.rounds_played >= self.settings.rounds
+
+    def first_round(self, team: str) -> int:
+        """The first round `team` plays (1, or later for a team that joined late)."""
+        return self.joined.get(team, 1)
+
+    def add_team(self, team: str) -> int:
+        """A team joins the game: before the first round it is one more team; after it, a newcomer firm that enters
+        the market at the next round with no customers (it wins them from the pool and from the other firms).
+        Returns the first round it plays. Nothing is drawn, so the game's other teams are unaffected until then.
+
+        Raises:
+            InvalidParameter: the game is over, or the name is taken or not a valid firm name.
+        """
+        if self.finished:
+            raise InvalidParameter("game", "team", team, f"a team joining before the last round ({self.settings.rounds})")
+        self.teams = check_firm_names(self.teams + (team,))
+        if self.market is None:
+            return 1
+        self.market.add_firm(team, Strategy())
+        self.joined[team] = self.rounds_played + 1
+        return self.joined[team]
 
     def current_strategies(self) -> dict[str, Strategy]:
         """Each team's strategy as last played (balanced before the first round)."""
@@ -134,6 +164,7 @@ class Game:
             if on_month is not None:
                 on_month(self.market.month)
         self._months_by_round.append(self.market.month)
+        self._flows_by_round.append(self.market.switching_table())
         result = RoundResult(self.rounds_played + 1, {t: _levers(s) for t, s in played.items()}, notes)
         self.results.append(result)
         result.standings = self.standings().to_dict("records")
@@ -142,9 +173,9 @@ class Game:
     def _resolve(self, submissions: dict) -> tuple[dict[str, Strategy], dict[str, str]]:
         """Each team's strategy for the round, and why a team keeps its last one."""
         current, played, notes = self.current_strategies(), {}, {}
-        first = self.market is None
         for team in self.teams:
             given = submissions.get(team)
+            first = self.market is None or self.first_round(team) == self.rounds_played + 1
             kept = "balanced (the default)" if first else "its strategy of last round"
             if given is None:
                 played[team], notes[team] = current[team], f"handed in nothing, so played {kept}"
@@ -167,16 +198,21 @@ class Game:
         if self.market is None:
             return pd.DataFrame(columns=list(STANDING_COLUMNS))
         table = self.market.firm_table().rename(columns={"firm": "team"})
+        if self.joined:  # scored per round played (scoring.LATE_JOIN_RULE); a game without late teams is untouched
+            table["rounds_played"] = [self.rounds_played + 1 - self.first_round(team) for team in table["team"]]
+            table = table[table["rounds_played"] > 0]  # a team waiting for its first round is not ranked yet
         score = pd.Series(0.0, index=table.index)
         for part in score_parts(table, self.settings.score).values():  # added in SCORE_WEIGHTS' order, as always
             score += part
         table["score"] = score
         table = table.sort_values(["score", "profit", "team"], ascending=[False, False, True], kind="mergesort")
         table.insert(0, "rank", np.arange(1, len(table) + 1))
-        return table[list(STANDING_COLUMNS)].reset_index(drop=True)
+        columns = list(STANDING_COLUMNS) + (["rounds_played"] if self.joined else [])
+        return table[columns].reset_index(drop=True)
 
     def history(self) -> pd.DataFrame:
-        """One row per firm and month (month 0 included): round, active, market share, profit, cumulative profit."""
+        """One row per firm and month (month 0 included): round, active, market share, profit, cumulative profit.
+        A team that joined late has rows from the first month it played: before, it was not in the market."""
         if self.market is None:
             return pd.DataFrame(columns=["month", "round", "team", "active", "market_share", "profit", "cumulative_profit"])
         df = self.market.datacollector.get_model_vars_dataframe()
@@ -188,10 +224,35 @@ class Game:
                 "active": df[f"active[{team}]"].to_numpy(), "market_share": df[f"market_share[{team}]"].to_numpy(),
                 "profit": df[f"profit[{team}]"].to_numpy(), "cumulative_profit": df[f"cumulative_profit[{team}]"].to_numpy(),
             }))
+            if team in self.joined:  # the months before it entered are not played (NaN), not zero: left out
+                rows[-1] = rows[-1][rows[-1]["active"].notna()].astype({"active": np.int64})
         return pd.concat(rows, ignore_index=True)
 
-    def debrief(self, team: str, round_number: int | None = None) -> str:
-        """What happened to `team` in a round (the last by default), in words: rank, share, money, customers won and lost."""
+    def customer_flows(self, round_number: int | None = None) -> dict[str, dict]:
+        """Where each team's customers came from and went in a round (the last by default): team -> {"won_from":
+        {rival: n, ..., None: n}, "lost_to": {rival: n, ..., None: n}}, where None is the pool of non-customers (won
+        from it: new customers; lost to it: customers who left the market, by any cause). Rivals with no customer
+        either way are left out; a team that had not joined yet has no entry."""
+        number = round_number or self.rounds_played
+        if not 1 <= number <= self.rounds_played:
+            raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
+        now = self._flows_by_round[number - 1].set_index(["from", "to"])["customers"]
+        if number > 1:
+            before = self._flows_by_round[number - 2].set_index(["from", "to"])["customers"]
+            now = now.sub(before, fill_value=0).astype(np.int64)
+        flows = {team: {"won_from": {}, "lost_to": {}} for team in self.teams if self.first_round(team) <= number}
+        for (source, target), count in now.items():
+            source = None if pd.isna(source) else source
+            target = None if pd.isna(target) else target
+            if count and target in flows:
+                flows[target]["won_from"][source] = int(count)
+            if count and source in flows:
+                flows[source]["lost_to"][target] = int(count)
+        return flows
+
+    def debrief(self, team: str, round_number: int | None = None, flows: bool = True) -> str:
+        """What happened to `team` in a round (the last by default), in words: rank, share, money, customers won and
+        lost (with `flows`, also from and to which rival: the classroom shows those in a table of its own)."""
         if team not in self.teams:
             raise InvalidParameter("game", "team", team, f"one of {', '.join(self.teams) or 'the teams of the game'}")
         if not self.results:
@@ -199,24 +260,33 @@ class Game:
         number = round_number or self.rounds_played
         if not 1 <= number <= self.rounds_played:
             raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
-        return _debrief_text(team, number, self.results, self.history(), self.settings)
+        if number < self.first_round(team):
+            return f"{team}: joined the game in round {self.first_round(team)}; it did not play round {number}."
+        return _debrief_text(team, number, self.results, self.history(), self.settings, self.joined,
+                             self.customer_flows(number) if flows else None)
 
-    def debriefs(self, round_number: int | None = None) -> dict[str, str]:
+    def debriefs(self, round_number: int | None = None, flows: bool = True) -> dict[str, str]:
         """Every team's `debrief` for a round (the last by default), the history built once for all of them."""
         if not self.results:
             return {team: f"{team}: no round has been played yet." for team in self.teams}
         number = round_number or self.rounds_played
         if not 1 <= number <= self.rounds_played:
             raise InvalidParameter("game", "round", number, f"a played round, 1 to {self.rounds_played}")
-        history = self.history()
-        return {team: _debrief_text(team, number, self.results, history, self.settings) for team in self.teams}
+        history, moved = self.history(), self.customer_flows(number) if flows else None
+        return {team: (_debrief_text(team, number, self.results, history, self.settings, self.joined, moved)
+                       if self.first_round(team) <= number else
+                       f"{team}: joined the game in round {self.first_round(team)}; it did not play round {number}.")
+                for team in self.teams}
 
     # ------------------------------------------------------------------ saving and replaying
     def to_record(self) -> dict:
         """Everything needed to rebuild this game exactly (JSON-ready): settings, teams, each round's strategies and notes."""
-        return {"version": RECORD_VERSION, "settings": asdict(self.settings), "teams": list(self.teams),
-                "rounds": [{"round": r.round, "strategies": r.strategies, "notes": r.notes, "standings": r.standings}
-                           for r in self.results]}
+        record = {"version": RECORD_VERSION, "settings": asdict(self.settings), "teams": list(self.teams),
+                  "rounds": [{"round": r.round, "strategies": r.strategies, "notes": r.notes, "standings": r.standings}
+                             for r in self.results]}
+        if self.joined:  # only a game with late teams has it, so other records are as before
+            record["joined"] = dict(self.joined)
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> "Game":
@@ -224,14 +294,26 @@ class Game:
         if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
             raise InvalidParameter("game record", "version", record.get("version") if isinstance(record, dict) else record,
                                    f"{RECORD_VERSION}")
-        game = cls(GameSettings(**record["settings"]), record.get("teams") or None)
+        joined = record.get("joined") or {}
+        if not isinstance(joined, dict) or not all(isinstance(n, int) and n >= 2 for n in joined.values()):
+            raise InvalidParameter("game record", "joined", joined, "team -> the round (2 or later) it joined at")
+        founders = [team for team in record.get("teams") or () if team not in joined]
+        game = cls(GameSettings(**record["settings"]), founders or None)
         for saved in record["rounds"]:
+            game._let_in(joined)
             result = game.play_round(saved["strategies"])
             result.notes = dict(saved.get("notes", {}))
             if _rounded(result.standings) != _rounded(saved.get("standings", result.standings)):
                 raise InvalidParameter("game record", f"round {saved['round']}", "standings differ on replay",
                                        "a record written by this version of loyalty-lab")
+        game._let_in(joined)  # teams waiting for the next round (the classroom records them when it claims one)
         return game
+
+    def _let_in(self, joined: dict) -> None:
+        """Add, in the record's order, the late teams whose first round is the next one."""
+        for team, first in joined.items():
+            if first == self.rounds_played + 1 and team not in self.teams:
+                self.add_team(team)
 
 
 def _levers(strategy: Strategy) -> dict:
@@ -243,10 +325,14 @@ def _rounded(rows: list) -> list:
     return [{k: (float(f"{v:.9g}") if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
 
 
-def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, settings: GameSettings) -> str:
+def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, settings: GameSettings,
+                  joined: dict | None = None, flows: dict | None = None) -> str:
     row = next(r for r in results[number - 1].standings if r["team"] == team)
     mine = history[history["team"] == team]
-    before = mine[mine["round"] < number].iloc[-1] if (mine["round"] < number).any() else mine.iloc[0]
+    if (joined or {}).get(team) == number:  # a newcomer's first round starts from nothing
+        before = {"market_share": 0.0, "cumulative_profit": 0.0}
+    else:
+        before = mine[mine["round"] < number].iloc[-1] if (mine["round"] < number).any() else mine.iloc[0]
     after = mine[mine["round"] == number].iloc[-1]
     earlier = next((r for r in results[number - 2].standings if r["team"] == team), None) if number > 1 else None
     won_now = row["won_from_rivals"] - (earlier["won_from_rivals"] if earlier else 0)
@@ -259,6 +345,10 @@ def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, 
         f"This round {team} won {won_now:,} customers from rivals and lost {lost_now:,} to them.",
         f"Satisfaction is {row['mean_satisfaction']:.2f} and 12-month retention {row['retention_12m']:.0%}; NPS {row['nps']:+.0f}.",
     ]
+    if flows and team in flows:
+        lines.append(_flows_sentence(flows[team]))
+    if joined and team in joined:
+        lines.append(f"{team} joined in round {joined[team]} as a newcomer firm with no customers; {LATE_JOIN_RULE}.")
     if won_now < lost_now:
         lines.append("Rivals' offers looked better to your customers than yours did: a customer switches when a rival's "
                      "offer would satisfy them more (see the chapter on competing for the same customers).")
@@ -266,6 +356,17 @@ def _debrief_text(team: str, number: int, results: list, history: pd.DataFrame, 
     if note:
         lines.append(f"Note: {note}.")
     return "\n".join(lines)
+
+
+def _flows_sentence(flow: dict) -> str:
+    """'Customers won: 34 from blue, 120 new to you; lost: 20 to blue, 80 who left the market.' (pool last)."""
+    def listed(counts: dict, rival_word: str, pool_words: str) -> str:
+        parts = [f"{n:,} {rival_word} {rival}" for rival, n in counts.items() if rival is not None]
+        if counts.get(None):
+            parts.append(f"{counts[None]:,} {pool_words}")
+        return ", ".join(parts) or "none"
+    return (f"Customers won this round: {listed(flow['won_from'], 'from', 'from non-customers')}; lost: "
+            f"{listed(flow['lost_to'], 'to', 'who left the market')}.")
 
 
 __all__ = ["Game", "GameSettings", "Rejected", "RoundResult", "MAX_FIRMS", "STANDING_COLUMNS"]

@@ -126,6 +126,43 @@ class LoyaltyMarket(mesa.Model):
         """Change `firm`'s strategy from the next month on (a Strategy, preset name or dict of levers)."""
         self.firm_book.set_strategy(firm, strategy)
 
+    def add_firm(self, firm: str, strategy=None) -> None:
+        """A new rival enters the market from the next month on, with no customers: a newcomer that must win them
+        from the pool of non-customers (its campaigns) and from the firms already there (its offer reaches their
+        customers through its advertising, as any rival's does; see `rival_table`).
+
+        Only a market of real rivals (`firms=`) can grow. Nothing is drawn here, so a market no firm enters runs
+        exactly as before. The firm's monthly columns (`active[firm]`, ...) are NaN for the months before it
+        entered: it was not there, which is not the same as having nobody.
+        """
+        if not self.rivals_are_real:
+            raise InvalidParameter("model", "firm", firm, "a firm added to a market of rivals (built with firms=)")
+        self.firm_book.add(firm, strategy)
+        self.ledger.add_firm(self.month)
+        before = len(self.datacollector.model_vars["month"])
+        self._record = month_record(self)
+        for key in self._record:
+            if key not in self.datacollector.model_reporters:
+                self.datacollector._new_model_reporter(key, _reporter(key))
+                self.datacollector.model_vars[key] = [float("nan")] * before
+
+    def entered(self, firm: str) -> int:
+        """The month `firm` entered the market (0: it was there from the start)."""
+        return int(self.ledger.entered[self.firm_book.index(firm)])
+
+    def switching_table(self) -> pd.DataFrame:
+        """Where each firm's customers came from and went, so far: one row per firm (`from`) and rival (`to`) with
+        the customers who left the one for the other, plus rows with `from` or `to` None for the pool of
+        non-customers (`to` None: customers who left the market, for good or for a while; `from` None: customers
+        the firm won from the pool). Counts are cumulative; a round's are the difference of two tables."""
+        ledger, names = self.ledger, self.firms
+        rows = [{"from": names[a], "to": names[b], "customers": int(ledger.switched[a, b])}
+                for a in range(len(names)) for b in range(len(names)) if a != b]
+        rows += [{"from": None, "to": name, "customers": int(ledger.recruited[i])} for i, name in enumerate(names)]
+        rows += [{"from": name, "to": None, "customers": int(ledger.churned[i].sum() - ledger.lost[i])}
+                 for i, name in enumerate(names)]
+        return pd.DataFrame(rows, columns=["from", "to", "customers"])
+
     def active_by_firm(self) -> np.ndarray:
         """Each firm's number of customers now."""
         if self.engine == "fast":

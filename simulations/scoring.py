@@ -42,9 +42,24 @@ def check_score(score: str) -> str:
     return score
 
 
+LATE_JOIN_RULE = ("a team that joined late is scored on the same formula, with every team's profit taken per round "
+                  "it played (its cumulative profit divided by its rounds), so the rounds it missed neither count as "
+                  "losses nor as zero profit; retention, satisfaction and NPS are those of its own customers")
+
+
+def per_round_played(table: pd.DataFrame) -> pd.DataFrame:
+    """The table to score: as it is, unless it has a `rounds_played` column in which teams differ (a team joined
+    late, see LATE_JOIN_RULE); then `profit` is each team's profit per round played."""
+    if "rounds_played" not in table or table["rounds_played"].nunique() <= 1:
+        return table
+    return table.assign(profit=table["profit"] / table["rounds_played"].clip(lower=1))
+
+
 def score_parts(table: pd.DataFrame, score: str = "rank") -> dict:
     """Each outcome's share of every team's score: outcome -> weight/100 x its points (a team's parts sum to its
-    score; a missing outcome counts as the worst). The game's standings and the classroom's export both use it."""
+    score; a missing outcome counts as the worst). The game's standings and the classroom's export both use it.
+    A table of teams that played different numbers of rounds is scored per round played (`per_round_played`)."""
+    table = per_round_played(table)
     return {outcome: weight / 100 * outcome_points(table[outcome].fillna(-1e12), score)
             for outcome, weight in SCORE_WEIGHTS.items()}
 

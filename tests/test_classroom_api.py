@@ -149,7 +149,10 @@ def test_a_team_sees_and_changes_only_its_own_strategy_and_debrief(client):
     play(client, game)
     mine = client.get(f"/api/games/{game}/teams/{red}", headers=bearer(red_token))
     assert mine.status_code == 200
-    assert "blue team" not in mine.text  # no other team's strategy, results or debrief
+    body = mine.json()
+    flows = [result.pop("flows") for result in body["results"]]  # who took whose customers names the rivals (issue 19)
+    assert set(flows[0]["won_from"]) | set(flows[0]["lost_to"]) <= {"blue team", ""}
+    assert "blue team" not in json.dumps(body)  # no other team's strategy, results or debrief
     assert mine.json()["results"][0]["strategy"] == Strategy().as_dict()  # red handed in nothing: the default
     theirs = client.get(f"/api/games/{game}/teams/{blue}", headers=instructor()).json()  # the instructor sees all
     assert theirs["results"][0]["strategy"]["frontline_care"] == 0.9
@@ -336,7 +339,7 @@ def test_a_new_team_after_the_first_round_is_told_in_plain_words(client):
     join(client, game, code, "red")
     play(client, game)
     error = refused(client.post(f"/api/games/{game}/teams", json={"join_code": code, "name": "late"}), 409, "game")
-    assert error["allowed"] == "joining before the first round is played"
+    assert error["allowed"] == "joining before the first round is played (the instructor can allow late joins)"
 
 
 @pytest.mark.parametrize("raw, field", [
@@ -561,7 +564,10 @@ def test_stored_debriefs_are_the_engines_own():
     game.play_round({})
     game.play_round({"a": "neglect"})
     results = round_results(game)
-    assert results["debriefs"] == {team: game.debrief(team) for team in game.teams}
+    # the customers won and lost by rival are saved as numbers (flows) and shown as a table, not in the text
+    assert results["debriefs"] == {team: game.debrief(team, flows=False) for team in game.teams}
+    assert results["flows"] == {team: {way: {("" if k is None else k): n for k, n in counts.items()}
+                                       for way, counts in flow.items()} for team, flow in game.customer_flows().items()}
     assert {row["round"] for row in results["history"]} == {2}
     for index, row in enumerate(results["standings"]):  # the debrief's why: score parts and churn by cause
         assert sum(results["score_parts"][row["team"]].values()) == pytest.approx(row["score"], abs=1e-9)

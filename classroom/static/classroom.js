@@ -275,6 +275,14 @@
   const money = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
 
+  function showSwitches(data) {  // who took whose customers: the round's largest moves from one team to another
+    const box = document.getElementById("switches"), words = box.dataset, moves = data.switches || [];
+    box.hidden = moves.length === 0;
+    box.textContent = words.title.replace("{round}", data.revealed) + " " + moves.map(function (m) {
+      return words.move.replace("{from}", m.from).replace("{to}", m.to).replace("{count}", money.format(m.customers));
+    }).join(" · ");
+  }
+
   function screenPage() {
     let figure = null, rows = [], page = 0, signature = "";
     const table = document.getElementById("leaderboard");
@@ -304,9 +312,16 @@
       if (now !== signature) {  // new standings: rebuild the rows, back to the first page
         signature = now;
         page = 0;
+        const most = Math.max.apply(null, data.standings.map(function (r) { return r.rounds_played || 0; }).concat([0]));
         rows = data.standings.map(function (r) {
           const tr = document.createElement("tr"), name = cell(r.team);
           name.className = "name"; name.title = r.team;
+          if (r.rounds_played !== undefined && r.rounds_played < most) {  // joined late: from which round it plays
+            const tag = document.createElement("span");
+            tag.className = "joined";
+            tag.textContent = table.dataset.joinedText.replace("{round}", data.revealed - r.rounds_played + 1);
+            name.append(tag);
+          }
           const share = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
           const whole = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
           tr.append(cell(r.rank), name, cell(r.score === undefined ? "–" : decimals(r.score, 1)),
@@ -316,6 +331,9 @@
         });
         showPage();
       }
+      showSwitches(data);
+      // the rule for late teams, shown only when teams played different numbers of rounds
+      document.getElementById("late-rule").hidden = new Set(data.standings.map(function (r) { return r.rounds_played; })).size < 2;
       document.getElementById("standings-round").textContent = data.standings.length ? data.revealed : "–";
       document.getElementById("standings-empty").hidden = data.standings.length > 0;
       if (data.chart && data.chart !== figure) {
