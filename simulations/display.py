@@ -71,11 +71,11 @@ _NAMED = (plots.MARKET_LABELS, plots.PRESET_LABELS, plots.PROGRAMME_LABELS, plot
 
 def word(value, digits: int | None = None):
     """A header, label or cell of a table in the language in use: words translated, numbers in the language's
-    notation (with `digits` decimals, or the ones they have); unknown words as they are."""
-    if isinstance(value, bool) or value is None:
+    notation (with `digits` decimals, or the ones they have); unknown words as they are. English: `value` itself."""
+    if isinstance(value, bool) or value is None or get_language() == "en":
         return value
     if isinstance(value, numbers.Number):
-        if get_language() == "en" or value != value:  # NaN stays NaN
+        if value != value:  # NaN stays NaN
             return value
         if digits is not None and not isinstance(value, numbers.Integral):
             return format_number(value, digits)

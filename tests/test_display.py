@@ -36,6 +36,7 @@ def programme_table() -> pd.DataFrame:
 def test_in_english_a_table_is_shown_exactly_as_computed():
     table = programme_table()
     assert display.localised(table) is table
+    assert display.word("frontline_care") == "frontline_care" and display.word(0.25) == 0.25
     assert display.in_markets(3) == "in three of the four markets"
     assert display.format_date(datetime.date(1997, 3, 5)) == "05 March 1997"  # as the chapter's strftime wrote it
 
