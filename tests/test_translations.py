@@ -322,3 +322,108 @@ def test_make_book_rejects_an_unknown_language_with_exit_2():
     done = subprocess.run([sys.executable, str(ROOT / "tools" / "book_site.py"), "build", "--languages", "en,fr"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "'fr'" in done.stderr and "zh_CN" in done.stderr
+
+
+# ------------------------------------------------------------------------------------------------ what code cells show
+#: Pages whose cell outputs stay English on purpose: the command line's help and a tournament's printout (the command
+#: line may stay English), the model's code reference (names and docstrings of the code).
+ENGLISH_OUTPUT_PAGES = {"book/appendix/command_line", "book/instructor/tournament", "book/appendix/model_reference",
+                        "book/appendix/bibliography"}
+
+
+class _Outputs(HTMLParser):
+    """What code cells put on a page: their outputs (tables, printed lines, Markdown) and the phrases glued into the
+    prose (`pasted-text`), not the code itself, nor the scripts and styles of explorables and quizzes (data, not
+    text), nor the figures' captions (cell metadata that the catalogs do not hold yet: a named gap)."""
+
+    SKIPPED = {"script", "style", "figcaption"}
+
+    def __init__(self):
+        super().__init__()
+        self.output_divs, self.pasted, self.skip, self.parts = 0, 0, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        classes = dict(attrs).get("class") or ""
+        if tag == "div" and (self.output_divs or "cell_output" in classes):
+            self.output_divs += 1
+        if tag == "span" and "pasted-text" in classes:
+            self.pasted += 1
+        if tag in self.SKIPPED:
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self.output_divs:
+            self.output_divs -= 1
+        if tag == "span" and self.pasted:
+            self.pasted -= 1
+        if tag in self.SKIPPED and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if (self.output_divs or self.pasted) and not self.skip:
+            self.parts.append(data)
+
+
+def cell_output_text(path: Path) -> str:
+    parser = _Outputs()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return "\n".join(parser.parts)
+
+
+def english_messages(language: str) -> list[str]:
+    """The package's English messages that the language translates into other words (placeholders cut out): any of
+    them found on a translated page is text a cell left in English."""
+    from simulations.i18n import translations
+
+    found = set()
+    for (_context, english), translated in translations(language).items():
+        if translated.strip() == english.strip():
+            continue
+        for piece in re.split(r"\{[^}]*\}", english):
+            piece = piece.strip(" :;,.()+-\n")
+            if len(piece) >= 4 and re.search(r"[a-z]{3}", piece):
+                found.add(piece)
+    return sorted(found, key=len, reverse=True)
+
+
+def english_left_in(text: str, language: str) -> list[str]:
+    """The English messages (whole words, as written) found in `text`, once the language's own words are taken out
+    (Italian keeps "share of wallet", which holds the English message "share") and so are strategies printed as
+    YAML (`loyalty_programme: none` is code)."""
+    from simulations.i18n import translations
+    from simulations.parameters import LEVERS_BY_NAME
+
+    text = "\n".join(line for line in text.splitlines() if line.split(":")[0].strip() not in LEVERS_BY_NAME)
+    for translated in sorted(set(translations(language).values()), key=len, reverse=True):
+        if len(translated) >= 4:
+            text = text.replace(translated, " ")
+    return [english for english in english_messages(language)
+            if re.search(r"(?<![\w'])" + re.escape(english) + r"(?![\w'])", text)]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_what_code_cells_show_speaks_the_pages_language(built_site, language):
+    """Tables, printed lines and glued phrases of a translated page hold none of the package's English messages."""
+    wrong = {}
+    for page in set(toc_pages()) - ENGLISH_OUTPUT_PAGES:
+        left = english_left_in(cell_output_text(HTML / language / f"{page}.html"), language)
+        if left:
+            wrong[page] = left[:8]
+    assert not wrong, "\n".join(f"{page}: {left}" for page, left in sorted(wrong.items()))
+
+
+def test_the_output_check_finds_an_english_table_header_and_a_glued_phrase():
+    page = ('<div class="cell_output"><table><th>profit</th><th>reward rate</th></table></div>'
+            '<p>Il progetto è il più redditizio <span class="pasted-text">in three of the four markets</span>.</p>')
+    text = _outputs_of(page)
+    assert "reward rate" in english_left_in(text, "it") and "in three of the four markets" in english_left_in(text, "it")
+    assert not english_left_in(_outputs_of('<div class="cell_output"><th>tasso di premio</th></div>'), "it")
+    assert "Il progetto" not in text  # prose is the prose test's
+
+
+def _outputs_of(html: str) -> str:
+    parser = _Outputs()
+    parser.feed(html)
+    return "\n".join(parser.parts)

@@ -30,8 +30,8 @@ from simulations.i18n import TRANSLATIONS, catalog_path  # noqa: E402
 DOMAIN = "loyalty_lab"
 TEMPLATE = ROOT / "simulations" / "locales" / f"{DOMAIN}.pot"
 #: The package's modules whose `_()` strings a reader sees (the command line's modules print English on purpose).
-PACKAGE_SOURCES = ("simulations/plots.py", "simulations/explorables.py", "simulations/widgets.py")
-BOOK_SOURCES = ("book/ch0*.md", "book/labs/*.md")
+PACKAGE_SOURCES = ("simulations/plots.py", "simulations/explorables.py", "simulations/widgets.py", "simulations/display.py")
+BOOK_SOURCES = ("book/ch0*.md", "book/labs/*.md", "book/appendix/trust.md")
 KEYWORDS = {"_": None, "N_": None, "pgettext": ((1, "c"), 2)}
 #: Widget settings beside the levers (widgets.DASHBOARD_SETTINGS and the satisfaction widget's).
 WIDGET_SETTINGS = ("competitive_intensity",)
@@ -81,14 +81,23 @@ def source_messages():
 
 
 def generated_messages():
-    """Messages the code looks up from data, not literals: lever labels and help texts, loyalty types with context."""
-    from simulations import plots
+    """Messages the code looks up from data, not literals: lever labels and help texts, loyalty types with context,
+    the markets' and presets' descriptions (chapter 1's tables) and the calibrated settings' help (the trust page)."""
+    from simulations import list_scenarios, load_scenario, plots
+    from simulations.calibration import CALIBRATED_SETTINGS
     from simulations.parameters import LEVERS, SETTINGS_BY_NAME
+    from simulations.strategy import PRESET_DESCRIPTIONS
 
     for parameter in (*LEVERS, *(SETTINGS_BY_NAME[name] for name in WIDGET_SETTINGS)):
         yield parameter.label, None, ("simulations/parameters.py", 0)
         if parameter.help:
             yield parameter.help, None, ("simulations/parameters.py", 0)
+    for name in CALIBRATED_SETTINGS:
+        yield SETTINGS_BY_NAME[name].help, None, ("simulations/parameters.py", 0)
+    for name in list_scenarios():
+        yield load_scenario(name)["description"], None, (f"simulations/scenarios/{name}.yaml", 0)
+    for description in PRESET_DESCRIPTIONS.values():
+        yield description, None, ("simulations/strategy.py", 0)
     for context, labels in ((plots.DICK_BASU_CONTEXT, plots.DICK_BASU_LABELS),
                             (plots.MOTIVE_CONTEXT, plots.MOTIVE_LABELS)):
         for label in labels.values():
