@@ -19,11 +19,14 @@ import re
 import sys
 from pathlib import Path
 
+from docutils import nodes
 from myst_nb.ext.glue.utils import RetrievalError, VariableOutput
+from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the book's _ext folder (translated_source)
 
 from simulations.i18n import LANGUAGES, gettext  # noqa: E402
 
@@ -158,10 +161,60 @@ def translate_toctree_captions(app, doctree) -> None:
         node["caption"] = translations.get(node["caption"], node["caption"])
 
 
+def translate_downloads(app, exception) -> None:
+    """The `.md` sources a translated site offers for download (`_sources/<page>.md`, copied by Sphinx in English),
+    rewritten in the page's language from its catalog: prose translated, code as it is, and a first code cell that
+    makes the notebook draw its figures in that language (book/_ext/translated_source.py). The `.ipynb` downloads are
+    translated as they are written (loyalty_lab_html.offer_notebook_download)."""
+    language = site_language(app.config)
+    if exception is not None or language == "en" or app.builder.format != "html":
+        return
+    from loyalty_lab_html import _write_atomically
+    from translated_source import translate_notebook_source
+
+    for docname in sorted(app.env.found_docs):
+        source = Path(app.env.doc2path(docname))
+        target = Path(app.outdir) / "_sources" / f"{docname}{source.suffix}"
+        if source.suffix != ".md" or not target.exists():
+            continue
+        english = source.read_text(encoding="utf-8")
+        _write_atomically(target, translate_notebook_source(english, page_translations(language, docname).get, language))
+
+
+class SortTranslatedGlossary(SphinxTransform):
+    """A sorted glossary in its translated terms' alphabetical order (Sphinx sorted it by the English terms, before
+    translating them): Italian with accents folded, Polish with ą after a and ł after l, Chinese by pinyin."""
+
+    default_priority = 30  # after Sphinx's translation of the page (sphinx.transforms.i18n.Locale, 20)
+
+    def apply(self, **kwargs) -> None:
+        from sphinx import addnodes
+        from translated_source import alphabetical_key
+
+        language = site_language(self.config)
+        if language == "en":
+            return
+        for glossary in self.document.findall(addnodes.glossary):
+            if not glossary.get("sorted"):
+                continue
+            for listing in glossary.findall(nodes.definition_list):
+                items = [child for child in listing.children if isinstance(child, nodes.definition_list_item)]
+                items.sort(key=lambda item: alphabetical_key(glossary_headword(item), language))
+                listing.children = []
+                listing.extend(items)
+
+
+def glossary_headword(item) -> str:
+    """The first term of a glossary entry, as the page shows it."""
+    return next(iter(item.findall(nodes.term))).astext()
+
+
 def setup(app):
     app.add_config_value("loyalty_lab_languages", list(LANGUAGES), "html")
     patch_glue()
     app.connect("config-inited", translate_site_words)
     app.connect("html-page-context", add_switcher)
     app.connect("doctree-read", translate_toctree_captions)
+    app.connect("build-finished", translate_downloads)
+    app.add_transform(SortTranslatedGlossary)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
