@@ -7,6 +7,7 @@ sources with the catalogs; the slow ones read what the built site offers and the
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -20,6 +21,7 @@ from simulations.i18n import TRANSLATIONS
 from tests.conftest import BOOK_GROUP, HTML, ROOT, toc_pages
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from plain_notebook import leftover_markup  # noqa: E402
 from translated_source import (LANGUAGE_CELL_TAG, _parser, alphabetical_key, glossary_entries, translate_myst,  # noqa: E402
                                translate_notebook, translate_notebook_source)
 
@@ -168,27 +170,45 @@ def test_the_site_offers_each_page_in_its_language(built_site, language, page):
     assert code_cells(offered_ipynb) == code_cells(english_ipynb)
     first_code = next(cell for cell in offered_ipynb["cells"] if cell["cell_type"] == "code")
     assert is_language_cell(first_code) and f"set_language({language!r})" in _source(first_code)
+    assert not leftover_markup(offered_ipynb)  # plain Markdown, as the English download
+    shown = re.findall(r'<span class="pasted-text">([^<]*)</span>',
+                       (HTML / language / f"{page}.html").read_text(encoding="utf-8"))
+    missing = [number for number in map(html.unescape, shown) if number not in markdown]
+    assert not missing, f"glued numbers the translated page shows but its download does not: {missing[:5]}"
 
 
 class _Headwords(HTMLParser):
-    """The glossary's headwords (`<dt>` of the glossary's definition list), in the page's order."""
+    """The glossary's headwords in the page's order: the first `<dt>` of each entry (a second one, before the entry's
+    `<dd>`, is another name for the same term), without its "#" link."""
 
     def __init__(self):
         super().__init__()
-        self.inside, self.words = 0, []
+        self.glossary = self.recording = self.in_link = self.after_term = False
+        self.words: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "dl" and "glossary" in (dict(attrs).get("class") or ""):
-            self.inside += 1
-        elif tag == "dt" and self.inside:
-            self.words.append("")
+        classes = dict(attrs).get("class") or ""
+        if tag == "dl" and "glossary" in classes:
+            self.glossary = True
+        elif self.glossary and tag == "dt":
+            self.recording = not self.after_term  # a second <dt> before the <dd>: another name, not a headword
+            if self.recording:
+                self.words.append("")
+        elif self.glossary and tag == "dd":
+            self.after_term = False
+        elif tag == "a" and "headerlink" in classes:
+            self.in_link = True
 
     def handle_endtag(self, tag):
-        if tag == "dl" and self.inside:
-            self.inside -= 1
+        if tag == "dt" and self.glossary:
+            self.recording, self.after_term = False, True
+        elif tag == "a":
+            self.in_link = False
+        elif tag == "dl":
+            self.glossary = False
 
     def handle_data(self, data):
-        if self.inside and self.words:
+        if self.recording and not self.in_link:
             self.words[-1] += data
 
 
@@ -198,7 +218,7 @@ class _Headwords(HTMLParser):
 def test_the_built_glossary_is_in_the_languages_alphabetical_order(built_site, language):
     parser = _Headwords()
     parser.feed((HTML / language / f"{GLOSSARY}.html").read_text(encoding="utf-8"))
-    words = [word.replace("\u00b6", "").strip() for word in parser.words]
+    words = [word.strip() for word in parser.words]
     assert len(words) > 50
     assert words == sorted(words, key=lambda word: alphabetical_key(word, language))
     translations = set(catalog(language, GLOSSARY).values())

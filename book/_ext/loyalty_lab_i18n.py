@@ -1,4 +1,5 @@
-"""The book in every language: a language switcher on every page, and glue numbers inside translated paragraphs.
+"""The book in every language: a language switcher on every page, glue numbers inside translated paragraphs,
+downloads in the page's language and the glossary in the language's alphabetical order.
 
 - The switcher: a line at the top of every page naming each language in its own name, linking to the SAME page in
   that language. The site keeps English at its root and each translation in a folder named after its code
@@ -10,6 +11,13 @@
 - The site's own words: the switcher, the search box and the footer come from book/locales/<language>/LC_MESSAGES/site.po.
   The themes' words come translated with the themes, but for the pydata theme in Polish, which ships no catalog:
   book/locales/pl/LC_MESSAGES/sphinx.po supplies it (Sphinx reads the `sphinx` domain from the book's locale_dirs too).
+- Downloads in the page's language: the `.md` source Sphinx copies to `_sources/` is rewritten, when the build has
+  finished, from the page's catalog (book/_ext/translated_source.py: prose translated, code as it is, a first code
+  cell `set_language(...)` so the notebook's figures speak the language); the `.ipynb` is translated as it is written
+  (loyalty_lab_html.offer_notebook_download). No translated source is kept in the repository.
+- The glossary in the language's alphabetical order: Sphinx sorts a `:sorted:` glossary by its English terms before
+  translating them, so a transform after the translation sorts it again by the translated terms (Italian with accents
+  folded, Polish with its alphabet's ą, ć, ę, ł, ń, ó, ś, ź, ż, Chinese by pinyin with pypinyin, then by tone).
 """
 from __future__ import annotations
 

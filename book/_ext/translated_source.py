@@ -33,6 +33,9 @@ PROSE_DIRECTIVES = {"admonition", "note", "tip", "hint", "important", "warning",
 #: Directives whose argument is a title that Sphinx extracts as a message.
 TITLED_DIRECTIVES = {"admonition", "dropdown", "exercise", "topic", "sidebar", "grid-item-card", "card", "tab-item"}
 LANGUAGE_CELL_TAG = "reader-language"
+#: The language cell's comment, in the site catalog (book/locales/<language>/LC_MESSAGES/site.po).
+LANGUAGE_CELL_COMMENT = ("This notebook speaks the language of the page it came from, figures and tables included.",
+                         "For English, remove this cell or call set_language(\"en\").")
 FENCE_INFO = re.compile(r"^\{([\w:-]+)\}\s*(.*)$")
 OPTION_LINE = re.compile(r"^\s*:[\w-]+:")
 
@@ -267,10 +270,10 @@ def alphabetical_key(text: str, language: str) -> tuple:
 # ------------------------------------------------------------------------------------------------ the reader's language
 def language_cell_source(language: str) -> str:
     """The code a translated download runs first, so that its figures and tables speak the page's language."""
-    return ("# This notebook speaks the language of the page it came from: figures and tables included.\n"
-            "# Remove these two lines (or call set_language(\"en\")) for English.\n"
-            "from simulations.i18n import set_language\n"
-            f"set_language({language!r})")
+    from simulations.i18n import gettext
+
+    comment = [gettext(line, "site", language=language) for line in LANGUAGE_CELL_COMMENT]
+    return "".join(f"# {line}\n" for line in comment) + f"from simulations.i18n import set_language\nset_language({language!r})"
 
 
 def language_code_cell_myst(language: str) -> str:
