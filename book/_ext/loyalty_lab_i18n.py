@@ -15,9 +15,10 @@ downloads in the page's language and the glossary in the language's alphabetical
   finished, from the page's catalog (book/_ext/translated_source.py: prose translated, code as it is, a first code
   cell `set_language(...)` so the notebook's figures speak the language); the `.ipynb` is translated as it is written
   (loyalty_lab_html.offer_notebook_download). No translated source is kept in the repository.
-- The glossary in the language's alphabetical order: Sphinx sorts a `:sorted:` glossary by its English terms before
-  translating them, so a transform after the translation sorts it again by the translated terms (Italian with accents
-  folded, Polish with its alphabet's ą, ć, ę, ł, ń, ó, ś, ź, ż, Chinese by pinyin with pypinyin, then by tone).
+- The glossary in the language's alphabetical order: Sphinx sorts a `:sorted:` glossary's translated terms by their
+  Unicode code points (Polish ł and ś after z, ć after cz; Chinese characters in code-point order, which no reader
+  knows), so a transform after Sphinx's sorts it again by the language's order (Italian with accents folded, Polish
+  with its alphabet's ą, ć, ę, ł, ń, ó, ś, ź, ż, Chinese by pinyin with pypinyin, then by tone).
 """
 from __future__ import annotations
 
@@ -190,10 +191,11 @@ def translate_downloads(app, exception) -> None:
 
 
 class SortTranslatedGlossary(SphinxTransform):
-    """A sorted glossary in its translated terms' alphabetical order (Sphinx sorted it by the English terms, before
-    translating them): Italian with accents folded, Polish with ą after a and ł after l, Chinese by pinyin."""
+    """A sorted glossary in its translated terms' alphabetical order: Italian with accents folded, Polish with ą after
+    a and ł after l, Chinese by pinyin. Sphinx's own sort (sphinx.transforms.GlossarySorter) orders the translated
+    terms by their Unicode code points, which puts Polish ł and ś after z and Chinese in no order a reader knows."""
 
-    default_priority = 30  # after Sphinx's translation of the page (sphinx.transforms.i18n.Locale, 20)
+    default_priority = 501  # after Sphinx's translation (Locale, 20) and its code-point sort (GlossarySorter, 500)
 
     def apply(self, **kwargs) -> None:
         from sphinx import addnodes
