@@ -479,3 +479,25 @@ def pd_timestamp(text):
     import pandas as pd
 
     return pd.Timestamp(text)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(BOOK_GROUP)
+def test_a_translated_download_runs_in_a_bare_environment_in_its_language(built_site, bare_environment, tmp_path):
+    """The Italian lab 1, as the Italian page offers it, runs with only the course installed, and its first cell
+    (set_language) makes the grader answer in Italian. One language and one lab: the others differ only by catalog
+    (tests/test_translated_downloads.py checks every language's downloads)."""
+    from exercises import load_challenge
+    from simulations.i18n import gettext
+
+    offered = read_notebook(built_site["it"].html / "_sources" / "book" / "labs" / "lab01.ipynb")
+    for cell in offered["cells"]:  # what the build computed is not what this run shows
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    done = run_in_bare_environment(bare_environment, offered, tmp_path)
+    errors = [o for cell in done["cells"] for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
+    attempt_cell = next(cell for cell in done["cells"] if "attempt = grade(" in source(cell))
+    title = load_challenge("ch01_first_look")["title"]
+    italian = gettext(title, "exercises", context="ch01_first_look", language="it")
+    assert italian != title and italian in json.dumps(attempt_cell.get("outputs", []), ensure_ascii=False)

@@ -166,6 +166,14 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
     notebook = without_phone_layouts(with_cached_outputs(app, json.loads(executed.read_text(encoding="utf-8"))))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     facts = page_facts(app, pagename)
+    language = app.config.language or "en"
+    if language != "en":  # a translated build: the page's prose from its catalog, the notebook run in its language
+        from loyalty_lab_i18n import localised_number, page_translations
+        from translated_source import translate_notebook
+
+        notebook = translate_notebook(notebook, page_translations(language, pagename).get, language)
+        facts.localise = lambda number: localised_number(number, language)
+        facts.word = download_words(app, language)
     facts.glue = glue_file_values(executed.with_name(f"{executed.stem}.glue.json"))
     try:
         offered = plain_notebook(without_build_checks(notebook), facts)
@@ -176,6 +184,26 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
         return
     _write_atomically(target, json.dumps(offered, indent=1, ensure_ascii=False) + "\n")
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def download_words(app, language: str):
+    """english -> the page's language, for the words a download writes itself: admonition titles and figure labels
+    as Sphinx translates them, "Exercise" and "Solution to" as sphinx-exercise does, the rest from the site catalog."""
+    from sphinx.locale import admonitionlabels, get_translation
+
+    from plain_notebook import ADMONITIONS
+    from simulations.i18n import gettext
+
+    exercise = get_translation("exercise")
+    words = {title: str(admonitionlabels[name]) for name, title in ADMONITIONS.items() if name in admonitionlabels}
+    words.update({"Exercise": str(exercise("Exercise")), "Solution to": str(exercise("Solution to"))})
+    for kind, english in (("figure", "Fig."), ("section", "Section"), ("table", "Table"), ("code-block", "Listing")):
+        label = str(app.config.numfig_format.get(kind, "")).replace("%s", "").strip()
+        if label:
+            words[english] = label
+    for english in ("chapter {number}", "section {number}", "Details", "Grade this strategy in your browser"):
+        words[english] = gettext(english, "site", language=language)
+    return lambda english: words.get(english, english)
 
 
 # ------------------------------------------------------------------------------------------ what a page shows

@@ -1,4 +1,5 @@
-"""The book in every language: a language switcher on every page, and glue numbers inside translated paragraphs.
+"""The book in every language: a language switcher on every page, glue numbers inside translated paragraphs,
+downloads in the page's language and the glossary in the language's alphabetical order.
 
 - The switcher: a line at the top of every page naming each language in its own name, linking to the SAME page in
   that language. The site keeps English at its root and each translation in a folder named after its code
@@ -10,6 +11,14 @@
 - The site's own words: the switcher, the search box and the footer come from book/locales/<language>/LC_MESSAGES/site.po.
   The themes' words come translated with the themes, but for the pydata theme in Polish, which ships no catalog:
   book/locales/pl/LC_MESSAGES/sphinx.po supplies it (Sphinx reads the `sphinx` domain from the book's locale_dirs too).
+- Downloads in the page's language: the `.md` source Sphinx copies to `_sources/` is rewritten, when the build has
+  finished, from the page's catalog (book/_ext/translated_source.py: prose translated, code as it is, a first code
+  cell `set_language(...)` so the notebook's figures speak the language); the `.ipynb` is translated as it is written
+  (loyalty_lab_html.offer_notebook_download). No translated source is kept in the repository.
+- The glossary in the language's alphabetical order: Sphinx sorts a `:sorted:` glossary's translated terms by their
+  Unicode code points (Polish ł and ś after z, ć after cz; Chinese characters in code-point order, which no reader
+  knows), so a transform after Sphinx's sorts it again by the language's order (Italian with accents folded, Polish
+  with its alphabet's ą, ć, ę, ł, ń, ó, ś, ź, ż, Chinese by pinyin with pypinyin, then by tone).
 """
 from __future__ import annotations
 
@@ -19,11 +28,14 @@ import re
 import sys
 from pathlib import Path
 
+from docutils import nodes
 from myst_nb.ext.glue.utils import RetrievalError, VariableOutput
+from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the book's _ext folder (translated_source)
 
 from simulations.i18n import LANGUAGES, gettext  # noqa: E402
 
@@ -158,10 +170,61 @@ def translate_toctree_captions(app, doctree) -> None:
         node["caption"] = translations.get(node["caption"], node["caption"])
 
 
+def translate_downloads(app, exception) -> None:
+    """The `.md` sources a translated site offers for download (`_sources/<page>.md`, copied by Sphinx in English),
+    rewritten in the page's language from its catalog: prose translated, code as it is, and a first code cell that
+    makes the notebook draw its figures in that language (book/_ext/translated_source.py). The `.ipynb` downloads are
+    translated as they are written (loyalty_lab_html.offer_notebook_download)."""
+    language = site_language(app.config)
+    if exception is not None or language == "en" or app.builder.format != "html":
+        return
+    from loyalty_lab_html import _write_atomically
+    from translated_source import translate_notebook_source
+
+    for docname in sorted(app.env.found_docs):
+        source = Path(app.env.doc2path(docname))
+        target = Path(app.outdir) / "_sources" / f"{docname}{source.suffix}"
+        if source.suffix != ".md" or not target.exists():
+            continue
+        english = source.read_text(encoding="utf-8")
+        _write_atomically(target, translate_notebook_source(english, page_translations(language, docname).get, language))
+
+
+class SortTranslatedGlossary(SphinxTransform):
+    """A sorted glossary in its translated terms' alphabetical order: Italian with accents folded, Polish with ą after
+    a and ł after l, Chinese by pinyin. Sphinx's own sort (sphinx.transforms.GlossarySorter) orders the translated
+    terms by their Unicode code points, which puts Polish ł and ś after z and Chinese in no order a reader knows."""
+
+    default_priority = 501  # after Sphinx's translation (Locale, 20) and its code-point sort (GlossarySorter, 500)
+
+    def apply(self, **kwargs) -> None:
+        from sphinx import addnodes
+        from translated_source import alphabetical_key
+
+        language = site_language(self.config)
+        if language == "en":
+            return
+        for glossary in self.document.findall(addnodes.glossary):
+            if not glossary.get("sorted"):
+                continue
+            for listing in glossary.findall(nodes.definition_list):
+                items = [child for child in listing.children if isinstance(child, nodes.definition_list_item)]
+                items.sort(key=lambda item: alphabetical_key(glossary_headword(item), language))
+                listing.children = []
+                listing.extend(items)
+
+
+def glossary_headword(item) -> str:
+    """The first term of a glossary entry, as the page shows it."""
+    return next(iter(item.findall(nodes.term))).astext()
+
+
 def setup(app):
     app.add_config_value("loyalty_lab_languages", list(LANGUAGES), "html")
     patch_glue()
     app.connect("config-inited", translate_site_words)
     app.connect("html-page-context", add_switcher)
     app.connect("doctree-read", translate_toctree_captions)
+    app.connect("build-finished", translate_downloads)
+    app.add_transform(SortTranslatedGlossary)
     return {"parallel_read_safe": False, "parallel_write_safe": True}

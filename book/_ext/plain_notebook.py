@@ -55,6 +55,9 @@ class PageFacts:
     cite: (keys, "t" or "p") -> "Zeithaml et al. (2001)" / "(Zeithaml et al. 2001; Gupta et al. 2004)"
     image: path as written in the page -> the image file, or None
     practice_link: challenge id -> the practice server's page for it (the book's setting), or None without a server
+    localise: a glued number as the page's language writes it (1.234,5 in Italian); unchanged in English
+    word: one of the download's own words ("Note", "Exercise", "Solution to", "Fig.", "chapter {number}") in the
+        page's language; unchanged in English
     """
 
     page: str
@@ -65,6 +68,8 @@ class PageFacts:
     cite: Callable[[list[str], str], str] = lambda keys, kind: ", ".join(keys)
     image: Callable[[str], Path | None] = lambda uri: None
     practice_link: Callable[[str], str | None] = lambda challenge: None
+    localise: Callable[[str], str] = lambda number: number  # a glued number in the page's language's notation
+    word: Callable[[str], str] = lambda english: english  # the download's own words ("Note", "Fig.") in its language
 
     def unknown(self, what: str) -> UnknownMarkup:
         return UnknownMarkup(f"{self.page}: the download cannot render {what} as plain Markdown "
@@ -129,7 +134,7 @@ def render_role(name: str, content: str, facts: PageFacts) -> str:
         key = key or content
         if key not in facts.glue:
             raise facts.unknown(f"{{{name}}}`{content}` (no value glued under {key!r})")
-        return format_glued(facts.glue[key], spec)
+        return facts.localise(format_glued(facts.glue[key], spec))
     if name == "term":
         text, target = _text_and_target(content)
         return text or target
@@ -142,7 +147,8 @@ def render_role(name: str, content: str, facts: PageFacts) -> str:
             if not found:
                 raise facts.unknown(f"{{doc}}`{content}` (no such page)")
             title, number = found
-            return f"*{title}* ({'chapter' if '.' not in number else 'section'} {number})" if number else f"*{title}*"
+            kind = "chapter {number}" if "." not in number else "section {number}"
+            return f"*{title}* ({facts.word(kind).format(number=number)})" if number else f"*{title}*"
         title = facts.section_title(target)
         if not title:
             raise facts.unknown(f"{{ref}}`{content}` (no such label)")
@@ -155,7 +161,7 @@ def render_role(name: str, content: str, facts: PageFacts) -> str:
         kind, number = found
         if text:
             return text.replace("%s", number).replace("{number}", number)
-        return f"{kind} {number}"
+        return f"{facts.word(kind)} {number}"
     if name in ("cite", "cite:p", "cite:t", "cite:ps", "cite:ts"):
         keys = [key.strip() for key in content.split(",") if key.strip()]
         return facts.cite(keys, "t" if name.startswith("cite:t") else "p")
@@ -224,10 +230,10 @@ def render_directive(directive: Directive, facts: PageFacts, attachments: dict) 
     if name == "admonition":
         return _quoted(render_roles(directive.argument, facts), body, indent)
     if name in ADMONITIONS:
-        title = ADMONITIONS[name]
+        title = facts.word(ADMONITIONS[name])
         return _quoted(title, "\n".join(filter(None, (render_roles(directive.argument, facts), body))), indent)
     if name in ("dropdown",):
-        return _quoted(render_roles(directive.argument, facts) or "Details", body, indent)
+        return _quoted(render_roles(directive.argument, facts) or facts.word("Details"), body, indent)
     if name in ("exercise", "exercise-start"):
         heading = _numbered(facts, directive.options.get("label"), "Exercise")
         title = render_roles(directive.argument, facts)
@@ -235,7 +241,7 @@ def render_directive(directive: Directive, facts: PageFacts, attachments: dict) 
         return lines + (["", *[indent + line for line in body.splitlines()]] if body.strip() else [])
     if name in ("solution", "solution-start"):
         heading = _numbered(facts, directive.argument.strip(), "Exercise")
-        lines = [f"{indent}**Solution to {heading}**"]
+        lines = [f"{indent}**{facts.word('Solution to')} {heading}**"]
         return lines + (["", *[indent + line for line in body.splitlines()]] if body.strip() else [])
     if name in ("exercise-end", "solution-end"):
         return []
@@ -243,7 +249,7 @@ def render_directive(directive: Directive, facts: PageFacts, attachments: dict) 
         return _figure(directive, body, facts, attachments)
     if name == "practice-link":  # the notebook runs the lab itself: only a server's link is worth keeping
         address = facts.practice_link(directive.argument.strip())
-        return [f"{indent}[Grade this strategy in your browser]({address})"] if address else []
+        return [f"{indent}[{facts.word('Grade this strategy in your browser')}]({address})"] if address else []
     if name == "math":
         return [f"{indent}$$", *[indent + line for line in directive.body], f"{indent}$$"]
     raise facts.unknown(f"the directive {{{name}}}")
@@ -251,7 +257,7 @@ def render_directive(directive: Directive, facts: PageFacts, attachments: dict) 
 
 def _numbered(facts: PageFacts, label: str | None, kind: str) -> str:
     found = facts.number_of(label) if label else None
-    return f"{found[0]} {found[1]}" if found else kind
+    return f"{facts.word(found[0])} {found[1]}" if found else facts.word(kind)
 
 
 def _figure(directive: Directive, caption: str, facts: PageFacts, attachments: dict) -> list[str]:
@@ -264,7 +270,7 @@ def _figure(directive: Directive, caption: str, facts: PageFacts, attachments: d
     mime = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml",
             ".gif": "image/gif"}.get(path.suffix.lower(), "application/octet-stream")
     attachments[path.name] = {mime: base64.b64encode(path.read_bytes()).decode("ascii")}
-    number = f"{found[0]} {found[1]}: " if found else ""
+    number = f"{facts.word(found[0])} {found[1]}: " if found else ""
     return [f"{directive.indent}![{alt}](attachment:{path.name})", "", f"{directive.indent}*{number}{caption.strip()}*"]
 
 
@@ -317,7 +323,7 @@ def figure_caption_cell(cell: dict, facts: PageFacts) -> dict | None:
     if not caption:
         return None
     found = facts.number_of(figure["name"]) if figure.get("name") else None
-    number = f"{found[0]} {found[1]}: " if found else ""
+    number = f"{facts.word(found[0])} {found[1]}: " if found else ""
     text = " ".join(plain_markdown_text(str(caption), facts).split())
     return {"cell_type": "markdown", "metadata": {"tags": ["figure-caption"]}, "source": f"*{number}{text}*"}
 
