@@ -18,7 +18,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from simulations.i18n import TRANSLATIONS
-from tests.conftest import BOOK_GROUP, HTML, ROOT, toc_pages
+from tests.conftest import HTML, ROOT, each_translation, toc_pages
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from plain_notebook import leftover_markup  # noqa: E402
@@ -150,12 +150,12 @@ def downloaded(language: str, page: str, suffix: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
+@pytest.mark.parametrize("language", each_translation())
 @pytest.mark.parametrize("page", [CHAPTER, LAB])
-def test_the_site_offers_each_page_in_its_language(built_site, language, page):
+def test_the_site_offers_each_page_in_its_language(translated_book, language, page):
     """The `.md` and the `.ipynb` a reader downloads from a translated page: headings and paragraphs in the page's
     language (as its catalog has them), the English code cells, and a first code cell that sets the language."""
+    translated_book(language)
     messages = catalog(language, page)
     english_md = english_source(page)
     offered_md = downloaded(language, page, ".md")
@@ -163,7 +163,7 @@ def test_the_site_offers_each_page_in_its_language(built_site, language, page):
     assert headings(offered_md) == [messages[title] for title in headings(english_md)]
     assert code_cells(jupytext.reads(offered_md, fmt="md:myst")) == code_cells(jupytext.reads(english_md, fmt="md:myst"))
 
-    english_ipynb = json.loads((HTML / "_sources" / f"{page}.ipynb").read_text(encoding="utf-8"))
+    english_ipynb = jupytext.reads(english_md, fmt="md:myst")  # the English download's cells (built on another worker)
     offered_ipynb = json.loads(downloaded(language, page, ".ipynb"))
     markdown = "\n".join(_source(cell) for cell in offered_ipynb["cells"] if cell["cell_type"] == "markdown")
     assert [messages[title] for title in headings(english_md)] == headings(markdown)
@@ -213,9 +213,9 @@ class _Headwords(HTMLParser):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
-def test_the_built_glossary_is_in_the_languages_alphabetical_order(built_site, language):
+@pytest.mark.parametrize("language", each_translation())
+def test_the_built_glossary_is_in_the_languages_alphabetical_order(translated_book, language):
+    translated_book(language)
     parser = _Headwords()
     parser.feed((HTML / language / f"{GLOSSARY}.html").read_text(encoding="utf-8"))
     words = [word.strip() for word in parser.words]

@@ -402,10 +402,10 @@ def english_left_in(text: str, language: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(BOOK_GROUP)
-@pytest.mark.parametrize("language", TRANSLATIONS)
-def test_what_code_cells_show_speaks_the_pages_language(built_site, language):
+@pytest.mark.parametrize("language", each_translation())
+def test_what_code_cells_show_speaks_the_pages_language(translated_book, language):
     """Tables, printed lines and glued phrases of a translated page hold none of the package's English messages."""
+    translated_book(language)
     wrong = {}
     for page in set(toc_pages()) - ENGLISH_OUTPUT_PAGES:
         left = english_left_in(cell_output_text(HTML / language / f"{page}.html"), language)
