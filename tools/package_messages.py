@@ -30,7 +30,8 @@ from simulations.i18n import TRANSLATIONS, catalog_path  # noqa: E402
 DOMAIN = "loyalty_lab"
 TEMPLATE = ROOT / "simulations" / "locales" / f"{DOMAIN}.pot"
 #: The package's modules whose `_()` strings a reader sees (the command line's modules print English on purpose).
-PACKAGE_SOURCES = ("simulations/plots.py", "simulations/explorables.py", "simulations/widgets.py", "simulations/display.py")
+PACKAGE_SOURCES = ("simulations/plots.py", "simulations/explorables.py", "simulations/widgets.py", "simulations/display.py",
+                   "simulations/calibration.py", "simulations/app.py")
 BOOK_SOURCES = ("book/ch0*.md", "book/labs/*.md", "book/appendix/trust.md")
 KEYWORDS = {"_": None, "N_": None, "pgettext": ((1, "c"), 2)}
 #: Widget settings beside the levers (widgets.DASHBOARD_SETTINGS and the satisfaction widget's).
