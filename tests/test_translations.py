@@ -427,3 +427,13 @@ def _outputs_of(html: str) -> str:
     parser = _Outputs()
     parser.feed(html)
     return "\n".join(parser.parts)
+
+
+def test_bold_that_the_page_would_show_as_asterisks_is_refused_and_repaired():
+    """CommonMark does not close ** between 。 and a Chinese character: the page shows the asterisks."""
+    english = "**Purpose.** The model lets learners try ideas."
+    broken = "**目的。**该模型让学习者尝试想法。"
+    assert translate.problems(english, broken, "zh_CN", set())
+    repaired = translate.with_bold_that_closes(broken)
+    assert repaired == "**目的**。该模型让学习者尝试想法。" and not translate.problems(english, repaired, "zh_CN", set())
+    assert translate.with_bold_that_closes("的**{term}`忠诚`**是") == "的 **{term}`忠诚`** 是"
