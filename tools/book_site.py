@@ -84,6 +84,7 @@ def extract() -> None:
     code = sphinx("gettext", templates, BUILD / "gettext_doctrees", "-q", "-D", "nb_execution_mode=off")
     if code:
         sys.exit(code)
+    add_figure_captions(templates)
     arguments = [str(BIN / "sphinx-intl"), "update", "-p", str(templates), "-d", str(LOCALES), "-w", "0"]
     for language in TRANSLATIONS:
         arguments += ["-l", language]
@@ -92,6 +93,28 @@ def extract() -> None:
         for path in (LOCALES / language / "LC_MESSAGES").rglob("*.po"):
             rewrite_without_false_format_flags(path)
     extract_quizzes()
+
+
+def add_figure_captions(templates: Path) -> None:
+    """Each page's template gains the captions of the figures its code cells draw: Sphinx extracts them only from
+    an executed page (they are cell metadata that myst-nb turns into a figure when it renders the outputs), and the
+    extraction does not execute the pages."""
+    from babel.messages.pofile import read_po, write_po
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from translated_source import figure_captions
+
+    for template in templates.rglob("*.pot"):
+        source = ROOT / template.relative_to(templates).with_suffix(".md")
+        captions = figure_captions(source.read_text(encoding="utf-8")) if source.exists() else []
+        if not captions:
+            continue
+        with template.open("rb") as handle:
+            catalog = read_po(handle)
+        for caption in captions:
+            catalog.add(caption)
+        with template.open("wb") as handle:
+            write_po(handle, catalog, width=0)
 
 
 def rewrite_without_false_format_flags(path: Path) -> None:

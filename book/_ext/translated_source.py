@@ -70,6 +70,10 @@ def translate_myst(text: str, translate: Translate, language: str = "en") -> str
                 edits.append(edit)
         elif token.type == "tr_open" and token.map:
             index = _table_row(lines, edits, tokens, index, translate)
+        elif token.type == "fence" and token.info.strip().startswith("{code-cell}") and token.map:
+            edit = _code_cell_caption(lines, token, translate)
+            if edit:
+                edits.append(edit)
         elif token.type in ("fence", "colon_fence") and token.map:
             edit = _directive(lines, token, translate, language)
             if edit:
@@ -160,6 +164,56 @@ def _directive(lines, token, translate: Translate, language: str):
         prose_text = translate_myst("\n".join(prose), translate, language)
     new_body = options + (prose_text.split("\n") if prose else [])
     return start, body_end, [opening] + [indent + line if line else line for line in new_body]
+
+
+CAPTION_LINE = re.compile(r"^(\s*)caption:\s*(.*)$")
+
+
+def _caption_block(lines: list[str], token) -> tuple[int, int, str] | None:
+    """Where a code cell's figure caption sits in its `---` options (first line, line after, the caption's text):
+    a `caption: |` block (the more-indented lines under it) or a one-line `caption: text`."""
+    start, end = token.map
+    if end - start < 3 or lines[start + 1].strip() != "---":
+        return None
+    close = next((i for i in range(start + 2, end) if lines[i].strip() == "---"), None)
+    for number in range(start + 2, close or start):
+        match = CAPTION_LINE.match(lines[number])
+        if not match:
+            continue
+        indent, value = len(match.group(1)), match.group(2).strip()
+        if value and value not in ("|", ">", "|-", ">-"):
+            return number, number + 1, value.strip("'\"")
+        after = number + 1
+        while after < close and (not lines[after].strip() or
+                                 len(lines[after]) - len(lines[after].lstrip()) > indent):
+            after += 1
+        return number, after, "\n".join(line.strip() for line in lines[number + 1:after])
+    return None
+
+
+def figure_captions(text: str) -> list[str]:
+    """The message ids of the captions of the figures a MyST notebook's code cells draw (myst-nb's
+    `mystnb: figure: caption:` option). Sphinx only sees them in an executed page, so the extraction adds them
+    to the page's catalog template from here (tools/book_site.py extract)."""
+    lines = text.split("\n")
+    found = []
+    for token in _parser().parse(text):
+        if token.type == "fence" and token.info.strip().startswith("{code-cell}") and token.map:
+            block = _caption_block(lines, token)
+            if block and message_id(block[2]):
+                found.append(message_id(block[2]))
+    return found
+
+
+def _code_cell_caption(lines, token, translate: Translate):
+    """A code cell's figure caption translated, as one `caption: |` line under its key; the code as it is."""
+    block = _caption_block(lines, token)
+    found = _translated(block[2], translate) if block else None
+    if not found:
+        return None
+    start, end, _ = block
+    key = lines[start][:lines[start].index("caption:")]
+    return start, end, [f"{key}caption: |", f"{key}  {found}"]
 
 
 def _translated_option(line: str, translate: Translate) -> str:
