@@ -22,8 +22,8 @@ from tests.conftest import HTML, ROOT, each_translation, toc_pages
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from plain_notebook import leftover_markup  # noqa: E402
-from translated_source import (LANGUAGE_CELL_TAG, _parser, alphabetical_key, glossary_entries, translate_myst,  # noqa: E402
-                               translate_notebook, translate_notebook_source)
+from translated_source import (LANGUAGE_CELL_TAG, _parser, alphabetical_key, figure_captions,  # noqa: E402
+                               glossary_entries, translate_myst, translate_notebook, translate_notebook_source)
 
 LOCALES = ROOT / "book" / "locales"
 CHAPTER = "book/ch05_bonding"
@@ -95,6 +95,27 @@ def test_a_translated_source_reads_in_its_language_and_keeps_its_code(language, 
         [cell.cell_type for cell in english_notebook.cells]
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert is_language_cell(first_code) and f"set_language({language!r})" in first_code.source
+    assert captions(notebook) == [messages[caption] for caption in captions(english_notebook)]
+
+
+def captions(notebook) -> list[str]:
+    """The captions of the figures a notebook's code cells draw, as jupytext reads them (lines joined)."""
+    found = [((cell.metadata.get("mystnb") or {}).get("figure") or {}).get("caption") for cell in notebook.cells]
+    return [" ".join(str(caption).split()) for caption in found if caption]
+
+
+def test_a_code_cells_figure_caption_is_a_message_and_is_translated_in_the_source():
+    text = ("```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    name: fig-x\n    caption: |\n      Profit by tier,\n"
+            "      three years.\n---\nplot()\n```\n\n```{code-cell} ipython3\n---\nmystnb:\n  figure:\n"
+            "    caption: One line.\n    name: fig-y\n---\nplot()\n```\n\n```python\ncaption: |\n  not a cell\n```\n")
+    assert figure_captions(text) == ["Profit by tier, three years.", "One line."]
+    translated = translate_myst(text, {"Profit by tier, three years.": "Profitto: per fascia",
+                                       "One line.": "Una riga."}.get)
+    notebook = jupytext.reads(translated, fmt="md:myst")
+    assert captions(notebook) == ["Profitto: per fascia", "Una riga."]
+    assert [cell.metadata["mystnb"]["figure"]["name"] for cell in notebook.cells if cell.cell_type == "code"] == \
+        ["fig-x", "fig-y"]
+    assert [cell.source for cell in notebook.cells if cell.cell_type == "code"] == ["plot()", "plot()"]
 
 
 def test_markdown_outside_the_catalog_stays_as_it_is():

@@ -89,6 +89,7 @@ def test_the_catalogs_hold_exactly_the_messages_of_the_english_pages(tmp_path):
     book_site.write_sphinx_conf()
     code = book_site.sphinx("gettext", tmp_path / "pot", tmp_path / "doctrees", "-q", "-D", "nb_execution_mode=off")
     assert code == 0
+    book_site.add_figure_captions(tmp_path / "pot")  # the captions of the figures code cells draw, as extract adds
     for template in (tmp_path / "pot").rglob("*.pot"):
         page = template.relative_to(tmp_path / "pot").with_suffix("").as_posix()
         english = {(m.context, m.id) for m in messages(template)}
@@ -332,11 +333,11 @@ ENGLISH_OUTPUT_PAGES = {"book/appendix/command_line", "book/instructor/tournamen
 
 
 class _Outputs(HTMLParser):
-    """What code cells put on a page: their outputs (tables, printed lines, Markdown) and the phrases glued into the
-    prose (`pasted-text`), not the code itself, nor the scripts and styles of explorables and quizzes (data, not
-    text), nor the figures' captions (cell metadata that the catalogs do not hold yet: a named gap)."""
+    """What code cells put on a page: their outputs (tables, printed lines, Markdown, the captions of the figures they
+    draw) and the phrases glued into the prose (`pasted-text`), not the code itself, nor the scripts and styles of
+    explorables and quizzes (data, not text)."""
 
-    SKIPPED = {"script", "style", "figcaption"}
+    SKIPPED = {"script", "style"}
 
     def __init__(self):
         super().__init__()
@@ -414,6 +415,31 @@ def test_what_code_cells_show_speaks_the_pages_language(translated_book, languag
     assert not wrong, "\n".join(f"{page}: {left}" for page, left in sorted(wrong.items()))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("language", each_translation())
+def test_every_figure_a_cell_draws_has_its_caption_in_the_pages_language(translated_book, language):
+    """The caption of each figure a code cell draws (cell metadata, not page prose) is the catalog's translation on
+    the translated page, on every page (the command line's pages included: a caption is the book's words)."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from translated_source import figure_captions
+
+    translated_book(language)
+    wrong, seen = [], 0
+    for page in toc_pages():
+        captions = figure_captions((ROOT / f"{page}.md").read_text(encoding="utf-8"))
+        if not captions:
+            continue
+        page_html = (HTML / language / f"{page}.html").read_text(encoding="utf-8")
+        shown = [plain_text(text) for text in re.findall(r'<span class="caption-text">(.*?)</span>', page_html, re.S)]
+        translations = {m.id: m.string for m in messages(page_catalog(language, page)) if not m.fuzzy}
+        for caption in captions:
+            seen += 1
+            translation = translations.get(caption)
+            if not translation or plain_text(re.sub(r"[*`]", "", translation)) not in shown:
+                wrong.append(f"{page}: {caption[:70]!r}")
+    assert seen >= 40 and not wrong, "\n".join(wrong[:20])
+
+
 def test_the_output_check_finds_an_english_table_header_and_a_glued_phrase():
     page = ('<div class="cell_output"><table><th>profit</th><th>reward rate</th></table></div>'
             '<p>Il progetto è il più redditizio <span class="pasted-text">in three of the four markets</span>.</p>')
@@ -421,6 +447,13 @@ def test_the_output_check_finds_an_english_table_header_and_a_glued_phrase():
     assert "reward rate" in english_left_in(text, "it") and "in three of the four markets" in english_left_in(text, "it")
     assert not english_left_in(_outputs_of('<div class="cell_output"><th>tasso di premio</th></div>'), "it")
     assert "Il progetto" not in text  # prose is the prose test's
+
+
+def plain_text(markup: str) -> str:
+    """Text without HTML tags, entities resolved, whitespace as single spaces."""
+    import html as entities
+
+    return " ".join(entities.unescape(re.sub(r"<[^>]+>", "", markup)).split())
 
 
 def _outputs_of(html: str) -> str:

@@ -24,8 +24,10 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from simulations.i18n import TRANSLATIONS, catalog_path  # noqa: E402
+from translate import drop_false_format_flags  # noqa: E402  (tools/translate.py)
 
 DOMAIN = "loyalty_lab"
 TEMPLATE = ROOT / "simulations" / "locales" / f"{DOMAIN}.pot"
@@ -125,7 +127,8 @@ def read(path: Path) -> Catalog | None:
 
 
 def _write(catalog: Catalog, path: Path) -> None:
-    """Write a catalog atomically (a reader never sees half a file)."""
+    """Write a catalog atomically (a reader never sees half a file), without Babel's false format flags."""
+    drop_false_format_flags(catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=120, omit_header=False, ignore_obsolete=True, include_previous=False)
