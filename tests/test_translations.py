@@ -440,6 +440,35 @@ def test_every_figure_a_cell_draws_has_its_caption_in_the_pages_language(transla
     assert seen >= 40 and not wrong, "\n".join(wrong[:20])
 
 
+def test_every_theme_word_has_a_translation_in_every_language():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import THEME_WORDS, theme_word_replacements
+
+    for language in TRANSLATIONS:
+        replacements = theme_word_replacements(language)
+        assert len(replacements) == 3 * len(THEME_WORDS)
+        assert all(english != translated for english, translated in replacements.items()), language
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", each_translation())
+def test_tooltips_and_screen_reader_labels_speak_the_pages_language(translated_book, language):
+    """No translated page (nor the toggle buttons' script) keeps an English tooltip or label that the themes and
+    Sphinx write ("Link to this heading", "Toggle primary sidebar", the navigation's "Main", ...)."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import THEME_ATTRIBUTES, THEME_WORDS
+
+    translated_book(language)
+    english = re.compile(r'(?:%s)="(%s)"' % ("|".join(THEME_ATTRIBUTES), "|".join(map(re.escape, THEME_WORDS))))
+    left = {}
+    for page in [*(HTML / language).rglob("*.html"), HTML / language / "_static" / "togglebutton.js"]:
+        found = sorted(set(english.findall(page.read_text(encoding="utf-8"))))
+        if found:
+            left[page.relative_to(HTML).as_posix()] = found
+    assert not left, "\n".join(f"{page}: {words}" for page, words in sorted(left.items())[:10])
+    assert any(english.search((HTML / f"{page}.html").read_text(encoding="utf-8")) for page in toc_pages()[:3])
+
+
 def test_the_output_check_finds_an_english_table_header_and_a_glued_phrase():
     page = ('<div class="cell_output"><table><th>profit</th><th>reward rate</th></table></div>'
             '<p>Il progetto è il più redditizio <span class="pasted-text">in three of the four markets</span>.</p>')

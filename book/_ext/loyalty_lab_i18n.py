@@ -11,6 +11,10 @@ downloads in the page's language and the glossary in the language's alphabetical
 - The site's own words: the switcher, the search box and the footer come from book/locales/<language>/LC_MESSAGES/site.po.
   The themes' words come translated with the themes, but for the pydata theme in Polish, which ships no catalog:
   book/locales/pl/LC_MESSAGES/sphinx.po supplies it (Sphinx reads the `sphinx` domain from the book's locale_dirs too).
+- Tooltips and labels for screen readers that no catalog translates: Sphinx's "Link to this heading" (its Italian,
+  Polish and Chinese catalogs lack the newer messages), the themes' words written into their templates without `_()`
+  ("Toggle primary sidebar", the navigation's "Main") and sphinx-togglebutton's "Toggle hidden content" (in its
+  script). A translated build writes them from the site catalog (`THEME_WORDS`, `translate_theme_words`).
 - Downloads in the page's language: the `.md` source Sphinx copies to `_sources/` is rewritten, when the build has
   finished, from the page's catalog (book/_ext/translated_source.py: prose translated, code as it is, a first code
   cell `set_language(...)` so the notebook's figures speak the language); the `.ipynb` is translated as it is written
@@ -145,6 +149,61 @@ def translate_site_words(app, config) -> None:
     config.html_theme_options = options
 
 
+#: Words a page shows as a tooltip or reads out to a screen reader that neither Sphinx's nor the themes' catalogs
+#: translate for every language (site catalog, book/locales/<language>/LC_MESSAGES/site.po).
+THEME_WORDS = ("Link to this heading", "Link to this image", "Link to this table", "Link to this code",
+               "Link to this definition", "Link to this equation", "Color mode", "System Settings",
+               "Toggle primary sidebar", "Toggle secondary sidebar", "Main", "Page", "Toggle hidden content")
+THEME_ATTRIBUTES = ("title", "aria-label", "data-bs-title")
+
+
+def theme_word_replacements(language: str) -> dict[str, str]:
+    """`title="Main"` -> `title="Principale"`, for each word and attribute (an attribute already translated by a
+    catalog never matches)."""
+    found = {}
+    for word in THEME_WORDS:
+        translated = html.escape(gettext(word, "site", language=language))
+        for attribute in THEME_ATTRIBUTES:
+            found[f'{attribute}="{word}"'] = f'{attribute}="{translated}"'
+    return found
+
+
+def replace_all(text: str, replacements: dict[str, str]) -> str:
+    for english, translated in replacements.items():
+        text = text.replace(english, translated)
+    return text
+
+
+def translate_theme_words(app) -> None:
+    """Every page a translated build writes passes through its templates' `render`: the theme words are translated
+    there, in the finished page (they come from templates without `_()` and from Sphinx's writer)."""
+    language = site_language(app.config)
+    templates = getattr(app.builder, "templates", None)
+    if language == "en" or app.builder.format != "html" or templates is None:
+        return
+    replacements = theme_word_replacements(language)
+    render = templates.render
+
+    def render_in_language(template, context):
+        return replace_all(render(template, context), replacements)
+
+    templates.render = render_in_language
+
+
+def translate_toggle_script(app, exception) -> None:
+    """sphinx-togglebutton writes its button's label from its script: the built copy gets the language's words."""
+    language = site_language(app.config)
+    script = Path(app.outdir) / "_static" / "togglebutton.js"
+    if exception is not None or language == "en" or not script.exists():
+        return
+    from loyalty_lab_html import _write_atomically
+
+    text = script.read_text(encoding="utf-8")
+    translated = replace_all(text, theme_word_replacements(language))
+    if translated != text:
+        _write_atomically(script, translated)
+
+
 def page_translations(language: str, docname: str) -> dict[str, str]:
     """The finished messages of one page's catalog (English -> translation)."""
     from babel.messages.pofile import read_po
@@ -226,5 +285,7 @@ def setup(app):
     app.connect("html-page-context", add_switcher)
     app.connect("doctree-read", translate_toctree_captions)
     app.connect("build-finished", translate_downloads)
+    app.connect("builder-inited", translate_theme_words)
+    app.connect("build-finished", translate_toggle_script)
     app.add_transform(SortTranslatedGlossary)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
