@@ -545,13 +545,26 @@ def _untangle_tick_labels(ax) -> None:
         ax.figure.canvas.draw()
 
 
+PHONE_STACKED_KEY = "loyalty-lab-stacked-panels"  # a phone PNG's text chunk: panels that stood side by side
+
+
+def side_by_side(fig) -> int:
+    """How many panels of `fig` stand side by side (1 for one panel, or panels in one column)."""
+    specs = [ax.get_subplotspec() for ax in fig.axes]
+    return max((spec.get_gridspec().ncols for spec in specs if spec is not None), default=1)
+
+
 def phone_png(fig, dpi: int = FIGURE_DPI) -> bytes | None:
-    """The PNG of `fig`'s phone layout (see `phone_layout`), or None when it needs none."""
+    """The PNG of `fig`'s phone layout (see `phone_layout`), or None when it needs none. When the layout put panels
+    that stood side by side one below the other, the PNG says so (PHONE_STACKED_KEY), so that the page can tell a
+    reader whose caption says "left" and "right"."""
     phone = phone_layout(fig)
     if phone is None:
         return None
     buffer = io.BytesIO()
-    phone.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")  # a long axis label can outgrow the panel
+    stacked = {PHONE_STACKED_KEY: str(side_by_side(fig))} if side_by_side(fig) > 1 else {}
+    phone.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight",  # a long axis label can outgrow the panel
+                  metadata=stacked)
     return buffer.getvalue()
 
 

@@ -122,7 +122,8 @@ def test_the_book_puts_both_layouts_in_the_page_and_each_png_plain(tmp_path, thr
 
     images = list(doctree.findall(nodes.image))
     assert [image["uri"] for image in images] == ["/out/figure.png", "/out/figure.phone.png", "/out/plain.png"]
-    assert images[0]["classes"] == [extension.WIDE_FIGURE_CLASS] and images[1]["classes"] == [extension.PHONE_FIGURE_CLASS]
+    assert images[0]["classes"] == [extension.WIDE_FIGURE_CLASS]
+    assert images[1]["classes"] == [extension.PHONE_FIGURE_CLASS, extension.STACKED_CLASS]  # three panels side by side
     assert images[0]["loading"] == images[1]["loading"] == "lazy"  # only the one shown is downloaded
     assert images[2]["classes"] == [] and "loading" not in images[2]
     assert (tmp_path / "out" / "figure.png").read_bytes() == own  # the page's PNG is plain again
@@ -130,6 +131,31 @@ def test_the_book_puts_both_layouts_in_the_page_and_each_png_plain(tmp_path, thr
 
     extension.add_phone_layouts(App, doctree)  # a second pass (a rebuild) adds nothing twice
     assert len(list(doctree.findall(nodes.image))) == 3
+
+
+def test_only_panels_that_stood_side_by_side_get_the_note_that_they_now_stand_one_below_the_other(tmp_path, three_panels):
+    """A wide figure of one panel also has a phone layout, but nothing in it moved: its caption's words still hold."""
+    one_panel, _ = plt.subplots(figsize=(8, 3.4))
+    assert plots.side_by_side(one_panel) == 1 and plots.side_by_side(three_panels) == 3
+    extension = _extension()
+    for name, fig in (("one.phone.png", one_panel), ("three.phone.png", three_panels)):
+        (tmp_path / name).write_bytes(plots.phone_png(fig))
+    assert not extension._stacked(tmp_path / "one.phone.png") and extension._stacked(tmp_path / "three.phone.png")
+
+
+@pytest.mark.parametrize("language", ["en", "it", "pl", "zh_CN"])
+def test_the_note_under_a_stacked_figure_is_in_the_pages_language(language):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import PHONE_NOTE, words_css
+
+    from simulations.i18n import gettext
+
+    css = words_css(language)
+    note = gettext(PHONE_NOTE, "site", language=language)
+    assert f'content: "{note}"' in css and "img.loyalty-stacked-panels" in css and "max-width: 576px" in css
+    assert (note == PHONE_NOTE) == (language == "en")
 
 
 def test_the_css_shows_the_phone_layout_only_on_a_phone():

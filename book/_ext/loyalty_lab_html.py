@@ -340,6 +340,7 @@ def _figure_inches(path: Path) -> float | None:
 
 
 PHONE_FIGURE_CLASS, WIDE_FIGURE_CLASS = "loyalty-phone-figure", "loyalty-wide-figure"  # as in loyalty_lab.css
+STACKED_CLASS = "loyalty-stacked-panels"  # a phone image whose panels stood side by side (loyalty_lab_i18n's note)
 
 
 def add_phone_layouts(app, doctree):
@@ -365,8 +366,18 @@ def add_phone_layouts(app, doctree):
         phone_uri = image["uri"][: -len(path.name)] + phone_path.name
         image["classes"].append(WIDE_FIGURE_CLASS)
         image["loading"] = "lazy"
-        image.parent.insert(image.parent.index(image) + 1,
-                            nodes.image(uri=phone_uri, classes=[PHONE_FIGURE_CLASS], loading="lazy"))
+        classes = [PHONE_FIGURE_CLASS] + ([STACKED_CLASS] if _stacked(phone_path) else [])
+        image.parent.insert(image.parent.index(image) + 1, nodes.image(uri=phone_uri, classes=classes, loading="lazy"))
+
+
+def _stacked(phone_path: Path) -> bool:
+    """Whether the phone layout put panels that stood side by side one below the other (simulations.plots)."""
+    from PIL import Image
+
+    from simulations.plots import PHONE_STACKED_KEY
+
+    with Image.open(phone_path) as image:
+        return PHONE_STACKED_KEY in getattr(image, "text", {})
 
 
 def describe_and_size_figures(app, doctree, docname):

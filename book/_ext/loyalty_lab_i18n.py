@@ -190,6 +190,27 @@ def translate_theme_words(app) -> None:
     templates.render = render_in_language
 
 
+PHONE_NOTE = "On this screen the panels stand one below the other, in the caption's order from left to right."
+WORDS_CSS = "loyalty_lab_words.css"
+
+
+def words_css(language: str) -> str:
+    """The stylesheet of the words CSS writes on a page: the note under a phone figure whose panels stood side by
+    side (book/_static/loyalty_lab.css styles it; loyalty_lab_html marks the figures)."""
+    note = gettext(PHONE_NOTE, "site", language=language).replace("\\", "\\\\").replace('"', '\\"')
+    return ("@media (max-width: 576px) {\n"
+            f'  figure:has(img.loyalty-stacked-panels) figcaption::after {{ content: "{note}"; }}\n'
+            "}\n")
+
+
+def write_words_css(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    from loyalty_lab_html import _write_atomically
+
+    _write_atomically(Path(app.outdir) / "_static" / WORDS_CSS, words_css(site_language(app.config)))
+
+
 def translate_toggle_script(app, exception) -> None:
     """sphinx-togglebutton writes its button's label from its script: the built copy gets the language's words."""
     language = site_language(app.config)
@@ -287,5 +308,7 @@ def setup(app):
     app.connect("build-finished", translate_downloads)
     app.connect("builder-inited", translate_theme_words)
     app.connect("build-finished", translate_toggle_script)
+    app.connect("build-finished", write_words_css)
+    app.add_css_file(WORDS_CSS)
     app.add_transform(SortTranslatedGlossary)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
