@@ -500,3 +500,31 @@ def test_bold_that_the_page_would_show_as_asterisks_is_refused_and_repaired():
     repaired = translate.with_bold_that_closes(broken)
     assert repaired == "**目的**。该模型让学习者尝试想法。" and not translate.problems(english, repaired, "zh_CN", set())
     assert translate.with_bold_that_closes("的**{term}`忠诚`**是") == "的 **{term}`忠诚`** 是"
+
+
+@pytest.mark.parametrize("before, number, after", [
+    ("una quota del ", "8%", "una quota dell’"), ("sale al ", "11%", "sale all’"), ("è il ", "1%", "è l’"),
+    ("dal ", "80%", "dall’"), ("del ", "12%", "del "), ("il ", "18%", "il "), ("sul ", "110", "sul "),
+    ("del ", "1.000", "del "), ("modello ", "8%", "modello "), ("sale all’", "58%", "sale al "),
+    ("è l'", "12%", "è il "), ("dell’", "8%", "dell’"), ("quell’", "58%", "quell’")])
+def test_an_italian_article_is_elided_before_a_glued_number_read_with_a_vowel(before, number, after):
+    """A translator writes "del {glue:text}`key`" not knowing the number: "del 8%" reads "dell'8%"."""
+    from docutils import nodes
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from loyalty_lab_i18n import elide_italian_articles
+
+    paragraph = nodes.paragraph("", "", nodes.Text(before), nodes.inline("", number, classes=["pasted-text"]),
+                                nodes.Text(" dei clienti."))
+    document = nodes.section("", paragraph)
+
+    class App:
+        class config:
+            language = "it"
+
+    elide_italian_articles(App, document)
+    assert paragraph.astext() == f"{after}{number} dei clienti."
+    App.config.language = "pl"
+    polish = nodes.paragraph("", "", nodes.Text("del "), nodes.inline("", "8%", classes=["pasted-text"]))
+    elide_italian_articles(App, nodes.section("", polish))
+    assert polish.astext() == "del 8%"

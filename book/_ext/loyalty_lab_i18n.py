@@ -8,6 +8,8 @@ downloads in the page's language and the glossary in the language's alphabetical
   data, so `{glue:text}` numbers would vanish from every translated page ("No key ... found in glue data"). Those
   small documents read the page's glue data from the file myst-nb saves beside the build. Glued numbers take the
   language's decimal sign and grouping (1.234,5 in Italian, 1 234,5 in Polish).
+- Italian articles before glued numbers: "del {glue:text}`key`" reads "dell'8%" when the number is 8%
+  (`elide_italian_articles`).
 - The site's own words: the switcher, the search box and the footer come from book/locales/<language>/LC_MESSAGES/site.po.
   The themes' words come translated with the themes, but for the pydata theme in Polish, which ships no catalog:
   book/locales/pl/LC_MESSAGES/sphinx.po supplies it (Sphinx reads the `sphinx` domain from the book's locale_dirs too).
@@ -135,6 +137,44 @@ def patch_glue() -> None:
         module.retrieve_glue_data = patched
     roles.format_plain_text = _localised(roles.format_plain_text)
     roles.format_plain_text.loyalty_lab = True
+
+
+#: Italian elides the article before a number read with a vowel ("dell'8%", "l'11%"), which a translator writing
+#: "del {glue:text}`key`" cannot know: the number is computed at build.
+ITALIAN_ELISIONS = {"il": "l’", "del": "dell’", "al": "all’", "dal": "dall’", "nel": "nell’", "sul": "sull’"}
+ITALIAN_ARTICLE_BEFORE = re.compile(r"(?<!\w)(%s) $" % "|".join(ITALIAN_ELISIONS))
+ITALIAN_UNELIDED = {elided[:-1]: article for article, elided in ITALIAN_ELISIONS.items()}  # "dell" -> "del"
+ITALIAN_ELIDED_BEFORE = re.compile(r"(?<!\w)(%s)['’]$" % "|".join(ITALIAN_UNELIDED))
+
+
+def read_with_a_vowel_in_italian(number: str) -> bool:
+    """8 (otto), 80-89, 800-899 ... (ottanta, ottocento), 1 (uno, also 1,5), 11 (undici, also 11.000 undicimila)."""
+    return bool(re.match(r"8|1(?![\d.])|11(?!\d)", number))
+
+
+def elide_italian_articles(app, doctree) -> None:
+    """The article before each glued number as Italian reads the number: "del 8%" becomes "dell'8%", and "dell'58%"
+    (a translation elided before a number that has since changed) becomes "del 58%"."""
+    if site_language(app.config) != "it":
+        return
+    for pasted in list(doctree.findall(nodes.inline)):
+        if "pasted-text" not in pasted.get("classes", []) or pasted.parent is None:
+            continue
+        at = pasted.parent.index(pasted)
+        before = pasted.parent[at - 1] if at else None
+        if isinstance(before, nodes.Text):
+            text = italian_article_for(str(before), pasted.astext())
+            if text != str(before):
+                pasted.parent[at - 1] = nodes.Text(text)  # (not replace(): it finds the first Text equal to this one)
+
+
+def italian_article_for(before: str, number: str) -> str:
+    """`before` (the text up to a number) ending in the article that the number's first sound takes."""
+    if read_with_a_vowel_in_italian(number):
+        match = ITALIAN_ARTICLE_BEFORE.search(before)
+        return before[:match.start()] + ITALIAN_ELISIONS[match.group(1)] if match else before
+    match = ITALIAN_ELIDED_BEFORE.search(before)
+    return before[:match.start()] + ITALIAN_UNELIDED[match.group(1)] + " " if match else before
 
 
 def translate_site_words(app, config) -> None:
@@ -305,6 +345,7 @@ def setup(app):
     app.connect("config-inited", translate_site_words)
     app.connect("html-page-context", add_switcher)
     app.connect("doctree-read", translate_toctree_captions)
+    app.connect("doctree-read", elide_italian_articles)
     app.connect("build-finished", translate_downloads)
     app.connect("builder-inited", translate_theme_words)
     app.connect("build-finished", translate_toggle_script)
