@@ -509,7 +509,7 @@ class LoyaltyMarket(mesa.Model):
         """Newcomers take the seats of the dead and the moved; the lost and disqualified return to the pool after a cool-off."""
         p = self.people
         p.stage_months += 1
-        p.warned = np.maximum(p.warned - 1, 0).astype(np.int8)
+        np.subtract(p.warned, 1, out=p.warned, where=p.warned > 0)  # a warning wears off a month at a time
         gone = (p.stage == rules.LOST) & (p.stage_months == 1) & ((p.churn_cause == DEATH) | (p.churn_cause == MOVED))
         draw_newcomers(p, np.flatnonzero(gone), self.scenario, self.rng)
         back = ((p.stage == rules.LOST) | (p.stage == rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)
