@@ -91,14 +91,6 @@ def market_settings(scenario) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _draw(rng, draws, row, k, normal=False):
-    """The next random number: from the pre-drawn table if one is given, else from the model's generator."""
-    if draws.shape[1] > 0:
-        return draws[row, k]
-    return rng.standard_normal() if normal else rng.random()
-
-
-@njit(cache=True, inline="always")
 def _choose_exit(hazards, u):
     """The way out of a customer who leaves (an index into EXITS): rules.choose_cause for one customer."""
     total = 0.0
@@ -158,6 +150,10 @@ def _compile(source_hash: str):
         leaver_seat, leaver_exit, leaver_rival = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int8)
         n_leavers, complaints, recovered_count, k = 0, 0, 0, 0
         ci, standard = market[INTENSITY], market[STANDARD]
+        # each draw comes from the table of pre-drawn numbers if one is given (tests), else from the model's
+        # generator; written out at each draw, not in a helper: passing the arrays to one made numba count
+        # references to them at every draw (atomic increments, a tenth of the kernel's time)
+        predrawn = draws.shape[1] > 0
         for seat in range(len(stage)):
             if stage[seat] < rules.FIRST_TIME or stage[seat] > rules.ADVOCATE:
                 continue
@@ -165,15 +161,16 @@ def _compile(source_hash: str):
             care, price, in_touch = offer[f, CARE], offer[f, PRICE], offer[f, IN_TOUCH]
 
             # experience -> value -> complaints and recovery -> satisfaction, expectations, neglect
-            luck = 0.08 * _draw(rng, draws, LUCK, k, True)
+            luck = 0.08 * (draws[LUCK, k] if predrawn else rng.standard_normal())
             got = rules.perceived_quality(service[f, t], offer[f, QUALITY], care, quality_sensitivity[seat],
                                           offer_fit[seat] + luck)
             value = rules.perceived_value(got, price, price_sensitivity[seat], offer[f, REWARD_VALUE],
                                           rules.contact_fatigue(in_touch, offer[f, CROSS_SELL]))
             expects = expectation[seat]
             p_complain = rules.complaint_probability(value, expects)
-            complains = p_complain > 0 and _draw(rng, draws, COMPLAINT, k) < p_complain
-            recovered = complains and _draw(rng, draws, RECOVERY, k) < rules.recovery_probability(offer[f, CHANNEL], care)
+            complains = p_complain > 0 and (draws[COMPLAINT, k] if predrawn else rng.random()) < p_complain
+            recovered = complains and ((draws[RECOVERY, k] if predrawn else rng.random())
+                                       < rules.recovery_probability(offer[f, CHANNEL], care))
             feels = rules.cumulative_satisfaction(satisfaction[seat], rules.transaction_satisfaction(value, expects))
             if complains:
                 feels = rules.satisfaction_after_complaint(feels, recovered)
@@ -190,7 +187,7 @@ def _compile(source_hash: str):
             structural[seat] = rules.grow_bond(structural[seat], offer[f, STRUCTURAL])
             held = products[seat]
             p_cross = rules.cross_sell_probability(offer[f, CROSS_SELL], feels, held, max_products)
-            if p_cross > 0 and _draw(rng, draws, CROSS, k) < p_cross:
+            if p_cross > 0 and (draws[CROSS, k] if predrawn else rng.random()) < p_cross:
                 held += 1
                 products[seat] = held
 
@@ -218,14 +215,15 @@ def _compile(source_hash: str):
             # the ladder
             rung = stage[seat]
             bought_again = (rung == rules.FIRST_TIME
-                            and _draw(rng, draws, REPEAT, k) < rules.repeat_purchase_probability(feels, in_touch, care))
+                            and ((draws[REPEAT, k] if predrawn else rng.random())
+                                 < rules.repeat_purchase_probability(feels, in_touch, care)))
             stage[seat] = rules.ladder_step(rung, feels, held, tenure[seat], bought_again)
             tenure[seat] += 1
 
             # the competing risks of leaving (LoyaltyMarket.churn_hazards)
             rival, rival_value = -1, standard
             if rivals_are_real:
-                u = _draw(rng, draws, RIVAL, k)
+                u = (draws[RIVAL, k] if predrawn else rng.random())
                 rival = 0
                 while rival < n_firms - 1 and u >= rival_cumulative[f, rival]:
                     rival += 1
@@ -250,11 +248,12 @@ def _compile(source_hash: str):
                 rules.hazard_indifference(neglect[seat], ci, ties, market[INDIFFERENCE_RATE], prone),
             )
             voluntary_hazard[seat] = rules.total_hazard(*hazards[3:])
-            if _draw(rng, draws, LEAVE, k) < rules.total_hazard(*hazards):
+            leaves = (draws[LEAVE, k] if predrawn else rng.random()) < rules.total_hazard(*hazards)
+            if leaves:
                 if n_leavers == len(leaver_seat):
                     leaver_seat, leaver_exit, leaver_rival = _grown(leaver_seat), _grown(leaver_exit), _grown(leaver_rival)
                 leaver_seat[n_leavers] = seat
-                leaver_exit[n_leavers] = _choose_exit(hazards, _draw(rng, draws, CAUSE, k))
+                leaver_exit[n_leavers] = _choose_exit(hazards, (draws[CAUSE, k] if predrawn else rng.random()))
                 leaver_rival[n_leavers] = rival
                 n_leavers += 1
             k += 1

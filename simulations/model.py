@@ -40,6 +40,7 @@ COOLOFF_MONTHS = 12  # how long the lost and the disqualified stay out of reach 
 DEATH, MOVED = rules.CHURN_CAUSES.index("death"), rules.CHURN_CAUSES.index("moved")  # causes that free a seat for a newcomer
 ENGINES = ("fast", "numpy", "agents")
 SINGLE_FIRM = "firm"  # the name of the firm when a market is built with `strategy=`
+SETUP_SLICE = 1 << 16  # customers weighed at a time when a market is set up
 
 # The ways out, as competing risks: (cause recorded, whether the customer goes to a rival's offer).
 # A customer who searched because they were unhappy goes to the rival they found, but names what made
@@ -101,11 +102,15 @@ class LoyaltyMarket(mesa.Model):
             self.customers  # the agents engine steps them, so they exist from the start
 
         self.ledger = Ledger(len(self.firm_book), self.active_by_firm())
-        starting = np.flatnonzero(self.active_mask())
-        self._account(starting)  # a first month's profit places customers in tiers
+        # customer by customer, so a large base is weighed a slice at a time: the same numbers, without holding a
+        # dozen temporary arrays of a million customers each (memory touched for the first time is slow to get)
+        starting = np.array_split(np.flatnonzero(self.active_mask()), -(-self.n_customers // SETUP_SLICE))
+        for seats in starting:
+            self._account(seats)  # a first month's profit places customers in tiers (the money is not booked)
         self._review_tiers()
-        self._update_switching(starting)
-        self.churn_hazards(starting)  # so that month 0 already says who is loyal
+        for seats in starting:
+            self._update_switching(seats)
+            self.churn_hazards(seats)  # so that month 0 already says who is loyal
         self.ledger.begin_month(np.zeros(len(self.firm_book)), self.active_by_firm())  # month 0: no money has moved yet
         self._record = month_record(self)
         self.datacollector = mesa.DataCollector(model_reporters={key: _reporter(key) for key in self._record})
@@ -504,7 +509,7 @@ class LoyaltyMarket(mesa.Model):
         """Newcomers take the seats of the dead and the moved; the lost and disqualified return to the pool after a cool-off."""
         p = self.people
         p.stage_months += 1
-        p.warned = np.maximum(p.warned - 1, 0).astype(np.int8)
+        np.subtract(p.warned, 1, out=p.warned, where=p.warned > 0)  # a warning wears off a month at a time
         gone = (p.stage == rules.LOST) & (p.stage_months == 1) & ((p.churn_cause == DEATH) | (p.churn_cause == MOVED))
         draw_newcomers(p, np.flatnonzero(gone), self.scenario, self.rng)
         back = ((p.stage == rules.LOST) | (p.stage == rules.DISQUALIFIED)) & (p.stage_months >= COOLOFF_MONTHS)

@@ -145,8 +145,13 @@ def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray
     neighbours = np.empty((n, len(offsets)), dtype=np.int32)
     for k, offset in enumerate(offsets):
         neighbours[:, k] = np.roll(everyone, -offset)  # person i's neighbour i + offset, round the ring
-    rewire = np.flatnonzero(rng.random(neighbours.shape) < rewiring)
-    neighbours.flat[rewire] = rng.integers(0, n, len(rewire))
+    ties = neighbours.reshape(-1)
+    # which ties are rewired: the same uniforms as one draw over every tie, drawn a million at a time so that a
+    # large market never holds them all (at 1,000,000 customers, 96 MB of memory touched for the first time)
+    chunk = 1 << 20
+    rewire = np.concatenate([start + np.flatnonzero(rng.random(min(chunk, len(ties) - start)) < rewiring)
+                             for start in range(0, len(ties), chunk)])
+    ties[rewire] = rng.integers(0, n, len(rewire))
     return neighbours
 
 
