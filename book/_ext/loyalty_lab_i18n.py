@@ -243,8 +243,9 @@ def words_css(language: str) -> str:
             "}\n")
 
 
-def write_words_css(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+def write_words_css(app) -> None:
+    """Written before the pages, so that each page's link carries the file's checksum (a browser's cache refreshes)."""
+    if app.builder.format != "html":
         return
     from loyalty_lab_html import _write_atomically
 
@@ -349,7 +350,7 @@ def setup(app):
     app.connect("build-finished", translate_downloads)
     app.connect("builder-inited", translate_theme_words)
     app.connect("build-finished", translate_toggle_script)
-    app.connect("build-finished", write_words_css)
+    app.connect("builder-inited", write_words_css)
     app.add_css_file(WORDS_CSS)
     app.add_transform(SortTranslatedGlossary)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
