@@ -24,9 +24,9 @@ def report(market: str, seeds, criterion: str = "deviance") -> list[dict]:
     for name in PUBLISHED_CURVES:
         observed = published_curve(name)
         for seed in seeds:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             fit = fit_retention_curve(observed[:FIT_YEARS + 1], market, seed=seed, horizon=HORIZON, criterion=criterion)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             model = forecast_errors(fit.predict(HORIZON), observed, FIT_YEARS)
             sbg = forecast_errors(fit.sbg_curve(HORIZON), observed, FIT_YEARS)
             low, high = (np.asarray(x) for x in fit.band(HORIZON))
@@ -34,12 +34,12 @@ def report(market: str, seeds, criterion: str = "deviance") -> list[dict]:
             inside = int(np.sum((low[FIT_YEARS + 1:] <= held) & (held <= high[FIT_YEARS + 1:])))
             row = dict(curve=name, seed=seed, model_worst=model["worst"], model_mean=model["mean"],
                        sbg_worst=sbg["worst"], sbg_mean=sbg["mean"], goal=model["worst"] <= sbg["worst"] + GOAL_MARGIN,
-                       in_band=inside, rmse=fit.rmse, seconds=seconds, settings=fit.settings)
+                       in_band=inside, rmse=fit.rmse, seconds=seconds, cpu=cpu, settings=fit.settings)
             rows.append(row)
             shown = ", ".join(f"{k} {v:.3g}" for k, v in fit.settings.items())
             print(f"{name:28s} seed {seed}: model worst {row['model_worst']:.2f} mean {row['model_mean']:.2f} | "
                   f"sBG worst {row['sbg_worst']:.2f} mean {row['sbg_mean']:.2f} | goal {'met' if row['goal'] else 'NOT met'}"
-                  f" | band holds {inside}/{len(held)} held-out years | fit RMSE {fit.rmse:.2f} | {seconds:.0f} s | {shown}",
+                  f" | band holds {inside}/{len(held)} held-out years | fit RMSE {fit.rmse:.2f} | {seconds:.0f} s ({cpu:.0f} s CPU) | {shown}",
                   flush=True)
     return rows
 
@@ -53,9 +53,11 @@ def main():
     rows = report(args.market, [int(s) for s in args.seeds.split(",")], args.criterion)
     for name in PUBLISHED_CURVES:
         mine = [r for r in rows if r["curve"] == name]
-        print(f"{name}: over {len(mine)} seeds, model worst {np.mean([r['model_worst'] for r in mine]):.2f} "
-              f"(max {max(r['model_worst'] for r in mine):.2f}), sBG worst {mine[0]['sbg_worst']:.2f}; goal met for "
-              f"{sum(r['goal'] for r in mine)} of {len(mine)} seeds; mean fit time {np.mean([r['seconds'] for r in mine]):.0f} s")
+        worst = [r["model_worst"] for r in mine]
+        print(f"{name}: over {len(mine)} seeds, model worst {np.mean(worst):.2f} (from {min(worst):.2f} to "
+              f"{max(worst):.2f}: a spread of {max(worst) - min(worst):.2f} points), sBG worst {mine[0]['sbg_worst']:.2f}; goal met for "
+              f"{sum(r['goal'] for r in mine)} of {len(mine)} seeds; mean fit time {np.mean([r['seconds'] for r in mine]):.0f} s "
+              f"({np.mean([r['cpu'] for r in mine]):.0f} s CPU)")
 
 
 if __name__ == "__main__":

@@ -111,10 +111,18 @@ CALIBRATED_SETTINGS = {
     "search_rate": (0.0, 1.0, "linear"),
 }
 GRID_LEVELS = 4  # levels per setting of the coarse grid (4 x 4 x 4 = 64 simulated cohorts for three settings)
-SEARCH_CUSTOMERS = 5000  # cohort size inside the search: a quarter of a full cohort, about 1 point of seed noise ...
-SEARCH_SEEDS = 2  # ... pooled over two seeds, the same seeds for every candidate (common random numbers)
-REFINE_EVALUATIONS = 40  # simulated candidates of the local refinement (Nelder-Mead) ...
-SIMPLEX_STEP = 0.06  # ... whose first simplex spans this much of each setting's range (in the unit cube)
+SEARCH_CUSTOMERS = 5000  # cohort size of the grid: a quarter of a full cohort, about 1 point of seed noise
+# The refinement fits a response surface: around the best point so far, a small design of candidate settings (a box
+# `LOCAL_HALF_WIDTH` of the unit cube to each side) is simulated, each period's survival is fitted by a quadratic in
+# the settings (least squares, each point weighted by its customers), and the criterion is minimised on that smooth
+# surface, not on single noisy cohorts: a design point's noise is averaged with its neighbours'. Stage by stage
+# (customers per cohort, seeds per point, the same seeds at every point of a stage: common random numbers), the
+# design is simulated again around the last stage's optimum with more customers; the last fit pools both stages.
+# Without it, the refinement compared single noisy candidates, and seed-to-seed differences in the fitted settings
+# moved the forecast by more than the band showed.
+LOCAL_HALF_WIDTH = 0.12
+LOCAL_STAGES = ((5000, 2), (20000, 2))
+LOCAL_MOVES = (4, 1)  # per stage: an optimum on its box's edge (inside the cube) moves the box there, at most this often
 PREDICT_CUSTOMERS = 20000  # `predict` and the reported RMSE pool full-size cohorts ...
 PREDICT_SEEDS = 4  # ... over four seeds that the search never saw, so the fit is judged on fresh noise
 PREDICT_SEED_OFFSET = 1000  # the prediction seeds are seed + 1000, + 1001, ...
@@ -290,34 +298,119 @@ def _surrogate_optimum(points, curves, observed, dimensions: int, criterion) -> 
     return _surrogate_fit(_surrogate(points, curves, dimensions), observed, points[np.argsort(errors)[:3]], criterion)
 
 
-def _bootstrap_units(points, curves, observed, fitted_curve, fitted_unit, seed: int, criterion) -> list[np.ndarray]:
+def _local_design(dimensions: int) -> np.ndarray:
+    """The response surface's design in box coordinates (-1 to 1 per setting): a full factorial at 5 levels for one
+    or two settings and at 3 for three (27 points); for four, a face-centred central composite design (the 16
+    corners, the 8 face centres and the centre), which still determines a quadratic."""
+    if dimensions <= 3:
+        levels = np.linspace(-1.0, 1.0, 5 if dimensions <= 2 else 3)
+        return np.array(np.meshgrid(*[levels] * dimensions, indexing="ij")).reshape(dimensions, -1).T
+    corners = np.array(np.meshgrid(*[[-1.0, 1.0]] * dimensions, indexing="ij")).reshape(dimensions, -1).T
+    return np.vstack([corners, np.eye(dimensions), -np.eye(dimensions), np.zeros((1, dimensions))])
+
+
+def _quadratic_terms(z: np.ndarray) -> np.ndarray:
+    """The terms of a full quadratic in box coordinates (one row a point): 1, each z_i, each z_i z_j with i <= j."""
+    z = np.atleast_2d(z)
+    dimensions = z.shape[1]
+    products = [z[:, i] * z[:, j] for i in range(dimensions) for j in range(i, dimensions)]
+    return np.column_stack([np.ones(len(z)), z] + products)
+
+
+class _ResponseSurface:
+    """Each period's survival as a quadratic in the settings, fitted by weighted least squares to simulated cohorts
+    around `centre` (unit-cube points `units`, their curves, weights = customers simulated at each)."""
+
+    def __init__(self, units, curves, weights, centre, half_width):
+        self.centre, self.half_width = np.asarray(centre, dtype=float), half_width
+        root = np.sqrt(np.asarray(weights, dtype=float))[:, None]
+        terms = _quadratic_terms((np.asarray(units) - self.centre) / half_width)
+        self.coefficients = np.linalg.lstsq(terms * root, np.asarray(curves) * root, rcond=None)[0]
+
+    def __call__(self, unit) -> np.ndarray:
+        curve = _quadratic_terms((np.asarray(unit, dtype=float) - self.centre) / self.half_width)[0] @ self.coefficients
+        curve = np.clip(curve, 0.0, 1.0)
+        curve[0] = 1.0
+        return curve
+
+    def bounds(self):
+        """The box the surface was fitted on, within the unit cube: [(low, high)] per setting."""
+        return [(max(0.0, c - self.half_width), min(1.0, c + self.half_width)) for c in self.centre]
+
+
+def _surface_optimum(surface, observed, criterion, starts) -> np.ndarray:
+    """The point of the surface's box whose curve on the surface comes closest to `observed` by `criterion`."""
+    def loss(unit):
+        return criterion(surface(unit), observed)
+
+    found = [minimize(loss, np.clip(start, *np.array(surface.bounds()).T), method="Nelder-Mead",
+                      bounds=surface.bounds(), options={"xatol": 1e-4, "fatol": 1e-6, "maxfev": 2000})
+             for start in starts]
+    return np.clip(min(found, key=lambda r: r.fun).x, 0.0, 1.0)
+
+
+def _box_centre(point) -> np.ndarray:
+    """The centre of a `LOCAL_HALF_WIDTH` box around `point`, moved inwards so the box lies in the unit cube."""
+    return np.clip(point, LOCAL_HALF_WIDTH, 1.0 - LOCAL_HALF_WIDTH)
+
+
+def _on_inner_edge(point, centre) -> bool:
+    """Whether `point` lies on its box's edge where the box does not end at the cube's edge: the optimum may lie
+    beyond the box."""
+    at_edge = np.abs(point - centre) >= LOCAL_HALF_WIDTH * 0.99
+    at_cube_face = (point <= 1e-6) | (point >= 1.0 - 1e-6)
+    return bool(np.any(at_edge & ~at_cube_face))
+
+
+def _refine(simulate, start, observed, criterion, seed: int):
+    """Refine the fit by response surfaces (`LOCAL_STAGES`), from `start`: (fitted unit point, surface, evaluations).
+
+    `simulate(unit, seeds, customers)` is a cohort curve pooled over those seeds. Each stage simulates the design
+    around the previous optimum on seeds of its own (seed, seed + 1 for the first stage, then seed + 2, seed + 3,
+    ...), the same at every point of the stage; a stage moves its box (at most `LOCAL_MOVES` times) while its
+    optimum lies on the box's edge inside the cube. The last surface pools the last box of every stage, each point weighted
+    by the customers simulated at it, and its optimum is the fit.
+    """
+    design = _local_design(len(start))
+    point, pooled, next_seed, evaluations = np.asarray(start, dtype=float), [], seed, 0
+    for stage, (customers, seed_count) in enumerate(LOCAL_STAGES):
+        seeds = list(range(next_seed, next_seed + seed_count))
+        next_seed += seed_count
+        for move in range(LOCAL_MOVES[stage] + 1):
+            centre = _box_centre(point)
+            units = np.clip(centre + LOCAL_HALF_WIDTH * design, 0.0, 1.0)
+            curves = np.array([simulate(unit, seeds, customers) for unit in units])
+            evaluations += len(units)
+            weights = np.full(len(units), customers * seed_count)
+            surface = _ResponseSurface(units, curves, weights, centre, LOCAL_HALF_WIDTH)
+            best_simulated = units[np.argmin([criterion(curve, observed) for curve in curves])]
+            point = _surface_optimum(surface, observed, criterion, [centre, best_simulated])
+            if not _on_inner_edge(point, centre):
+                break
+        pooled.append((units, curves, weights))
+    units, curves, weights = (np.concatenate(parts) for parts in zip(*pooled))
+    surface = _ResponseSurface(units, curves, weights, centre, LOCAL_HALF_WIDTH)
+    return _surface_optimum(surface, observed, criterion, [point, centre]), surface, evaluations
+
+
+def _bootstrap_units(surface, observed, fitted_curve, fitted_unit, seed: int, criterion) -> list[np.ndarray]:
     """`BAND_REPLICATES` unit points for the forecast band: a wild bootstrap of the fit.
 
-    Replicate b refits (on the interpolation) the fitted curve plus the fit's residuals, each with a random sign;
-    its settings are the fitted ones moved by as much as that refit moved the interpolation's optimum. The signs
-    come from a generator seeded by the fit's seed, so the band is reproducible.
+    Replicate b refits (on the last response surface, no simulation) the fitted curve plus the fit's residuals, each
+    with a random sign; its settings are the fitted ones moved by as much as that refit moved the surface's optimum
+    (within the surface's box: the band does not reach settings the surface was not fitted on).
+    The signs come from a generator seeded by the fit's seed, so the band is reproducible.
     """
-    surrogate = _surrogate(points, curves, len(fitted_unit))
     fitted_curve = np.asarray(fitted_curve[:len(observed)])
     residuals = observed - fitted_curve
-    centre = _surrogate_fit(surrogate, observed, [fitted_unit], criterion)
+    centre = _surface_optimum(surface, observed, criterion, [fitted_unit])
     signs = np.random.default_rng([seed, 16]).choice([-1.0, 1.0], size=(BAND_REPLICATES, len(observed)))
     units = []
     for flipped in signs:
         perturbed = np.clip(fitted_curve + flipped * residuals, 0.0, 1.0)
         perturbed[0] = 1.0
-        units.append(np.clip(fitted_unit + _surrogate_fit(surrogate, perturbed, [centre], criterion) - centre, 0.0, 1.0))
+        units.append(np.clip(fitted_unit + _surface_optimum(surface, perturbed, criterion, [centre]) - centre, 0.0, 1.0))
     return units
-
-
-def _nelder_mead(loss, start: np.ndarray):
-    """Nelder-Mead in the unit cube from `start`, its first simplex `SIMPLEX_STEP` wide, pointing inwards."""
-    from scipy.optimize import minimize
-
-    steps = [SIMPLEX_STEP * np.eye(len(start))[i] * (-1 if start[i] > 0.5 else 1) for i in range(len(start))]
-    simplex = np.vstack([start] + [start + step for step in steps])
-    return minimize(loss, start, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(start),
-                    options={"initial_simplex": simplex, "maxfev": REFINE_EVALUATIONS, "xatol": 0.01, "fatol": 0.05})
 
 
 class RetentionFit:
@@ -329,8 +422,8 @@ class RetentionFit:
         observed: the observed survival shares (period 0 first).
         scenario: the validated scenario the fit started from (without the fitted overrides).
         period_months: months per period.
-        seed: the base seed; the search used seeds seed, seed + 1, the prediction seed + 1000 to + 1003, the
-            forecast band seed + 1004 and up.
+        seed: the base seed; the search used seeds seed (the grid) and seed to seed + 3 (the response surfaces),
+            the prediction seed + 1000 to + 1003, the forecast band seed + 1004 and up.
         evaluations: how many candidate settings were simulated; seconds: how long the fit took.
         replicate_settings: the settings of the band's replicates (`band`), a list of {name: value}.
         sbg: (alpha, beta) of the benchmark, the sBG model fitted to the same curve by maximum likelihood.
@@ -416,13 +509,16 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
       1. a coarse grid (`GRID_LEVELS` per setting) of simulated cohorts of `SEARCH_CUSTOMERS`, one seed; the grid
          does not depend on the observed curve, so it is cached per market, settings, length and seed;
       2. the best point of a cubic interpolation between the grid's curves (no simulation);
-      3. from there, Nelder-Mead on simulated cohorts of `SEARCH_CUSTOMERS` pooled over `SEARCH_SEEDS` seeds,
-         the same for every candidate (common random numbers, so candidates differ by their settings more than
-         by their noise), at most `REFINE_EVALUATIONS` candidates.
-    Cohorts in the search are a quarter of the full size, so each candidate costs a fraction of a second. The
-    result is judged on full-size cohorts pooled over seeds the search never used. Then the forecast band's
+      3. from there, response surfaces (`LOCAL_STAGES`): a small design of candidates around the best point so
+         far, simulated on common seeds, each period's survival fitted by a quadratic in the settings, and the
+         criterion minimised on that smooth surface; then again around that optimum with larger cohorts and seeds
+         of its own, the last surface pooling both. So one cohort's noise does not decide the fit, as it did when
+         single candidates were compared: the fitted settings, the fit's error and the forecast then varied from
+         seed to seed by more than the band showed.
+    The result is judged on full-size cohorts pooled over seeds the search never used. Then the forecast band's
     replicates are drawn (`RetentionFit.band`), and the forecast and band up to `horizon` are simulated. One fit
-    of a 7-period yearly curve with a 12-period horizon takes about 40-60 s of one core.
+    of a 7-period yearly curve with a 12-period horizon takes about 60-80 s of one core (twice the Nelder-Mead
+    search it replaced; `benchmarks/forecast_report.py` measures it).
 
     Args:
         observed: survival shares at the end of each period, period 0 first (1.0), as `cohort_survival` returns.
@@ -473,31 +569,22 @@ def fit_retention_curve(observed, scenario="telecom", period_months=12, seed=Non
     base_with_defaults = load_scenario(base)  # still a complete scenario: a fitted setting has a default meanwhile
 
     grid_size = GRID_LEVELS ** len(space)
-    simulated = grid_size + REFINE_EVALUATIONS * SEARCH_SEEDS + PREDICT_SEEDS * 2 + BAND_REPLICATES  # about
+    refinement = len(_local_design(len(space))) * sum(seed_count for _, seed_count in LOCAL_STAGES)
+    simulated = grid_size + refinement + PREDICT_SEEDS * 2 + BAND_REPLICATES  # about: the first stage may move
     with tqdm(total=simulated, desc="cohorts simulated", unit="cohort", disable=not progress, file=sys.stderr) as bar:
         def tick(n=1):
             bar.update(n)
 
+        def simulate(unit, seeds, customers):
+            return _pooled_survival(base_with_defaults, periods, period_months, seeds, customers,
+                                    _to_settings(unit, space), tick)
+
         points, curves = _grid_curves(base_with_defaults, space, period_months, periods, seed, tick)
         best_point = _surrogate_optimum(points, curves, observed, len(space), loss_of)
-
-        tried: dict = {}  # every simulated candidate of the refinement, by its settings
-        seeds = [seed + i for i in range(SEARCH_SEEDS)]
-
-        def loss(unit):
-            candidate = _to_settings(unit, space)
-            key = tuple(candidate.values())
-            if key not in tried:
-                curve = _pooled_survival(base_with_defaults, periods, period_months, seeds, SEARCH_CUSTOMERS, candidate,
-                                         tick)
-                tried[key] = loss_of(curve, observed)
-            return tried[key]
-
-        result = _nelder_mead(loss, best_point)
-        fitted_unit = np.clip(result.x, 0.0, 1.0)
+        fitted_unit, surface, evaluations = _refine(simulate, best_point, observed, loss_of, seed)
         fit = RetentionFit(_to_settings(fitted_unit, space), observed, base_with_defaults, period_months, seed,
-                           len(points) + len(tried), 0.0, tick)
-        units = _bootstrap_units(points, curves, observed, fit.predict(periods), fitted_unit, seed, loss_of)
+                           len(points) + evaluations, 0.0, tick)
+        units = _bootstrap_units(surface, observed, fit.predict(periods), fitted_unit, seed, loss_of)
         fit.replicate_settings = [_to_settings(unit, space) for unit in units]
         fit.predict(max(horizon, periods))
         fit.band(max(horizon, periods))

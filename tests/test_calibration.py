@@ -195,6 +195,17 @@ def test_fits_a_less_polarized_sbg_curve_and_forecasts_its_tail():
 
 
 @pytest.mark.slow
+def test_the_forecast_does_not_hang_on_the_seed(regular_fit):
+    """Another seed (another grid, other cohorts in every stage of the search) forecasts the held-out years within
+    0.75 points of seed 1's (measured: 0.30). The search fits response surfaces to many cohorts, so one cohort's
+    noise does not decide the fit; with Nelder-Mead on single noisy candidates the model's worst miss on the
+    published curves moved by 1-2 points from seed to seed."""
+    truth, fit = regular_fit
+    other = fit_retention_curve(truth[:FIT_YEARS + 1], seed=2, horizon=FORECAST_YEARS)
+    assert _points(other.predict(FORECAST_YEARS)[FIT_YEARS + 1:], fit.predict(FORECAST_YEARS)[FIT_YEARS + 1:]) < 0.75
+
+
+@pytest.mark.slow
 def test_predict_gives_a_pooled_survival_curve(regular_fit):
     _, fit = regular_fit
     long = fit.predict(FORECAST_YEARS)
