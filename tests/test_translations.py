@@ -387,6 +387,10 @@ def english_messages(language: str) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+#: Words of a language spelled like one of the package's English messages: Polish "firm" is "of firms" ("obu firm").
+OWN_WORDS = {"pl": {"firm"}}
+
+
 def english_left_in(text: str, language: str) -> list[str]:
     """The English messages (whole words, as written) found in `text`, once the language's own words are taken out
     (Italian keeps "share of wallet", which holds the English message "share") and so are strategies printed as
@@ -398,8 +402,8 @@ def english_left_in(text: str, language: str) -> list[str]:
     for translated in sorted(set(translations(language).values()), key=len, reverse=True):
         if len(translated) >= 4:
             text = text.replace(translated, " ")
-    return [english for english in english_messages(language)
-            if re.search(r"(?<![\w'])" + re.escape(english) + r"(?![\w'])", text)]
+    return [english for english in english_messages(language) if english not in OWN_WORDS.get(language, ())
+            and re.search(r"(?<![\w'])" + re.escape(english) + r"(?![\w'])", text)]
 
 
 @pytest.mark.slow
@@ -467,6 +471,12 @@ def test_tooltips_and_screen_reader_labels_speak_the_pages_language(translated_b
             left[page.relative_to(HTML).as_posix()] = found
     assert not left, "\n".join(f"{page}: {words}" for page, words in sorted(left.items())[:10])
     assert any(english.search((HTML / f"{page}.html").read_text(encoding="utf-8")) for page in toc_pages()[:3])
+
+
+def test_a_word_of_the_language_spelled_like_an_english_message_is_not_english():
+    caption = _outputs_of('<div class="cell_output"><figcaption>Łączny zysk obu firm.</figcaption></div>')
+    assert "firm" not in english_left_in(caption, "pl")
+    assert "firm" in english_left_in(_outputs_of('<div class="cell_output"><th>firm</th></div>'), "it")
 
 
 def test_the_output_check_finds_an_english_table_header_and_a_glued_phrase():
