@@ -562,9 +562,9 @@ def phone_png(fig, dpi: int = FIGURE_DPI) -> bytes | None:
     if phone is None:
         return None
     buffer = io.BytesIO()
-    stacked = {PHONE_STACKED_KEY: str(side_by_side(fig))} if side_by_side(fig) > 1 else {}
+    columns = side_by_side(fig)
     phone.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight",  # a long axis label can outgrow the panel
-                  metadata=stacked)
+                  metadata={PHONE_STACKED_KEY: str(columns)} if columns > 1 else {})
     return buffer.getvalue()
 
 

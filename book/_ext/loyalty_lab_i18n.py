@@ -237,9 +237,11 @@ WORDS_CSS = "loyalty_lab_words.css"
 def words_css(language: str) -> str:
     """The stylesheet of the words CSS writes on a page: the note under a phone figure whose panels stood side by
     side (book/_static/loyalty_lab.css styles it; loyalty_lab_html marks the figures)."""
+    from loyalty_lab_html import STACKED_CLASS
+
     note = gettext(PHONE_NOTE, "site", language=language).replace("\\", "\\\\").replace('"', '\\"')
     return ("@media (max-width: 576px) {\n"
-            f'  figure:has(img.loyalty-stacked-panels) figcaption::after {{ content: "{note}"; }}\n'
+            f'  figure:has(img.{STACKED_CLASS}) figcaption::after {{ content: "{note}"; }}\n'
             "}\n")
 
 
