@@ -7,6 +7,7 @@ the goal holds (the model's worst error at most the sBG's plus one point), how m
 and how long the fit took.
 
     .venv/bin/python benchmarks/forecast_report.py [--market telecom] [--seeds 1,2,3] [--criterion deviance|rmse]
+                                                   [--settings proneness_shape,lure_rate,search_rate,tenure_bonding]
 """
 
 import argparse
@@ -19,13 +20,14 @@ from simulations.calibration import PUBLISHED_CURVES, fit_retention_curve, forec
 FIT_YEARS, HORIZON, GOAL_MARGIN = 7, 12, 1.0
 
 
-def report(market: str, seeds, criterion: str = "deviance") -> list[dict]:
+def report(market: str, seeds, criterion: str = "deviance", settings=None) -> list[dict]:
     rows = []
     for name in PUBLISHED_CURVES:
         observed = published_curve(name)
         for seed in seeds:
             start, cpu = time.perf_counter(), time.process_time()
-            fit = fit_retention_curve(observed[:FIT_YEARS + 1], market, seed=seed, horizon=HORIZON, criterion=criterion)
+            fit = fit_retention_curve(observed[:FIT_YEARS + 1], market, seed=seed, horizon=HORIZON, criterion=criterion,
+                                      settings=settings)
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             model = forecast_errors(fit.predict(HORIZON), observed, FIT_YEARS)
             sbg = forecast_errors(fit.sbg_curve(HORIZON), observed, FIT_YEARS)
@@ -49,8 +51,11 @@ def main():
     parser.add_argument("--market", default="telecom")
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds of the fit")
     parser.add_argument("--criterion", default="deviance", help="what the fit minimises: deviance or rmse")
+    parser.add_argument("--settings", default=None,
+                        help="comma-separated scenario settings to fit (default: calibration.CALIBRATED_SETTINGS)")
     args = parser.parse_args()
-    rows = report(args.market, [int(s) for s in args.seeds.split(",")], args.criterion)
+    settings = args.settings.split(",") if args.settings else None
+    rows = report(args.market, [int(s) for s in args.seeds.split(",")], args.criterion, settings)
     for name in PUBLISHED_CURVES:
         mine = [r for r in rows if r["curve"] == name]
         worst = [r["model_worst"] for r in mine]

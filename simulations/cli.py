@@ -785,7 +785,9 @@ def add_calibrate(subparsers):
         {PROG} calibrate curve.csv
         {PROG} calibrate curve.csv --market retail_bank --out bank_fit --seed 7
         {PROG} calibrate fader_hardie_2007_regular --holdout 5
-        {PROG} calibrate curve.csv --horizon 15 --force""")
+        {PROG} calibrate curve.csv --horizon 15 --force
+        {PROG} calibrate fader_hardie_2007_regular --holdout 5 \\
+            --settings {','.join(CALIBRATED_SETTINGS)},tenure_bonding""")
     p.add_argument("curve", metavar="CURVE.csv", help="the observed curve: period,survival rows (see above), or the "
                                                      "name of a published curve")
     p.add_argument("--market", default="telecom", metavar="MARKET",
@@ -804,8 +806,17 @@ def add_calibrate(subparsers):
                    help="what the fit minimises: deviance, how unlikely each period's leavers are (as the sBG is "
                         "fitted; weighs the late periods' churn), or rmse, the gap of the curves in points "
                         "(default: deviance)")
+    p.add_argument("--settings", type=_setting_names, default=None, metavar="NAME[,NAME...]",
+                   help="the scenario settings to fit, 1 to 4, comma-separated (default: "
+                        f"{','.join(CALIBRATED_SETTINGS)}); tenure_bonding lets each customer's own risk of leaving "
+                        "fall with tenure")
     _add_out(p, "calibrate-MARKET")
     p.set_defaults(handler=cmd_calibrate)
+
+
+def _setting_names(text: str) -> list[str]:
+    """--settings: comma-separated scenario setting names (checked, with did-you-mean, by the calibration)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _curve_argument(curve: str):
@@ -840,7 +851,8 @@ def cmd_calibrate(args) -> int:
     target = args.out or f"calibrate-{scenario['name']}"
     with _output(args, target) as folder:
         fit = calibration.fit_retention_curve(observed[:fitted_periods + 1], market, args.period_months, seed=args.seed,
-                                              horizon=horizon, criterion=args.criterion, progress=_progress())
+                                              horizon=horizon, criterion=args.criterion, settings=args.settings,
+                                              progress=_progress())
         name = f"{scenario['name']}_calibrated"
         written = [folder / f"{name}.yaml", folder / "calibration.png"]
         written[0].write_text(calibration.calibrated_scenario_yaml(fit, source, name), encoding="utf-8")

@@ -112,6 +112,8 @@ SCENARIO_SETTINGS: tuple[Parameter, ...] = (
           "Extra monthly chance that a fully dissatisfied customer goes looking at rivals' offers (grows with dissatisfaction squared)."),
     Parameter("proneness_shape", "lasting differences (Gamma shape)", 1.0, 0.1, 100.0, 0.1,
               "Shape of the Gamma distribution of each person's lasting proneness to leave (mean 1): smaller means more polarized customers."),
+    Parameter("tenure_bonding", "bonds deepening with tenure", 0.0, 0.0, 2.0, 0.05,
+              "How fast the tie of a long tenure (habit, trust) grows on its own: after t years it lets through (1 + t) to the power of minus this of a rival's pull."),
     _unit("good_fit_share", "share of good-fit people", 0.6, "Share of the people in the market the offer really suits."),
     _unit("conversion_rate", "conversion rate", 0.15, "Monthly chance that a reached prospect buys for the first time."),
     _unit("referral_rate", "referral rate", 0.1, "Monthly chance that an advocate recommends the firm to a neighbour."),

@@ -214,17 +214,32 @@ def points_bond(points, monthly_spend, lock_in):
     return clip01(lock_in * 0.5 * points / (points + monthly_spend + 1e-9))
 
 
-def switching_cost(products, max_products, points_bond_value, social, customization, structural, contract):
+def tenure_bond(tenure, deepening):
+    """The tie that time alone builds: habit, trust and know-how deepen with tenure, whatever the firm invests.
+
+    Relationships develop from exploration to commitment (Dwyer, Schurr & Oh 1987); the longer a customer has
+    stayed, the more their own history with the firm weighs against a single bad month (Bolton 1998). Retention
+    data show it: once customers' lasting differences are allowed for, each customer's own churn still falls with
+    tenure (negative duration dependence; Fader, Hardie, Liu, Davin & Steenburgh 2018). We take their discrete
+    Weibull's form: after `tenure` months the tie lets through (1 + years)^-deepening of a rival's pull, so it
+    keeps deepening, ever more slowly, and never holds a customer entirely. `deepening` is scenario data
+    (0 = no such tie). A relational switching cost (Burnham, Frels & Mahajan 2003), one part of `switching_cost`.
+    """
+    return clip01(1.0 - (1.0 + tenure / 12.0) ** -deepening)
+
+
+def switching_cost(products, max_products, points_bond_value, social, customization, structural, contract,
+                   tenure_tie=0.0):
     """Share of a rival's pull that the customer's ties absorb, in [0, 1).
 
     Switching costs are procedural, financial and relational (Burnham, Frels & Mahajan 2003): products
     held and structural ties make leaving laborious, points and contracts make it costly, social and
-    customization bonds make it painful. Parts combine as 1 - prod(1 - part), so each helps with
-    diminishing returns and the total never reaches one.
+    customization bonds make it painful, and so does the tie of a long tenure (`tenure_bond`). Parts combine
+    as 1 - prod(1 - part), so each helps with diminishing returns and the total never reaches one.
     """
     extra_products = (products - 1) / max(max_products - 1, 1)
     parts = (0.4 * extra_products, points_bond_value, 0.3 * social, 0.35 * customization, 0.45 * structural,
-             0.8 * contract)
+             0.8 * contract, tenure_tie)
     kept = 1.0
     for part in parts:
         kept = kept * (1 - clip01(part))

@@ -14,6 +14,7 @@ MARKETS = {
     "every lever high": dict(scenario="utility", strategy={"service_platinum": 1.0, "cross_sell": 1.0, "social_bond": 1.0,
                                                           "loyalty_programme": "membership_club", "reward_rate": 0.05}),
     "three rivals": dict(scenario="retail_bank", firms={"a": "balanced", "b": "neglect", "c": "bonding"}),
+    "bonds deepening with tenure": dict(scenario="telecom", strategy="balanced", tenure_bonding=0.8),
 }
 
 

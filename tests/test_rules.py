@@ -139,6 +139,20 @@ def test_switching_cost_combines_parts_with_diminishing_returns():
     assert rules.switching_cost(6, 6, 0.5, 1, 1, 1, 1) < 1
 
 
+def test_the_tie_of_tenure_deepens_ever_more_slowly_and_never_holds_entirely():
+    tenure = np.array([0, 12, 24, 60, 120, 600])
+    assert np.all(rules.tenure_bond(tenure, 0.0) == 0.0)  # the markets' default: no such tie
+    tie = rules.tenure_bond(tenure, 0.5)
+    assert tie[0] == 0.0 and np.all(np.diff(tie) > 0) and tie[-1] < 1  # grows with tenure, never reaches one
+    assert np.all(np.diff(tie[1:4]) < tie[1])  # each further year adds less than the first did
+    assert rules.tenure_bond(36, 1.0) == pytest.approx(0.75)  # lets through (1 + 3 years) ** -1 of the pull
+    assert rules.tenure_bond(36, 1.0) > rules.tenure_bond(36, 0.5)
+    # a part of the switching cost like the others: it adds to a bond with diminishing returns
+    alone, social = rules.switching_cost(1, 3, 0, 0, 0, 0, 0, tie[3]), rules.switching_cost(1, 3, 0, 1.0, 0, 0, 0)
+    assert alone == pytest.approx(tie[3])
+    assert max(alone, social) < rules.switching_cost(1, 3, 0, 1.0, 0, 0, 0, tie[3]) < alone + social
+
+
 def test_satisfied_customers_give_more_of_their_wallet():
     low, high = rules.share_of_wallet_target(np.array([0.3, 0.95]), 0.0, 0.5, 1.0)
     assert high > low >= 0.3
@@ -286,6 +300,7 @@ PROBABILITY_RULES = {
     "cross_sell_probability": (lambda c, s, p: rules.cross_sell_probability(c, s, p, max_products=4), (unit, unit, products)),
     "points_bond": (rules.points_bond, (st.floats(0, 1e4), st.floats(0.1, 1e4), unit)),
     "switching_cost": (lambda p, *ties: rules.switching_cost(p, 4, *ties), (products, unit, unit, unit, unit, unit)),
+    "tenure_bond": (rules.tenure_bond, (st.integers(0, 600), st.floats(0, 2))),
     "share_of_wallet_target": (rules.share_of_wallet_target, (unit, unit, unit, price)),
     "repeat_purchase_probability": (rules.repeat_purchase_probability, (unit, unit, unit)),
     "rival_exposure": (rules.rival_exposure, (unit, unit, st.floats(0, 0.5), unit, st.floats(0, 20))),

@@ -91,6 +91,21 @@ def test_cohorts_sort_themselves_as_real_ones_do(scenario):
 
 
 @pytest.mark.slow
+def test_bonds_that_deepen_with_tenure_cut_late_churn_more_than_early():
+    """With customers alike (proneness_shape 100), a tie that grows with tenure (`tenure_bonding` 1) cuts a telecom
+    cohort's churn in year 5 by a larger share than in year 1: each customer's own hazard falls with tenure, beyond
+    what sorting does. Measured (4,000 customers, seeds 11-13): churn kept 0.82-0.85 in year 1, 0.55-0.58 in year 5."""
+    for seed in SEEDS:
+        churn = {}
+        for bonding in (0.0, 1.0):
+            survival = np.array(cohort_survival("telecom", 5, seed=seed, n_customers=4000, proneness_shape=100,
+                                                tenure_bonding=bonding))
+            churn[bonding] = 1 - survival[1:] / survival[:-1]
+        kept = churn[1.0] / churn[0.0]  # the share of each year's churn the tie leaves
+        assert kept[0] < 1.0 and kept[4] < kept[0] - 0.15, (seed, kept)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", COMPETITIVE_MARKETS)
 def test_fact2_under_neglect_indifference_is_the_largest_churn_cause(scenario):
     """Measured: indifference is 0.42-0.61 of all exits under neglect; the next cause (competitor) 0.18-0.38."""
