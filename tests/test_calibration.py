@@ -285,6 +285,10 @@ def test_calibrate_command_end_to_end(tmp_path, monkeypatch, capsys, regular_fit
     (["calibrate", "good.csv", "--criterion", "ols"], ["--criterion", "'ols'", "deviance", "rmse"]),
     (["calibrate", "good.csv", "--horizon", "3"], ["--horizon", "3", "before the curve's last period, 5"]),
     (["calibrate", "fader_hardie_2007_regular", "--holdout", "10"], ["--holdout", "10", "from 1 to 9"]),
+    (["calibrate", "good.csv", "--settings", "lure_rate,tenure_bondng"], ["tenure_bondng", "did you mean 'tenure_bonding'"]),
+    (["calibrate", "good.csv", "--settings", "lure_rate,search_rate,death_rate,move_rate,proneness_shape"],
+     ["settings", "1 to 4"]),
+    (["calibrate", "good.csv", "--settings", "lure_rate,lure_rate"], ["settings", "'lure_rate'", "each setting once"]),
 ])
 def test_calibrate_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, fragments):
     monkeypatch.chdir(tmp_path)
