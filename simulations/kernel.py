@@ -150,7 +150,7 @@ def _compile(source_hash: str):
         leaver_seat, leaver_exit, leaver_rival = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int8)
         n_leavers, complaints, recovered_count, k = 0, 0, 0, 0
         ci, standard = market[INTENSITY], market[STANDARD]
-        bonding = market[TENURE_BONDING]  # 0 in the built-in markets: the tie of tenure is then 0, without its power
+        bonding = market[TENURE_BONDING]  # 0 in the built-in markets, where the tie is 0: skip its power
         # each draw comes from the table of pre-drawn numbers if one is given (tests), else from the model's
         # generator; written out at each draw, not in a helper: passing the arrays to one made numba count
         # references to them at every draw (atomic increments, a tenth of the kernel's time)

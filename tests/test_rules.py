@@ -144,7 +144,7 @@ def test_the_tie_of_tenure_deepens_ever_more_slowly_and_never_holds_entirely():
     assert np.all(rules.tenure_bond(tenure, 0.0) == 0.0)  # the markets' default: no such tie
     tie = rules.tenure_bond(tenure, 0.5)
     assert tie[0] == 0.0 and np.all(np.diff(tie) > 0) and tie[-1] < 1  # grows with tenure, never reaches one
-    assert np.all(np.diff(tie[1:4]) < tie[1])  # each further year adds less than the first did
+    assert np.all(np.diff(tie[1:4]) < tie[1])  # the second year, and years three to five together, add less than the first
     assert rules.tenure_bond(36, 1.0) == pytest.approx(0.75)  # lets through (1 + 3 years) ** -1 of the pull
     assert rules.tenure_bond(36, 1.0) > rules.tenure_bond(36, 0.5)
     # a part of the switching cost like the others: it adds to a bond with diminishing returns
