@@ -8,6 +8,13 @@ and how long the fit took.
 
     .venv/bin/python benchmarks/forecast_report.py [--market telecom] [--seeds 1,2,3] [--criterion deviance|rmse]
                                                    [--settings proneness_shape,lure_rate,search_rate,tenure_bonding]
+                                                   [--fix search_rate=0]
+
+A setting in --settings may carry its own range, `name=low:high` (else `calibration.CALIBRATED_SETTINGS`' range, or
+the setting's whole allowed range); --fix holds settings of the market at other values than its scenario file's.
+For example, the closest combination found in stop 26 (see its closing note):
+
+    --settings proneness_shape=0.15:100,lure_rate,other_relationships_rate=0:0.01,tenure_bonding
 """
 
 import argparse
@@ -15,12 +22,51 @@ import time
 
 import numpy as np
 
-from simulations.calibration import PUBLISHED_CURVES, fit_retention_curve, forecast_errors, published_curve
+from simulations.calibration import PUBLISHED_CURVES, check_settings, fit_retention_curve, forecast_errors, published_curve
+from simulations.errors import InvalidParameter
+from simulations.scenarios import load_scenario
 
 FIT_YEARS, HORIZON, GOAL_MARGIN = 7, 12, 1.0
 
 
-def report(market: str, seeds, criterion: str = "deviance", settings=None) -> list[dict]:
+def parse_settings(text: str | None):
+    """`name,name=low:high,...` -> None (the default settings), a list of names, or {name: (low, high)}."""
+    if not text:
+        return None
+    items = [item.strip() for item in text.split(",")]
+    if not any("=" in item for item in items):
+        return items
+    ranges = {}
+    for item in items:
+        name, _, span = item.partition("=")
+        if name in ranges:
+            raise InvalidParameter("forecast_report", "settings", name, "each setting once")
+        if span:
+            low, sep, high = span.partition(":")
+            try:
+                ranges[name] = (float(low), float(high))
+            except ValueError:
+                raise InvalidParameter("forecast_report", name, span, "a range low:high, two numbers") from None
+            if not sep:
+                raise InvalidParameter("forecast_report", name, span, "a range low:high, two numbers")
+        else:
+            ranges[name] = check_settings([name])[name][:2]
+    return ranges
+
+
+def parse_fixed(text: str | None) -> dict:
+    """`name=value,...` -> {name: value}."""
+    fixed = {}
+    for item in (text.split(",") if text else []):
+        name, _, value = item.strip().partition("=")
+        try:
+            fixed[name] = float(value)
+        except ValueError:
+            raise InvalidParameter("forecast_report", name or "--fix", value, "name=number") from None
+    return fixed
+
+
+def report(market, seeds, criterion: str = "deviance", settings=None) -> list[dict]:
     rows = []
     for name in PUBLISHED_CURVES:
         observed = published_curve(name)
@@ -52,10 +98,20 @@ def main():
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds of the fit")
     parser.add_argument("--criterion", default="deviance", help="what the fit minimises: deviance or rmse")
     parser.add_argument("--settings", default=None,
-                        help="comma-separated scenario settings to fit (default: calibration.CALIBRATED_SETTINGS)")
+                        help="comma-separated scenario settings to fit, each name or name=low:high "
+                             "(default: calibration.CALIBRATED_SETTINGS)")
+    parser.add_argument("--fix", default=None, help="comma-separated name=value: settings held at other values")
     args = parser.parse_args()
-    settings = args.settings.split(",") if args.settings else None
-    rows = report(args.market, [int(s) for s in args.seeds.split(",")], args.criterion, settings)
+    try:
+        settings = parse_settings(args.settings)
+        market = load_scenario(args.market, **parse_fixed(args.fix))
+        check_settings(settings)
+        seeds = [int(seed) for seed in args.seeds.split(",")]
+    except InvalidParameter as error:  # one line naming the field, the value and what is allowed; exit 2
+        parser.error(str(error))
+    except ValueError:  # int() of a seed that is not a whole number
+        parser.error(f"--seeds: {args.seeds!r} is not allowed; allowed: whole numbers, comma-separated")
+    rows = report(market, seeds, args.criterion, settings)
     for name in PUBLISHED_CURVES:
         mine = [r for r in rows if r["curve"] == name]
         worst = [r["model_worst"] for r in mine]

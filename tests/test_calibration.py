@@ -300,3 +300,45 @@ def test_calibrate_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys
     for fragment in fragments:
         assert fragment in err
     assert not any(p.name.startswith("calibrate-") for p in tmp_path.iterdir())  # nothing written
+
+
+# ---------------------------------------------------------------------------------------------- the forecast benchmark
+def _forecast_report():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "forecast_report.py"
+    spec = importlib.util.spec_from_file_location("forecast_report", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_forecast_report_reads_settings_with_their_own_ranges():
+    report = _forecast_report()
+    assert report.parse_settings(None) is None
+    assert report.parse_settings("lure_rate,tenure_bonding") == ["lure_rate", "tenure_bonding"]
+    ranged = report.parse_settings("proneness_shape=0.15:100,lure_rate,other_relationships_rate=0:0.01")
+    assert ranged == {"proneness_shape": (0.15, 100.0), "lure_rate": CALIBRATED_SETTINGS["lure_rate"][:2],
+                      "other_relationships_rate": (0.0, 0.01)}
+    assert report.parse_fixed("search_rate=0,lure_rate=0.1") == {"search_rate": 0.0, "lure_rate": 0.1}
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--settings", "lure_rate=0.1"], ["'lure_rate'", "'0.1'", "low:high"]),
+    (["--settings", "lure_rate=0:0.2,lure_rate"], ["'lure_rate'", "each setting once"]),
+    (["--settings", "tenure_bonding=0:3"], ["'tenure_bonding'", "0 <= low < high <= 2"]),
+    (["--fix", "search_rate=x"], ["'search_rate'", "'x'", "name=number"]),
+    (["--fix", "search_rate=7"], ["'search_rate'", "7", "from 0 to 1"]),
+    (["--seeds", "1,x"], ["--seeds", "'1,x'", "whole numbers"]),
+])
+def test_forecast_report_bad_arguments_exit_2_naming_them(monkeypatch, capsys, args, fragments):
+    report = _forecast_report()
+    monkeypatch.setattr("sys.argv", ["forecast_report.py", *args])
+    monkeypatch.setattr(report, "report", lambda *a, **k: pytest.fail("no fit should start on bad arguments"))
+    with pytest.raises(SystemExit) as exit_:
+        report.main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    for fragment in fragments:
+        assert fragment in err, err
