@@ -12,9 +12,9 @@ and how long the fit took.
 
 A setting in --settings may carry its own range, `name=low:high` (else `calibration.CALIBRATED_SETTINGS`' range, or
 the setting's whole allowed range); --fix holds settings of the market at other values than its scenario file's.
-For example, the closest combination found in stop 26 (see its closing note):
+The trust page's fit, a contract that holds for a first year and how strongly it holds as a fourth setting:
 
-    --settings proneness_shape=0.15:100,lure_rate,other_relationships_rate=0:0.01,tenure_bonding
+    --settings proneness_shape,lure_rate,search_rate,contract_lock_in --fix contract_months=12
 """
 
 import argparse
@@ -60,7 +60,7 @@ def parse_fixed(text: str | None) -> dict:
     for item in (text.split(",") if text else []):
         name, _, value = item.strip().partition("=")
         try:
-            fixed[name] = float(value)
+            fixed[name] = int(value) if value.strip().lstrip("-").isdigit() else float(value)  # whole-number settings
         except ValueError:
             raise InvalidParameter("forecast_report", name or "--fix", value, "name=number") from None
     return fixed

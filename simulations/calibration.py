@@ -105,6 +105,9 @@ def fit_sbg(observed, method="least_squares"):
 #   lure_rate       - how often rivals' offers reach a customer, scaled by proneness: the churn that sorts a cohort;
 #   search_rate     - how actively the dissatisfied shop around, whatever their proneness: the early churn of
 #                     customers the firm disappoints, which does not fade with tenure.
+# A fourth is worth fitting where contracts run for a term (a market with `contract_months`): `contract_lock_in`, how
+# strongly the first term holds. Leavers then gather where terms end, a rise of churn after the first year that
+# sorting alone cannot make (the trust page fits Fader & Hardie's curves so, and meets the forecast goal with it).
 CALIBRATED_SETTINGS = {
     "proneness_shape": (0.15, 6.0, "log"),
     "lure_rate": (0.0, 0.4, "linear"),

@@ -787,7 +787,10 @@ def add_calibrate(subparsers):
         {PROG} calibrate fader_hardie_2007_regular --holdout 5
         {PROG} calibrate curve.csv --horizon 15 --force
         {PROG} calibrate fader_hardie_2007_regular --holdout 5 \\
-            --settings {','.join(CALIBRATED_SETTINGS)},tenure_bonding""")
+            --settings {','.join(CALIBRATED_SETTINGS)},tenure_bonding
+        {PROG} calibrate fader_hardie_2007_high_end --holdout 5 \\
+            --market year_contract.yaml \\
+            --settings {','.join(CALIBRATED_SETTINGS)},contract_lock_in""")
     p.add_argument("curve", metavar="CURVE.csv", help="the observed curve: period,survival rows (see above), or the "
                                                      "name of a published curve")
     p.add_argument("--market", default="telecom", metavar="MARKET",
@@ -809,7 +812,8 @@ def add_calibrate(subparsers):
     p.add_argument("--settings", type=_setting_names, default=None, metavar="NAME[,NAME...]",
                    help="the scenario settings to fit, 1 to 4, comma-separated (default: "
                         f"{','.join(CALIBRATED_SETTINGS)}); tenure_bonding lets each customer's own risk of leaving "
-                        "fall with tenure")
+                        "fall with tenure; contract_lock_in, in a market whose contracts run for a term "
+                        "(contract_months in its scenario file), is how strongly they hold")
     _add_out(p, "calibrate-MARKET")
     p.set_defaults(handler=cmd_calibrate)
 

@@ -45,9 +45,9 @@ OFFER = ("product_quality", "frontline_care", "price_index", "reward_value", "re
 # The scenario settings the month reads, in this order (see `market_settings`).
 MARKET = ("competitor_standard", "competitive_intensity", "wallet_floor", "product_spend_step", "gross_margin",
           "contract_lock_in", "lure_rate", "search_rate", "death_rate", "move_rate", "other_relationships_rate",
-          "product_churn_rate", "indifference_rate", "tenure_bonding")
+          "product_churn_rate", "indifference_rate", "tenure_bonding", "contract_months")
 (STANDARD, INTENSITY, WALLET_FLOOR, SPEND_STEP, MARGIN, CONTRACT, LURE, SEARCH, DEATH_RATE, MOVE_RATE, OTHER_RATE,
- PRODUCT_RATE, INDIFFERENCE_RATE, TENURE_BONDING) = range(len(MARKET))
+ PRODUCT_RATE, INDIFFERENCE_RATE, TENURE_BONDING, CONTRACT_MONTHS) = range(len(MARKET))
 # The rows of a table of pre-drawn random numbers (`draws=`), one column per customer: for tests that compare
 # the kernel with `live_month` on the very same numbers (model.DRAWS).
 LUCK, COMPLAINT, RECOVERY, CROSS, REPEAT, LEAVE, CAUSE, RIVAL = range(len(DRAWS))
@@ -207,7 +207,8 @@ def _compile(source_hash: str):
             points[seat] = balance
             points_tie = rules.points_bond(balance, spend[seat], offer[f, LOCK_IN])
             ties = rules.switching_cost(held, max_products, points_tie, social[seat], customization[seat],
-                                        structural[seat], market[CONTRACT],
+                                        structural[seat],
+                                        rules.contract_tie(market[CONTRACT], tenure[seat], market[CONTRACT_MONTHS]),
                                         rules.tenure_bond(tenure[seat], bonding) if bonding > 0.0 else 0.0)
             switching[seat] = ties
             wallet_target = rules.share_of_wallet_target(feels, points_tie * 2, price_sensitivity[seat], price,

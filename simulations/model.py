@@ -375,7 +375,8 @@ class LoyaltyMarket(mesa.Model):
         c, sc = Selection.of(self.people, seats), self.scenario
         points_tie = rules.points_bond(c.points, c.spend, self.firm_book.programme_of("lock_in", c.firm))
         c.set(switching=rules.switching_cost(c.products, sc["max_products"], points_tie, c.social, c.customization,
-                                             c.structural, sc["contract_lock_in"],
+                                             c.structural,
+                                             rules.contract_tie(sc["contract_lock_in"], c.tenure, sc["contract_months"]),
                                              rules.tenure_bond(c.tenure, sc["tenure_bonding"])))
         return points_tie
 

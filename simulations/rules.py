@@ -228,6 +228,17 @@ def tenure_bond(tenure, deepening):
     return clip01(1.0 - (1.0 + tenure / 12.0) ** -deepening)
 
 
+def contract_tie(lock_in, tenure, term_months):
+    """The part of a contract's `lock_in` that still ties a customer after `tenure` months: all of it, then none.
+
+    Early-termination fees make leaving costly while a contract runs; once its term is over the customer may go
+    at no cost, and leavers gather where terms end (a financial switching cost of Burnham, Frels & Mahajan
+    2003). `term_months` is scenario data: 0 is a tie that never lapses (contracts that renew themselves, or
+    the lasting procedural costs of a direct debit), as in the built-in markets.
+    """
+    return pick((term_months == 0) | (tenure < term_months), lock_in, 0.0)
+
+
 def switching_cost(products, max_products, points_bond_value, social, customization, structural, contract,
                    tenure_tie=0.0):
     """Share of a rival's pull that the customer's ties absorb, in [0, 1).

@@ -321,7 +321,7 @@ def test_forecast_report_reads_settings_with_their_own_ranges():
     ranged = report.parse_settings("proneness_shape=0.15:100,lure_rate,other_relationships_rate=0:0.01")
     assert ranged == {"proneness_shape": (0.15, 100.0), "lure_rate": CALIBRATED_SETTINGS["lure_rate"][:2],
                       "other_relationships_rate": (0.0, 0.01)}
-    assert report.parse_fixed("search_rate=0,lure_rate=0.1") == {"search_rate": 0.0, "lure_rate": 0.1}
+    assert report.parse_fixed("search_rate=0.5,contract_months=12") == {"search_rate": 0.5, "contract_months": 12}
 
 
 @pytest.mark.parametrize("args, fragments", [

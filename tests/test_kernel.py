@@ -15,6 +15,8 @@ MARKETS = {
                                                           "loyalty_programme": "membership_club", "reward_rate": 0.05}),
     "three rivals": dict(scenario="retail_bank", firms={"a": "balanced", "b": "neglect", "c": "bonding"}),
     "bonds deepening with tenure": dict(scenario="telecom", strategy="balanced", tenure_bonding=0.8),
+    # a six-month term: in six months customers cross its end, the starting base and joiners alike
+    "contracts with a term": dict(scenario="telecom", strategy="balanced", contract_lock_in=0.9, contract_months=6),
 }
 
 

@@ -139,6 +139,14 @@ def test_switching_cost_combines_parts_with_diminishing_returns():
     assert rules.switching_cost(6, 6, 0.5, 1, 1, 1, 1) < 1
 
 
+def test_a_contract_ties_for_its_term_and_lapses_after():
+    tenure = np.array([0, 5, 11, 12, 13, 60])
+    assert np.all(rules.contract_tie(0.4, tenure, 0) == 0.4)  # the markets' default: a tie that never lapses
+    assert list(rules.contract_tie(0.4, tenure, 12)) == [0.4, 0.4, 0.4, 0.0, 0.0, 0.0]  # months 0-11 of a year's term
+    assert rules.contract_tie(0.4, 23, 24) == 0.4 and rules.contract_tie(0.4, 24, 24) == 0.0  # one customer at a time
+    assert np.all(rules.contract_tie(0.0, tenure, 12) == 0.0)  # no lock-in, nothing to lapse
+
+
 def test_the_tie_of_tenure_deepens_ever_more_slowly_and_never_holds_entirely():
     tenure = np.array([0, 12, 24, 60, 120, 600])
     assert np.all(rules.tenure_bond(tenure, 0.0) == 0.0)  # the markets' default: no such tie
