@@ -25,6 +25,8 @@ from scipy.special import betaln
 from .errors import InvalidParameter
 from .i18n import _, format_number
 from .model import LoyaltyMarket
+from .result_cache import cache_folder, remembered
+from .scenarios import load_scenario
 
 
 def _check_whole(field, value, low, high):
@@ -50,6 +52,16 @@ def cohort_survival(scenario, periods, period_months=12, seed=None, n_customers=
     """
     _check_whole("periods", periods, 1, 50)
     _check_whole("period_months", period_months, 1, 24)
+    if cache_folder() is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        return _simulate_cohort(scenario, periods, period_months, seed, n_customers, strategy, overrides)
+    # a seeded cohort is the same every time: kept on disk when the cache is on (result_cache.py)
+    asked = dict(scenario=load_scenario(scenario, **overrides), periods=int(periods), period_months=int(period_months),
+                 seed=int(seed), n_customers=int(n_customers), strategy=strategy)
+    return remembered("cohort_survival", asked,
+                      lambda: _simulate_cohort(scenario, periods, period_months, seed, n_customers, strategy, overrides))
+
+
+def _simulate_cohort(scenario, periods, period_months, seed, n_customers, strategy, overrides) -> list[float]:
     model = LoyaltyMarket(scenario, strategy, n_customers, seed=seed, **overrides)
     seats = model.make_cohort()
     incarnation = model.people.incarnation[seats].copy()

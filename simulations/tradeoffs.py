@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .parameters import LEVERS, PROGRAMME_KINDS
-from .scenarios import list_scenarios
+from .result_cache import remembered
+from .scenarios import list_scenarios, load_scenario
 from .strategy import PRESETS, Strategy
 from .workshop import run_many
 
@@ -63,8 +64,17 @@ def profit_table(strategies: dict[str, Strategy], markets=None, seeds=(1, 2), n_
     markets = list(markets or list_scenarios())
     tasks = [dict(scenario=market, strategy=strategy, n_customers=n_customers, months=months, seed=seed)
              for name, strategy in strategies.items() for market in markets for seed in seeds]
-    results = run_many(tasks, workers=workers, progress=progress, desc="strategies x markets")
-    profit = np.array([r["profit"] for r in results], float).reshape(len(strategies), len(markets), len(seeds))
+
+    def play_them_all():
+        results = run_many(tasks, workers=workers, progress=progress, desc="strategies x markets")
+        return [float(r["profit"]) for r in results]
+
+    # the same seeded runs give the same profits: kept on disk when the result cache is on (result_cache.py)
+    asked = dict(strategies=[Strategy.coerce(s).as_dict() for s in strategies.values()],
+                 markets=[load_scenario(m) for m in markets], seeds=[int(s) for s in seeds],
+                 n_customers=int(n_customers), months=int(months))
+    profits = remembered("profit_table", asked, play_them_all)
+    profit = np.array(profits, float).reshape(len(strategies), len(markets), len(seeds))
     return pd.DataFrame(profit.mean(axis=2), index=list(strategies), columns=markets)
 
 

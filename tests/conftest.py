@@ -36,6 +36,10 @@ HTML = BUILD / "html"
 BOOK_GROUP = "book"  # the xdist group of the book build and every test that reads the built HTML
 NOTEBOOK_CELL_TIMEOUT = 180  # seconds, the same per-cell limit as the book build (_config.yml)
 PLUGIN_NAME = "loyalty-lab-myst-notebooks"
+# The book's long seeded simulations, kept for this test run only (simulations/result_cache.py): the book's four
+# builds and the pages run under nbval simulate each once. Never set for the tests themselves, nor for a download
+# run in a bare environment: those must simulate.
+RESULTS = BUILD / "results"
 SPHINX_PROBLEM = re.compile(r"(?:^|: )(?:WARNING|ERROR|CRITICAL|SEVERE): ")
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -54,6 +58,13 @@ def is_myst_notebook(path: Path) -> bool:
 def book_notebooks() -> list[Path]:
     """Every MyST notebook under book/, sorted."""
     return sorted(p for p in BOOK.rglob("*.md") if "_build" not in p.parts and is_myst_notebook(p))
+
+
+def book_page_environment() -> dict[str, str]:
+    """What the book's builds and the pages run under nbval add to the environment: this run's result cache."""
+    from simulations.result_cache import CACHE_FOLDER
+
+    return {CACHE_FOLDER: str(RESULTS), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 def _make_notebook_collector():
@@ -81,8 +92,9 @@ def _make_notebook_collector():
 
         def setup(self):
             # The kernel of the running interpreter (.venv), started in the notebook's folder like the book build.
-            self.kernel = RunningKernel(CURRENT_ENV_KERNEL_NAME, cwd=str(self.path.parent),
-                                        startup_timeout=self.config.option.nbval_kernel_startup_timeout)
+            with mock.patch.dict(os.environ, book_page_environment()):  # the kernel's environment, not this process's
+                self.kernel = RunningKernel(CURRENT_ENV_KERNEL_NAME, cwd=str(self.path.parent),
+                                            startup_timeout=self.config.option.nbval_kernel_startup_timeout)
             self.setup_sanitize_files()
 
     return MystNotebookFile
@@ -113,6 +125,8 @@ class MystNotebookPlugin:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "notebook: a cell of a book page executed under nbval")
+    if not hasattr(config, "workerinput"):  # once per run, before any worker starts: results of earlier runs go
+        shutil.rmtree(RESULTS, ignore_errors=True)
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(MystNotebookPlugin(), PLUGIN_NAME)
     option = config.option
@@ -150,7 +164,7 @@ def build_book_from_clean_state() -> BuiltBook:
     remove_english_site()
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", ".", "--builder", "html", "-W", "-n", "--keep-going"]
-    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {**os.environ, **book_page_environment()}
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
     seconds = time.perf_counter() - start
@@ -201,7 +215,7 @@ def build_translation_from_clean_state(language: str) -> BuiltBook:
     folder = BUILD / "lang" / language
     shutil.rmtree(folder, ignore_errors=True)
     command = [sys.executable, str(ROOT / "tools" / "book_site.py"), "build", "--languages", language]
-    env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {**os.environ, **book_page_environment()}
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600)
     seconds = time.perf_counter() - start

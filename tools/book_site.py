@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulations.i18n import LANGUAGES, TRANSLATIONS, check_language  # noqa: E402
+from simulations.result_cache import CACHE_FOLDER  # noqa: E402
 import translate  # noqa: E402  (tools/translate.py, beside this file)
 from translate import drop_false_format_flags  # noqa: E402
 
@@ -204,6 +205,8 @@ def assemble(language: str) -> None:
 
 
 def build(languages: list[str]) -> int:
+    # the languages share the long seeded simulations of their pages (simulations/result_cache.py)
+    os.environ.setdefault(CACHE_FOLDER, str(BUILD / "results"))
     failed = []
     for language in languages:
         started = time.perf_counter()
