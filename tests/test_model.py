@@ -83,6 +83,22 @@ def test_every_scenario_runs_24_months_and_keeps_the_ledger(scenario, strategy):
     assert np.isfinite(df["profit"]).all()
 
 
+@pytest.mark.parametrize("engine", ["fast", "numpy"])
+def test_a_month_left_out_of_the_record_is_the_same_month(engine):
+    """`step(record=False)` (a cohort's survival reads only the people) changes no one's month, only what is recorded."""
+    recorded = LoyaltyMarket("telecom", firms={"a": "balanced", "b": "neglect"}, n_customers=600, seed=3, engine=engine)
+    quiet = LoyaltyMarket("telecom", firms={"a": "balanced", "b": "neglect"}, n_customers=600, seed=3, engine=engine)
+    for _ in range(14):  # past a tier review
+        recorded.step()
+        quiet.step(record=False)
+    for name in vars(recorded.people):
+        assert np.array_equal(getattr(recorded.people, name), getattr(quiet.people, name)), name
+    assert np.array_equal(recorded.ledger.revenue, quiet.ledger.revenue)
+    assert quiet.month == recorded.month == 14
+    assert len(recorded.datacollector.get_model_vars_dataframe()) == 15
+    assert len(quiet.datacollector.get_model_vars_dataframe()) == 1  # month 0 only
+
+
 def test_same_seed_same_run_different_seed_different_run():
     runs = [LoyaltyMarket("retail_bank", "bonding", 500, seed=s).run(18).datacollector.get_model_vars_dataframe()
             for s in (7, 7, 8)]
