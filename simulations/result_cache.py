@@ -10,7 +10,7 @@ tests of the model itself (a test that runs a seed twice to see the same numbers
 
 A result is keyed by what was asked (its arguments, as JSON) and by what computes it: the source of the `simulations`
 package and its data files, and the versions of Python, numpy, scipy and numba. Change any of these and it is
-computed afresh. Arguments that are not plain JSON (an object, a generator) are never cached: their text need not
+computed afresh, in a folder of that version's own; the other versions' folders are removed then. Arguments that are not plain JSON (an object, a generator) are never cached: their text need not
 say everything that matters. Each result is one JSON file, written whole (a temporary file, then renamed); two
 processes asking for the same result at once take turns, so it is computed once.
 """
@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -63,8 +64,8 @@ def remembered(kind: str, arguments: dict, compute):
         return compute()
     if folder is None:
         return compute()
-    key = hashlib.sha256((asked + code_version()).encode()).hexdigest()[:32]
-    path = folder / kind / f"{key}.json"
+    key = hashlib.sha256(asked.encode()).hexdigest()[:32]
+    path = _this_version_folder(folder) / kind / f"{key}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     with _turn(path.with_suffix(".lock")):  # another process computing the same result finishes first
         kept = _read(path)
@@ -73,6 +74,21 @@ def remembered(kind: str, arguments: dict, compute):
         result = compute()
         _write(path, result)
         return result
+
+
+def _this_version_folder(folder: Path) -> Path:
+    """`folder`'s subfolder for this version of the code; the first time a process asks, the other versions' results
+    are removed (no code will ask for them again, short of going back to it), so the cache does not grow with edits."""
+    version = code_version()[:16]
+    if (folder, version) not in _PRUNED:
+        _PRUNED.add((folder, version))
+        for other in folder.glob("*") if folder.is_dir() else ():
+            if other.is_dir() and other.name != version:
+                shutil.rmtree(other, ignore_errors=True)
+    return folder / version
+
+
+_PRUNED: set = set()
 
 
 def _read(path: Path):

@@ -157,3 +157,16 @@ def test_a_profit_table_is_the_same_from_the_cache(cache, monkeypatch):
     assert again.equals(played)
     with pytest.raises(AssertionError, match="played again"):  # other seeds are another question
         tradeoffs.profit_table(strategies, markets=["telecom", "utility"], seeds=(2,), n_customers=300, months=6)
+
+
+def test_a_new_version_of_the_code_removes_the_results_of_the_others(cache, monkeypatch):
+    monkeypatch.setattr(result_cache, "_PRUNED", set())
+    monkeypatch.setattr(result_cache, "code_version", lambda: "version-one-0000000")
+    remembered("curve", {"seed": 1}, Counter([1.0]))
+    remembered("curve", {"seed": 2}, Counter([0.5]))
+    assert [p.name for p in cache.iterdir()] == ["version-one-0000"]
+    monkeypatch.setattr(result_cache, "code_version", lambda: "version-two-0000000")
+    compute = Counter([0.9])
+    assert remembered("curve", {"seed": 1}, compute) == [0.9] and compute.runs == 1
+    assert [p.name for p in cache.iterdir()] == ["version-two-0000"]
+    assert len(kept_files(cache)) == 1
