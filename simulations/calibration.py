@@ -25,7 +25,7 @@ from scipy.special import betaln
 from .errors import InvalidParameter
 from .i18n import _, format_number
 from .model import LoyaltyMarket
-from .result_cache import cache_folder, remembered
+from .result_cache import cache_folder, is_seed, remembered
 from .scenarios import load_scenario
 
 
@@ -52,7 +52,7 @@ def cohort_survival(scenario, periods, period_months=12, seed=None, n_customers=
     """
     _check_whole("periods", periods, 1, 50)
     _check_whole("period_months", period_months, 1, 24)
-    if cache_folder() is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    if cache_folder() is None or not is_seed(seed):
         return _simulate_cohort(scenario, periods, period_months, seed, n_customers, strategy, overrides)
     # a seeded cohort is the same every time: kept on disk when the cache is on (result_cache.py)
     asked = dict(scenario=load_scenario(scenario, **overrides), periods=int(periods), period_months=int(period_months),

@@ -53,7 +53,7 @@ MARKET = ("competitor_standard", "competitive_intensity", "wallet_floor", "produ
 LUCK, COMPLAINT, RECOVERY, CROSS, REPEAT, LEAVE, CAUSE, RIVAL = range(len(DRAWS))
 N_EXITS = 8  # model.EXITS: the ways out, as competing risks
 # What the compiler may assume of the kernels' arithmetic: no NaN, no infinity, no sign on zero. It may then turn
-# the rules' np.minimum/np.maximum into single instructions (a fifth of a month's time at 100,000 customers), while
+# the rules' np.minimum/np.maximum into single instructions (a sixth of the kernel's time at 100,000 customers), while
 # every result stays bit for bit the same (benchmarks/fingerprint.py --check). Nothing more: reordering sums or
 # fusing multiply-adds ("fast" math in full) would change the last bits of the numbers. And no division by zero
 # can happen in the kernels, so error_model="numpy" spares the check for one.

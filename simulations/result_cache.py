@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import numbers
 import os
 import platform
 import shutil
@@ -45,6 +46,11 @@ def code_version() -> str:
     versions = (platform.python_version(), numpy.__version__, scipy.__version__, numba.__version__)
     digest.update(" ".join(versions).encode())
     return digest.hexdigest()
+
+
+def is_seed(value) -> bool:
+    """True for a seed that fixes a run (a whole number): only such runs may be kept. None draws afresh each time."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def cache_folder() -> Path | None:

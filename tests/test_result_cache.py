@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -111,7 +112,7 @@ def test_two_processes_asking_at_once_compute_it_once(cache, tmp_path):
 
         print(remembered("slow", {{"seed": 7}}, compute))
     """)
-    env = {**__import__("os").environ, CACHE_FOLDER: str(cache), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, CACHE_FOLDER: str(cache), "PYTHONPATH": str(ROOT)}
     both = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
             for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0].strip() for p in both]
@@ -170,3 +171,12 @@ def test_a_new_version_of_the_code_removes_the_results_of_the_others(cache, monk
     assert remembered("curve", {"seed": 1}, compute) == [0.9] and compute.runs == 1
     assert [p.name for p in cache.iterdir()] == ["version-two-0000"]
     assert len(kept_files(cache)) == 1
+
+
+def test_an_unseeded_profit_table_is_played_and_never_kept(cache):
+    from simulations import tradeoffs
+
+    table = tradeoffs.profit_table({"balanced": "balanced"}, markets=["telecom"], seeds=(None,), n_customers=200,
+                                   months=3)
+    assert table.shape == (1, 1)
+    assert kept_files(cache) == []
