@@ -12,6 +12,9 @@ after a complaint, a cause only for those who leave). The draws come from the mo
 (numba reads numpy's `Generator` directly), so the same seed gives the same run. `tests/test_kernel.py` feeds
 the same pre-drawn numbers to the kernel and to `live_month` and compares every customer.
 
+A large market is lived in blocks of seats, side by side on the machine's cores (`blocks.py`): a market of
+one block (every market of the book and the workshops) is one pass over its seats, on the model's generator.
+
 Compiled functions are cached on disk (`cache=True`); `warm_cache()` compiles them once at set-up. The cache
 key includes a hash of `rules.py` and of this file, so an edited rule is never served from a stale cache.
 """
@@ -27,6 +30,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from . import rules
+from .blocks import block_bounds, block_generators, in_parallel
 from .model import DRAWS
 
 # every rule compiles for single numbers when a kernel calls it (and stays a plain function everywhere else);
@@ -136,7 +140,7 @@ def _compile(source_hash: str):
     calls; closing over `source_hash` makes a change to `rules.py` a change of key.
     """
 
-    @njit(cache=True, error_model="numpy", fastmath=FINITE_MATH)
+    @njit(cache=True, error_model="numpy", fastmath=FINITE_MATH, nogil=True)
     def live_month(stage, firm, tier, good_fit, offer_fit, spend, cost_to_serve, price_sensitivity,
                    quality_sensitivity, expectation, proneness, satisfaction, share_of_wallet, tenure, products,
                    points, social, customization, structural, neglect, switching, voluntary_hazard, profit,
@@ -269,7 +273,7 @@ def _compile(source_hash: str):
         return (revenue_by_firm, cost_by_firm, profit_by_tier, complaints, recovered_count,
                 leaver_seat[:n_leavers], leaver_exit[:n_leavers], leaver_rival[:n_leavers])
 
-    @njit(cache=True, error_model="numpy", fastmath=FINITE_MATH)
+    @njit(cache=True, error_model="numpy", fastmath=FINITE_MATH, nogil=True)
     def census(stage, firm, tier, satisfaction, expectation, switching, share_of_wallet, neglect, products, points,
                spend, social, customization, voluntary_hazard, price_sensitivity, lock_in, competitive_intensity,
                n_firms):
@@ -333,33 +337,48 @@ def live_month(model, draws=None):
     """One month of every active customer of `model`, fused; then those who leave leave (`model._leave`).
 
     `draws`: a table of pre-drawn numbers (rows DRAWS, one column per active customer in seat order), to
-    replay the exact numbers `LoyaltyMarket.live_month` was given; None draws from the model's generator.
+    replay the exact numbers `LoyaltyMarket.live_month` was given, in one pass; None draws from the model's
+    generators, block by block (`block_bounds`).
     """
     p, book = model.people, model.ledger.month
-    offer, service, cost_per_customer = offer_table(model)
-    rival_cumulative = model.rival_table()
-    (revenue, cost, profit_by_tier, complaints, recovered, leavers, exits, rivals) = live_month_kernel(
-        p.stage, p.firm, p.tier, p.good_fit, p.offer_fit, p.spend, p.cost_to_serve, p.price_sensitivity,
-        p.quality_sensitivity, p.expectation, p.proneness, p.satisfaction, p.share_of_wallet, p.tenure, p.products,
-        p.points, p.social, p.customization, p.structural, p.neglect, p.switching, p.voluntary_hazard, p.profit,
-        p.profit_ema, offer, service, cost_per_customer, market_settings(model.scenario),
-        int(model.scenario["max_products"]), rival_cumulative, model.rivals_are_real and len(model.firm_book) > 1,
-        model.rng, NO_DRAWS if draws is None else np.ascontiguousarray(draws, dtype=float))
-    book["revenue"] += revenue
-    book["cost"] += cost
-    book["profit_by_tier"] += profit_by_tier
-    book["complaints"] += int(complaints)
-    book["recovered"] += int(recovered)
-    model._leave(leavers, exits, rivals)
+    columns = (p.stage, p.firm, p.tier, p.good_fit, p.offer_fit, p.spend, p.cost_to_serve, p.price_sensitivity,
+               p.quality_sensitivity, p.expectation, p.proneness, p.satisfaction, p.share_of_wallet, p.tenure,
+               p.products, p.points, p.social, p.customization, p.structural, p.neglect, p.switching,
+               p.voluntary_hazard, p.profit, p.profit_ema)
+    shared = (*offer_table(model), market_settings(model.scenario), int(model.scenario["max_products"]),
+              model.rival_table(), model.rivals_are_real and len(model.firm_book) > 1)
+    if draws is not None:
+        cuts, parts = [0, len(p.stage)], [live_month_kernel(*columns, *shared, model.rng,
+                                                            np.ascontiguousarray(draws, dtype=float))]
+    else:
+        cuts = block_bounds(len(p.stage))
+        generators = block_generators(model.rng, len(cuts) - 1)
+        parts = in_parallel(lambda b: live_month_kernel(*(column[cuts[b]:cuts[b + 1]] for column in columns), *shared,
+                                                        generators[b], NO_DRAWS), len(cuts) - 1)
+    leavers, exits, rivals = [], [], []
+    for start, (revenue, cost, profit_by_tier, complaints, recovered, seats, way_out, rival) in zip(cuts, parts):
+        book["revenue"] += revenue
+        book["cost"] += cost
+        book["profit_by_tier"] += profit_by_tier
+        book["complaints"] += int(complaints)
+        book["recovered"] += int(recovered)
+        leavers.append(seats + start)
+        exits.append(way_out)
+        rivals.append(rival)
+    model._leave(np.concatenate(leavers), np.concatenate(exits), np.concatenate(rivals))
 
 
 def census(model):
-    """`census_kernel` over the model's people: the counts and sums of the monthly record."""
+    """`census_kernel` over the model's people, block by block: the counts and sums of the monthly record."""
     p = model.people
-    return census_kernel(p.stage, p.firm, p.tier, p.satisfaction, p.expectation, p.switching, p.share_of_wallet,
-                         p.neglect, p.products, p.points, p.spend, p.social, p.customization, p.voluntary_hazard,
-                         p.price_sensitivity, np.asarray(model.firm_book.programme["lock_in"], dtype=float),
-                         float(model.scenario["competitive_intensity"]), len(model.firm_book))
+    columns = (p.stage, p.firm, p.tier, p.satisfaction, p.expectation, p.switching, p.share_of_wallet, p.neglect,
+               p.products, p.points, p.spend, p.social, p.customization, p.voluntary_hazard, p.price_sensitivity)
+    shared = (np.asarray(model.firm_book.programme["lock_in"], dtype=float),
+              float(model.scenario["competitive_intensity"]), len(model.firm_book))
+    cuts = block_bounds(len(p.stage))
+    parts = in_parallel(lambda b: census_kernel(*(column[cuts[b]:cuts[b + 1]] for column in columns), *shared),
+                        len(cuts) - 1)
+    return parts[0] if len(parts) == 1 else tuple(sum(counted[1:], counted[0]) for counted in zip(*parts))
 
 
 def warm_cache():

@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import rules
 from .agents import Customer
+from .blocks import block_bounds, block_generators, in_parallel
 from .errors import InvalidParameter
 from .firms import Firms, Ledger
 from .metrics import customer_table, month_record
@@ -187,7 +188,7 @@ class LoyaltyMarket(mesa.Model):
         self.people = People.empty(n_people)
         self.neighbours = small_world_network(self.rng, n_people, self.scenario["network_degree"],
                                               self.scenario["network_rewiring"])
-        draw_newcomers(self.people, None, self.scenario, self.rng)
+        self._draw_everyone()
         self._make_initial_customers(self.n_customers)
         self.ledger = Ledger(len(self.firm_book), self.active_by_firm())
         # customer by customer, so a large base is weighed a slice at a time: the same numbers, without holding a
@@ -199,6 +200,14 @@ class LoyaltyMarket(mesa.Model):
         for seats in starting:
             self._update_switching(seats)
             self.churn_hazards(seats)  # so that month 0 already says who is loyal
+
+    def _draw_everyone(self):
+        """Every seat's person, drawn block by block (`blocks.py`): a market of one block in one draw of each trait."""
+        cuts = block_bounds(len(self.people.stage))
+        generators = block_generators(self.rng, len(cuts) - 1)
+        whole = len(cuts) == 2
+        in_parallel(lambda b: draw_newcomers(self.people, None if whole else slice(cuts[b], cuts[b + 1]), self.scenario,
+                                             generators[b]), len(cuts) - 1)
 
     def _start_as_customers(self, seats: np.ndarray, firm, weigh_risks: bool = True):
         """People in `seats` buy from `firm` (an index or an array of them) for the first time: a fresh relationship.

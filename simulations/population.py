@@ -185,11 +185,11 @@ def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray
 
 
 def draw_newcomers(people: People, seats: np.ndarray, scenario: dict, rng):
-    """Fresh people in `seats` (seat numbers, or None for every seat): suspects with their own spend, costs,
-    sensitivities, expectations and proneness."""
+    """Fresh people in `seats` (seat numbers, a slice of seats, or None for every seat): suspects with their own
+    spend, costs, sensitivities, expectations and proneness."""
     sc, p = scenario, people
-    n = len(p.stage) if seats is None else len(seats)
-    seats = slice(None) if seats is None else seats  # the whole market at set-up: plain copies, no scatter
+    seats = slice(None) if seats is None else seats  # the whole market (or a block of it) at set-up: no scatter
+    n = len(range(*seats.indices(len(p.stage)))) if isinstance(seats, slice) else len(seats)
     good_fit = rng.random(n) < sc["good_fit_share"]
     p.good_fit[seats] = good_fit
     # poor fits buy little and cost more: they are the disqualified prospects of Griffin's ladder
