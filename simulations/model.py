@@ -233,12 +233,7 @@ class LoyaltyMarket(mesa.Model):
         seats, order = in_seat_order(chosen, len(p.stage))  # writing in seat order is sequential, so fast
         # switching costs and hazards are weighed once the base is complete (see __init__)
         self._start_as_customers(seats, firm[order], weigh_risks=False)
-        tenure = self.rng.geometric(1 / 24, n) - 1
-        # the starting base is what earlier years left: long-standing customers are the less prone ones
-        proneness = rules.survivor_proneness(self.rng, sc["proneness_shape"], n, tenure)
-        satisfaction = rules.clip01(0.7 + 0.1 * self.rng.standard_normal(n))
-        products = 1 + self.rng.binomial(sc["max_products"] - 1, np.minimum(tenure / 60, 0.5))
-        tenure, proneness, satisfaction, products = tenure[order], proneness[order], satisfaction[order], products[order]
+        tenure, proneness, satisfaction, products = (drawn[order] for drawn in self._draw_histories(n))
         satisfied = satisfaction >= 0.6
         stage = np.select([tenure < 2, (tenure < 12) | ~satisfied], [rules.FIRST_TIME, rules.REPEAT], rules.CLIENT)
         stage = np.where((stage == rules.CLIENT) & (satisfaction >= 0.85), rules.ADVOCATE, stage)
@@ -247,6 +242,26 @@ class LoyaltyMarket(mesa.Model):
                                               sc["wallet_floor"])
         c.set(tenure=tenure, proneness=proneness, satisfaction=satisfaction, products=products, stage=stage,
               share_of_wallet=wallet)
+
+    def _draw_histories(self, n: int) -> tuple:
+        """(tenure, proneness, satisfaction, products) of `n` starting customers, in the order of their draws, drawn
+        block by block (`blocks.py`)."""
+        sc = self.scenario
+        cuts = block_bounds(n)
+        generators = block_generators(self.rng, len(cuts) - 1)
+        tenure, products = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        proneness, satisfaction = np.empty(n), np.empty(n)
+
+        def draw(block: int):
+            rng, part = generators[block], slice(cuts[block], cuts[block + 1])
+            tenure[part] = drawn = rng.geometric(1 / 24, cuts[block + 1] - cuts[block]) - 1
+            # the starting base is what earlier years left: long-standing customers are the less prone ones
+            proneness[part] = rules.survivor_proneness(rng, sc["proneness_shape"], len(drawn), drawn)
+            satisfaction[part] = rules.clip01(0.7 + 0.1 * rng.standard_normal(len(drawn)))
+            products[part] = 1 + rng.binomial(sc["max_products"] - 1, np.minimum(drawn / 60, 0.5))
+
+        in_parallel(draw, len(cuts) - 1)
+        return tenure, proneness, satisfaction, products
 
     def make_cohort(self) -> np.ndarray:
         """Turn today's customers into one cohort acquired this month; returns their seats.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import rules
+from .blocks import block_bounds, block_generators, in_parallel
 
 NO_FIRM = -1  # `People.firm` of someone who is nobody's customer
 
@@ -168,19 +169,26 @@ def without_huge_pages():
 
 
 def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray:
-    """Each person's `degree` neighbours: a ring lattice with random long ties (Watts & Strogatz 1998)."""
+    """Each person's `degree` neighbours: a ring lattice with random long ties (Watts & Strogatz 1998), rewired
+    block by block of people (`blocks.py`)."""
     offsets = np.concatenate([np.arange(1, degree // 2 + 1), -np.arange(1, degree // 2 + 1)])
     everyone = np.arange(n, dtype=np.int32)
     neighbours = np.empty((n, len(offsets)), dtype=np.int32)
     for k, offset in enumerate(offsets):
         neighbours[:, k] = np.roll(everyone, -offset)  # person i's neighbour i + offset, round the ring
     ties = neighbours.reshape(-1)
-    # which ties are rewired: the same uniforms as one draw over every tie, drawn a million at a time so that a
-    # large market never holds them all (at 1,000,000 customers, 96 MB of memory touched for the first time)
-    chunk = 1 << 20
-    rewire = np.concatenate([start + np.flatnonzero(rng.random(min(chunk, len(ties) - start)) < rewiring)
-                             for start in range(0, len(ties), chunk)])
-    ties[rewire] = rng.integers(0, n, len(rewire))
+    cuts = [person * len(offsets) for person in block_bounds(n)]  # each block's people's ties
+    generators = block_generators(rng, len(cuts) - 1)
+
+    def rewire(block: int):
+        # which ties are rewired: the same uniforms as one draw over the block's ties, drawn a million at a time so
+        # that a large market never holds them all (at 1,000,000 customers, 96 MB of memory touched for the first time)
+        first, last, chunk, block_rng = cuts[block], cuts[block + 1], 1 << 20, generators[block]
+        rewired = np.concatenate([start + np.flatnonzero(block_rng.random(min(chunk, last - start)) < rewiring)
+                                  for start in range(first, last, chunk)])
+        ties[rewired] = block_rng.integers(0, n, len(rewired))
+
+    in_parallel(rewire, len(cuts) - 1)
     return neighbours
 
 

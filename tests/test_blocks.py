@@ -12,6 +12,7 @@ import pytest
 
 from simulations import LoyaltyMarket, blocks, kernel, metrics
 from simulations.errors import InvalidParameter
+from simulations.population import small_world_network
 
 RIVALS = dict(scenario="retail_bank", firms={"a": "balanced", "b": "neglect", "c": "bonding"})
 
@@ -26,6 +27,7 @@ def people_of(model) -> dict:
 
 
 def assert_same_run(a, b):
+    np.testing.assert_array_equal(a.neighbours, b.neighbours)
     for name, column in people_of(a).items():
         np.testing.assert_array_equal(column, getattr(b.people, name), err_msg=name)
     record_a, record_b = a.datacollector.get_model_vars_dataframe(), b.datacollector.get_model_vars_dataframe()
@@ -65,6 +67,25 @@ def test_blocks_draw_numbers_of_their_own_and_the_same_seed_gives_the_same_run(s
     monkeypatch.setattr(blocks, "BLOCK_SEATS", 2 ** 17)
     in_one_pass = LoyaltyMarket("telecom", "balanced", n_customers=2000, seed=7).run(4)
     assert not np.array_equal(in_one_pass.people.satisfaction, in_blocks[0].people.satisfaction)
+
+
+def test_a_network_rewired_block_by_block_has_its_long_ties_in_every_block(small_blocks):
+    rewired = small_world_network(np.random.default_rng(0), 20_000, 6, 0.25)
+    lattice = small_world_network(np.random.default_rng(0), 20_000, 6, 0.0)
+    changed = (rewired != lattice).reshape(20, -1).mean(axis=1)  # by block of 1,000 people
+    assert ((0.22 < changed) & (changed < 0.28)).all()  # a quarter redrawn in each block (6,000 ties: sd 0.006)
+    assert rewired.min() >= 0 and rewired.max() < 20_000
+    long_ties = np.abs(rewired.astype(np.int64) - np.arange(20_000)[:, None])
+    assert (long_ties[:1000] > 1000).mean() > 0.2  # a block's people reach across the whole market, not only their block
+
+
+def test_starting_customers_drawn_block_by_block_keep_their_history(small_blocks):
+    """The starting base's history (tenure, products, rung), drawn in blocks of 1,000 customers."""
+    model = LoyaltyMarket("telecom", "balanced", n_customers=4000, seed=4)
+    active = model.active_mask()
+    tenure, products = model.people.tenure[active], model.people.products[active]
+    assert 20 < tenure.mean() < 27  # geometric, mean 23 months
+    assert products[tenure >= 30].mean() > products[tenure < 6].mean()
 
 
 def test_the_census_of_blocks_counts_what_the_readable_record_counts(small_blocks):
