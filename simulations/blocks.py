@@ -1,7 +1,8 @@
 """A large market shared among the machine's cores: its seats in blocks, each block with a random generator of its own.
 
 The fast engine lives a month block by block (`kernel.live_month`, `kernel.census`), and a new market draws its
-people block by block (`LoyaltyMarket._set_up`), several blocks at once. The blocks depend only on the number of
+people, its network's long ties and its starting customers' histories block by block (`LoyaltyMarket._set_up`),
+several blocks at once. The blocks depend only on the number of
 seats, never on the number of cores, and each block draws from its own generator, so a seed gives the same run
 on one core or on many (`tests/test_blocks.py`).
 

@@ -197,9 +197,13 @@ class LoyaltyMarket(mesa.Model):
         for seats in starting:
             self._account(seats)  # a first month's profit places customers in tiers (the money is not booked)
         self._review_tiers()
-        for seats in starting:
-            self._update_switching(seats)
-            self.churn_hazards(seats)  # so that month 0 already says who is loyal
+        # so that month 0 already says who is loyal; each slice writes only its own seats, so slices share the cores
+        in_parallel(lambda k: self._weigh_risks(starting[k]), len(starting))
+
+    def _weigh_risks(self, seats: np.ndarray):
+        """The switching costs and this month's hazards of the customers in `seats`."""
+        self._update_switching(seats)
+        self.churn_hazards(seats)
 
     def _draw_everyone(self):
         """Every seat's person, drawn block by block (`blocks.py`): a market of one block in one draw of each trait."""
@@ -222,8 +226,7 @@ class LoyaltyMarket(mesa.Model):
         p.share_of_wallet[seats] = 0.5
         p.incarnation[seats] += 1
         if weigh_risks:
-            self._update_switching(seats)
-            self.churn_hazards(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
+            self._weigh_risks(seats)  # a new customer's loyalty is their own, not the seat's last occupant's
 
     def _make_initial_customers(self, n: int):
         """The starting base: `n` people with some history (tenure, products, rung), shared equally among the firms."""
