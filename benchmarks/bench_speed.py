@@ -114,7 +114,7 @@ def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 start, start_cpu = time.perf_counter(), cpu()
-from simulations import LoyaltyMarket, blocks
+from simulations import LoyaltyMarket
 imported, imported_cpu = time.perf_counter(), cpu()
 LoyaltyMarket("telecom", "balanced", 2000, seed=1, engine=sys.argv[1]).run(36)
 print(json.dumps([imported - start, time.perf_counter() - imported, cpu() - imported_cpu]))

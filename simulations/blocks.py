@@ -44,6 +44,18 @@ def block_generators(rng: np.random.Generator, n_blocks: int) -> list[np.random.
     return [rng] + [np.random.Generator(np.random.PCG64(int(seed))) for seed in seeds]
 
 
+def each_block(n: int, task, rng: np.random.Generator | None = None) -> list:
+    """[task(block, generator) for each block of `n` seats (or people, or customers)], several at once.
+
+    `block` is the block's slice; `generator` the block's own (`block_generators` of `rng`), or None for work
+    that draws nothing.
+    """
+    cuts = block_bounds(n)
+    n_blocks = len(cuts) - 1
+    generators = block_generators(rng, n_blocks) if rng is not None else [None] * n_blocks
+    return in_parallel(lambda b: task(slice(cuts[b], cuts[b + 1]), generators[b]), n_blocks)
+
+
 def threads() -> int:
     """How many blocks are worked on at once: LOYALTY_LAB_THREADS if set, else the cores this process may use."""
     asked = os.environ.get("LOYALTY_LAB_THREADS", "").strip()

@@ -30,7 +30,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from . import rules
-from .blocks import block_bounds, block_generators, in_parallel
+from .blocks import each_block
 from .model import DRAWS
 
 # every rule compiles for single numbers when a kernel calls it (and stays a plain function everywhere else);
@@ -338,7 +338,7 @@ def live_month(model, draws=None):
 
     `draws`: a table of pre-drawn numbers (rows DRAWS, one column per active customer in seat order), to
     replay the exact numbers `LoyaltyMarket.live_month` was given, in one pass; None draws from the model's
-    generators, block by block (`block_bounds`).
+    generators, block by block (`blocks.each_block`).
     """
     p, book = model.people, model.ledger.month
     columns = (p.stage, p.firm, p.tier, p.good_fit, p.offer_fit, p.spend, p.cost_to_serve, p.price_sensitivity,
@@ -348,15 +348,12 @@ def live_month(model, draws=None):
     shared = (*offer_table(model), market_settings(model.scenario), int(model.scenario["max_products"]),
               model.rival_table(), model.rivals_are_real and len(model.firm_book) > 1)
     if draws is not None:
-        cuts, parts = [0, len(p.stage)], [live_month_kernel(*columns, *shared, model.rng,
-                                                            np.ascontiguousarray(draws, dtype=float))]
+        parts = [(0, live_month_kernel(*columns, *shared, model.rng, np.ascontiguousarray(draws, dtype=float)))]
     else:
-        cuts = block_bounds(len(p.stage))
-        generators = block_generators(model.rng, len(cuts) - 1)
-        parts = in_parallel(lambda b: live_month_kernel(*(column[cuts[b]:cuts[b + 1]] for column in columns), *shared,
-                                                        generators[b], NO_DRAWS), len(cuts) - 1)
+        parts = each_block(len(p.stage), lambda block, rng: (
+            block.start, live_month_kernel(*(column[block] for column in columns), *shared, rng, NO_DRAWS)), model.rng)
     leavers, exits, rivals = [], [], []
-    for start, (revenue, cost, profit_by_tier, complaints, recovered, seats, way_out, rival) in zip(cuts, parts):
+    for start, (revenue, cost, profit_by_tier, complaints, recovered, seats, way_out, rival) in parts:
         book["revenue"] += revenue
         book["cost"] += cost
         book["profit_by_tier"] += profit_by_tier
@@ -375,9 +372,7 @@ def census(model):
                p.products, p.points, p.spend, p.social, p.customization, p.voluntary_hazard, p.price_sensitivity)
     shared = (np.asarray(model.firm_book.programme["lock_in"], dtype=float),
               float(model.scenario["competitive_intensity"]), len(model.firm_book))
-    cuts = block_bounds(len(p.stage))
-    parts = in_parallel(lambda b: census_kernel(*(column[cuts[b]:cuts[b + 1]] for column in columns), *shared),
-                        len(cuts) - 1)
+    parts = each_block(len(p.stage), lambda block, _: census_kernel(*(column[block] for column in columns), *shared))
     return parts[0] if len(parts) == 1 else tuple(sum(counted[1:], counted[0]) for counted in zip(*parts))
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import rules
 from .agents import Customer
-from .blocks import block_bounds, block_generators, in_parallel
+from .blocks import each_block, in_parallel
 from .errors import InvalidParameter
 from .firms import Firms, Ledger
 from .metrics import customer_table, month_record
@@ -207,11 +207,8 @@ class LoyaltyMarket(mesa.Model):
 
     def _draw_everyone(self):
         """Every seat's person, drawn block by block (`blocks.py`): a market of one block in one draw of each trait."""
-        cuts = block_bounds(len(self.people.stage))
-        generators = block_generators(self.rng, len(cuts) - 1)
-        whole = len(cuts) == 2
-        in_parallel(lambda b: draw_newcomers(self.people, None if whole else slice(cuts[b], cuts[b + 1]), self.scenario,
-                                             generators[b]), len(cuts) - 1)
+        each_block(len(self.people.stage), lambda block, rng: draw_newcomers(self.people, block, self.scenario, rng),
+                   self.rng)
 
     def _start_as_customers(self, seats: np.ndarray, firm, weigh_risks: bool = True):
         """People in `seats` buy from `firm` (an index or an array of them) for the first time: a fresh relationship.
@@ -234,7 +231,7 @@ class LoyaltyMarket(mesa.Model):
         chosen = self.rng.permutation(len(p.stage))[:n]  # the seat of each starting customer, in the order of their draws
         firm = self.rng.permutation(np.arange(n) % len(self.firm_book))
         seats, order = in_seat_order(chosen, len(p.stage))  # writing in seat order is sequential, so fast
-        # switching costs and hazards are weighed once the base is complete (see __init__)
+        # switching costs and hazards are weighed once the base is complete (see _set_up)
         self._start_as_customers(seats, firm[order], weigh_risks=False)
         tenure, proneness, satisfaction, products = (drawn[order] for drawn in self._draw_histories(n))
         satisfied = satisfaction >= 0.6
@@ -250,20 +247,17 @@ class LoyaltyMarket(mesa.Model):
         """(tenure, proneness, satisfaction, products) of `n` starting customers, in the order of their draws, drawn
         block by block (`blocks.py`)."""
         sc = self.scenario
-        cuts = block_bounds(n)
-        generators = block_generators(self.rng, len(cuts) - 1)
         tenure, products = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         proneness, satisfaction = np.empty(n), np.empty(n)
 
-        def draw(block: int):
-            rng, part = generators[block], slice(cuts[block], cuts[block + 1])
-            tenure[part] = drawn = rng.geometric(1 / 24, cuts[block + 1] - cuts[block]) - 1
+        def draw(block: slice, rng):
+            tenure[block] = drawn = rng.geometric(1 / 24, block.stop - block.start) - 1
             # the starting base is what earlier years left: long-standing customers are the less prone ones
-            proneness[part] = rules.survivor_proneness(rng, sc["proneness_shape"], len(drawn), drawn)
-            satisfaction[part] = rules.clip01(0.7 + 0.1 * rng.standard_normal(len(drawn)))
-            products[part] = 1 + rng.binomial(sc["max_products"] - 1, np.minimum(drawn / 60, 0.5))
+            proneness[block] = rules.survivor_proneness(rng, sc["proneness_shape"], len(drawn), drawn)
+            satisfaction[block] = rules.clip01(0.7 + 0.1 * rng.standard_normal(len(drawn)))
+            products[block] = 1 + rng.binomial(sc["max_products"] - 1, np.minimum(drawn / 60, 0.5))
 
-        in_parallel(draw, len(cuts) - 1)
+        each_block(n, draw, self.rng)
         return tenure, proneness, satisfaction, products
 
     def make_cohort(self) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import rules
-from .blocks import block_bounds, block_generators, in_parallel
+from .blocks import each_block
 
 NO_FIRM = -1  # `People.firm` of someone who is nobody's customer
 
@@ -177,18 +177,16 @@ def small_world_network(rng, n: int, degree: int, rewiring: float) -> np.ndarray
     for k, offset in enumerate(offsets):
         neighbours[:, k] = np.roll(everyone, -offset)  # person i's neighbour i + offset, round the ring
     ties = neighbours.reshape(-1)
-    cuts = [person * len(offsets) for person in block_bounds(n)]  # each block's people's ties
-    generators = block_generators(rng, len(cuts) - 1)
 
-    def rewire(block: int):
-        # which ties are rewired: the same uniforms as one draw over the block's ties, drawn a million at a time so
-        # that a large market never holds them all (at 1,000,000 customers, 96 MB of memory touched for the first time)
-        first, last, chunk, block_rng = cuts[block], cuts[block + 1], 1 << 20, generators[block]
+    def rewire(people: slice, block_rng):
+        # which of these people's ties are rewired: the same uniforms as one draw over them, drawn a million at a time
+        # so that a large market never holds them all (at 1,000,000 customers, 96 MB of memory touched for the first time)
+        first, last, chunk = people.start * len(offsets), people.stop * len(offsets), 1 << 20
         rewired = np.concatenate([start + np.flatnonzero(block_rng.random(min(chunk, last - start)) < rewiring)
                                   for start in range(first, last, chunk)])
         ties[rewired] = block_rng.integers(0, n, len(rewired))
 
-    in_parallel(rewire, len(cuts) - 1)
+    each_block(n, rewire, rng)
     return neighbours
 
 

@@ -10,9 +10,10 @@ tests of the model itself (a test that runs a seed twice to see the same numbers
 
 A result is keyed by what was asked (its arguments, as JSON) and by what computes it: the source of the `simulations`
 package and its data files, and the versions of Python, numpy, scipy and numba. Change any of these and it is
-computed afresh, in a folder of that version's own; the other versions' folders are removed then. Arguments that are not plain JSON (an object, a generator) are never cached: their text need not
-say everything that matters. Each result is one JSON file, written whole (a temporary file, then renamed); two
-processes asking for the same result at once take turns, so it is computed once.
+computed afresh, in a folder of that version's own; the other versions' folders are removed then. Arguments that
+are not plain JSON (an object, a generator) are never cached: their text need not say everything that matters.
+Each result is one JSON file, written whole (a temporary file, then renamed); two processes asking for the same
+result at once take turns, so it is computed once.
 """
 
 from __future__ import annotations
