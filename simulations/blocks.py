@@ -40,6 +40,8 @@ def block_generators(rng: np.random.Generator, n_blocks: int) -> list[np.random.
     The new ones are seeded with numbers `rng` draws, so the same seed gives the same run; for one block
     nothing is drawn.
     """
+    if n_blocks == 1:  # every month of every small market: not even an empty draw
+        return [rng]
     seeds = rng.integers(0, 2 ** 63, size=n_blocks - 1)
     return [rng] + [np.random.Generator(np.random.PCG64(int(seed))) for seed in seeds]
 
