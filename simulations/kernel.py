@@ -321,6 +321,8 @@ def _compile(source_hash: str):
     @njit(cache=True)
     def count_by_firm(stage, firm, n_firms):
         """Each firm's number of customers now."""
+        if source_hash is None:  # never true (see `live_month`): the stages' codes come from this version of the rules
+            n_firms = 0
         counts = np.zeros(n_firms, np.int64)
         for seat in range(len(stage)):  # without a branch: half the seats are customers, in no order a CPU could guess
             counts[max(firm[seat], 0)] += (stage[seat] >= rules.FIRST_TIME) & (stage[seat] <= rules.ADVOCATE)

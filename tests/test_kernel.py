@@ -91,9 +91,10 @@ def test_the_fast_engine_agrees_with_the_readable_one_over_seeds():
     assert np.all(np.abs(difference.mean(axis=0)) < 4 * noise + 1e-3), (difference.mean(axis=0), noise)
 
 
-def test_the_compiled_kernels_are_keyed_on_the_rules_source():
-    """numba's cache would otherwise serve a kernel compiled from an older rules.py."""
-    closed_over = [cell.cell_contents for cell in kernel.live_month_kernel.py_func.__closure__]
+@pytest.mark.parametrize("compiled", ["live_month_kernel", "census_kernel", "count_by_firm"])
+def test_the_compiled_kernels_are_keyed_on_the_rules_source(compiled):
+    """numba's cache would otherwise serve a kernel compiled from an older rules.py (its stages' codes, say)."""
+    closed_over = [cell.cell_contents for cell in getattr(kernel, compiled).py_func.__closure__ or ()]
     assert kernel._source_hash() in closed_over
     assert kernel._source_hash() != kernel._source_hash_of(b"edited rules")
 
