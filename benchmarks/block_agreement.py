@@ -14,11 +14,9 @@ errors (z); |z| below about 3 is sampling noise.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
-from engine_agreement import MARKETS, OUTCOMES, compare, outcomes
+from engine_agreement import MARKETS, OUTCOMES, compare, outcomes, seeds_from_command_line
 from simulations import LoyaltyMarket, blocks
 
 ONE_PASS = 2 ** 40  # seats in a block: every market is one block
@@ -44,4 +42,4 @@ def main(n_seeds: int, first: int):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 24, int(sys.argv[2]) if len(sys.argv) > 2 else 2000)
+    main(*seeds_from_command_line(__doc__.splitlines()[0], 2000))

@@ -11,7 +11,7 @@ and profit over the 36 months.
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 
@@ -61,5 +61,23 @@ def main(seeds: int, first: int):
     print(f"\nlargest |z| over {tests} comparisons: {worst:.2f} (with {tests} comparisons, about 3 or less is noise)")
 
 
+def whole_number(least: int):
+    """An argparse type: a whole number of at least `least` (anything else: a message naming what is allowed, exit 2)."""
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a whole number of at least {least}")
+        return int(text)
+    return parse
+
+
+def seeds_from_command_line(description: str, first: int) -> tuple[int, int]:
+    """(SEEDS, FIRST) from the command line, each optional: 24 paired seeds from `first` unless given."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("seeds", nargs="?", type=whole_number(2), default=24, help="paired seeds (default 24)")
+    parser.add_argument("first", nargs="?", type=whole_number(0), default=first, help=f"the first seed (default {first})")
+    arguments = parser.parse_args()
+    return arguments.seeds, arguments.first
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 24, int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
+    main(*seeds_from_command_line(__doc__.splitlines()[0], 1000))

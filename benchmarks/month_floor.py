@@ -17,6 +17,7 @@ draw the same numbers in the same order and call the same functions, so this bou
 
 from __future__ import annotations
 
+import argparse
 import copy
 import statistics
 import sys
@@ -28,6 +29,7 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_speed import bare_loop_seconds, threads  # noqa: E402
+from engine_agreement import whole_number  # noqa: E402
 
 from simulations import LoyaltyMarket, kernel, rules  # noqa: E402
 from simulations.model import DRAWS  # noqa: E402
@@ -94,7 +96,9 @@ def exp_and_log_seconds(market) -> float:
 
 
 def main():
-    repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 7
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=whole_number(1), default=7, help="months timed, each part (default 7)")
+    repeats = parser.parse_args().repeats
     with threads("1"):
         market = LoyaltyMarket("telecom", "balanced", N_CUSTOMERS, seed=1).run(3)
         exp_and_log_seconds(market)  # compiled (or loaded from the cache) before the clock runs

@@ -82,5 +82,7 @@ def in_parallel(task, n: int) -> list:
     if workers <= 1:
         return [task(i) for i in range(n)]
     if _pool is None or _pool[0] != os.getpid() or _pool[1] < workers:
+        if _pool is not None and _pool[0] == os.getpid():  # more threads asked for: the smaller pool's threads end
+            _pool[2].shutdown(wait=False)
         _pool = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="loyalty-lab-block"))
     return list(_pool[2].map(task, range(n)))

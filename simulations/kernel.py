@@ -375,7 +375,7 @@ def census(model):
     shared = (np.asarray(model.firm_book.programme["lock_in"], dtype=float),
               float(model.scenario["competitive_intensity"]), len(model.firm_book))
     parts = each_block(len(p.stage), lambda block, _: census_kernel(*(column[block] for column in columns), *shared))
-    return parts[0] if len(parts) == 1 else tuple(sum(counted[1:], counted[0]) for counted in zip(*parts))
+    return tuple(sum(counted[1:], counted[0]) for counted in zip(*parts))  # each count and sum, block after block
 
 
 def warm_cache():
